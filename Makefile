@@ -1,0 +1,47 @@
+# Two commands on a fresh machine with Python 3.11+ and make:
+#   make demo   - virtual environment, install, load the demo, run the pipeline, serve the API
+#   make test   - development install, lint, type check, the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck pytest bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(STAMP_DEV): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)
+	$(BIN)/legation demo
+
+test: $(STAMP_DEV) lint typecheck pytest
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check legation tests bench
+	$(BIN)/ruff format --check legation tests bench
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy
+
+pytest: $(STAMP_DEV)
+	$(BIN)/pytest
+
+bench: $(STAMP_DEV)
+	$(BIN)/python bench/pipeline_throughput.py
+	$(BIN)/python bench/alert_latency.py
+
+docs: $(STAMP_DEV)
+	$(BIN)/python -m legation.docs_cli > docs/cli.md
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Alert rules, alerts, delivery over channels (SMTP, webhooks), acknowledgement and escalation."""

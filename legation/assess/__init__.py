@@ -1,0 +1,1 @@
+"""Threat levels: explainable scores for sites, places and planned appearances. Pure functions."""

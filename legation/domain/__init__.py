@@ -1,0 +1,1 @@
+"""Plain typed models and the vocabularies (taxonomies, weights) loaded from data files."""

@@ -1,0 +1,22 @@
+"""Great-circle distance and bounding boxes."""
+
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lon, max_lon) enclosing a circle; wide near the poles."""
+    dlat = radius_km / 111.0
+    dlon = radius_km / max(1.0, 111.0 * math.cos(math.radians(lat)))
+    return lat - dlat, lat + dlat, max(-180.0, lon - dlon), min(180.0, lon + dlon)

@@ -1,0 +1,347 @@
+"""The incident extractor: lexicon triggers, gazetteer places, dates, names, counts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from legation.domain.models import Evidence, Extraction, Span
+from legation.extract.dates import DateMention, find_dates
+from legation.extract.gazetteer import Gazetteer, gazetteer
+from legation.extract.language import detect_language
+from legation.extract.lexicon import Hit, Lexicon, lexicon
+from legation.extract.people import (
+    NameChunk,
+    find_groups,
+    name_chunks,
+    perpetrators,
+    victims_after_titles,
+)
+from legation.extract.places import PlaceMention, choose_place, find_places
+from legation.extract.text import Token, is_mostly_upper, tokenize
+
+# When several types are triggered, the first in this order wins.
+_TYPE_PRIORITY = (
+    "hijacking",
+    "hostage_taking",
+    "kidnapping",
+    "vehicle_ramming",
+    "bombing",
+    "assassination",
+    "arson",
+    "armed_assault",
+    "unarmed_assault",
+    "unrest",
+    "threat",
+)
+_TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming": "vehicle"}
+_PERSON_TITLES = ("diplomat", "government")
+_PHYSICAL = ("embass", "consulat", "посольств", "консульств", "elcilig", "konsolosl")
+_DIGITS = re.compile(r"^\d{1,5}$")
+_NUMBER_WINDOW = 4
+_COUNT_SENTENCES = 2  # casualty counts are read this many sentences around the event
+
+
+@dataclass(slots=True)
+class _Doc:
+    """A report being read: text, tokens, lexicon hits by group."""
+
+    text: str
+    tokens: list[Token]
+    lex: Lexicon
+    hits: dict[str, list[Hit]]
+    any_case: bool
+
+    def span(self, first: int, last: int) -> Span:
+        start, end = self.tokens[first].start, self.tokens[last].end
+        return Span(start, end, self.text[start:end])
+
+    def evidence(self, value: str, confidence: float, first: int, last: int) -> Evidence:
+        return Evidence(value, round(confidence, 2), self.span(first, last))
+
+
+def extract_report(
+    text: str,
+    *,
+    language: str | None = None,
+    published: datetime | date | None = None,
+    gaz: Gazetteer | None = None,
+) -> Extraction:
+    """Read one report; ``published`` anchors relative dates ("on Monday")."""
+    lang = language or detect_language(text)
+    doc = _read(text, lexicon(lang))
+    day = published.date() if isinstance(published, datetime) else published
+    core = {doc.tokens[h.first].sentence for h in doc.hits["type"]}
+    is_incident, confidence = _decide(doc, core)
+    result = Extraction(language=lang, is_incident=is_incident, confidence=confidence)
+    if not is_incident:
+        return result
+    _fill(result, doc, core, day, gaz or gazetteer())
+    return result
+
+
+def _read(text: str, lex: Lexicon) -> _Doc:
+    tokens = tokenize(text)
+    hits: dict[str, list[Hit]] = {
+        g: []
+        for g in (
+            "type",
+            "weapon",
+            "target",
+            "killed",
+            "injured",
+            "perpetrator_cue",
+            "attack_verb",
+            "claim",
+        )
+    }
+    seen: set[tuple[str, str, int]] = set()
+    for hit in _drop_contained(lex.matcher.find(tokens)):
+        key = (hit.group, hit.label, hit.first)
+        if key not in seen:
+            seen.add(key)
+            hits[hit.group].append(hit)
+    return _Doc(text, tokens, lex, hits, is_mostly_upper(text))
+
+
+def _drop_contained(hits: list[Hit]) -> list[Hit]:
+    """A type hit inside a longer type hit of another label ("bomb" in "bomb threat") goes."""
+    typed = [h for h in hits if h.group == "type"]
+    keep = []
+    for hit in hits:
+        inside = hit.group == "type" and any(
+            o.label != hit.label
+            and o.first <= hit.first
+            and hit.last <= o.last
+            and (o.last - o.first) > (hit.last - hit.first)
+            for o in typed
+        )
+        if not inside:
+            keep.append(hit)
+    return keep
+
+
+def _decide(doc: _Doc, core: set[int]) -> tuple[bool, float]:
+    """An incident needs an event trigger backed by a weapon, casualties or a second trigger."""
+    triggers = len(doc.hits["type"])
+    if triggers == 0:
+        return False, 0.9
+    support = sum(
+        1
+        for group in ("weapon", "killed", "injured")
+        for h in doc.hits[group]
+        if doc.tokens[h.first].sentence in core
+    )
+    score = min(1.0, 0.3 * triggers + 0.2 * support)
+    return (triggers >= 2 or support >= 1), round(max(score, 0.5), 2)
+
+
+def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: Gazetteer) -> None:
+    mentions = find_places(doc.tokens, gaz, any_case=doc.any_case)
+    place_tokens = {i for m in mentions for i in range(m.first, m.last + 1)}
+    chunks = name_chunks(doc.tokens, doc.lex, any_case=doc.any_case, places=place_tokens)
+    title_hits = [
+        h
+        for h in doc.hits["target"]
+        if h.label in _PERSON_TITLES and doc.tokens[h.first].sentence in core
+    ]
+    victims = victims_after_titles(doc.tokens, title_hits, chunks)
+    culprits = perpetrators(
+        doc.tokens, doc.hits["perpetrator_cue"], doc.hits["attack_verb"], chunks
+    )
+    culprits = [c for c in culprits if all(c != v for v, _ in victims)]
+    dates = find_dates(doc.tokens, doc.lex, day)
+    date_tokens = {i for d in dates for i in range(d.first, d.last + 1)}
+
+    result.type = _incident_type(doc, core, victims)
+    result.weapon = _weapon(doc, core, result.type.value)
+    _set_date(result, doc, dates, core, day)
+    chosen = choose_place(mentions, core)
+    if chosen is not None:
+        entry, mention = chosen
+        result.place = entry.place
+        confidence = 0.8 if mention.sentence in core else 0.5
+        result.place_evidence = doc.evidence(
+            entry.place.name, confidence, mention.first, mention.last
+        )
+    result.human_targets = [
+        doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims
+    ]
+    result.perpetrator_individuals = [
+        doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
+    ]
+    result.perpetrator_organizations = [
+        doc.evidence(name, 0.7, first, last) for name, first, last in find_groups(doc.tokens)
+    ]
+    nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
+    result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)
+    result.injured = _count(doc, "injured", nearby, date_tokens, default=0)
+    _set_targets(result, doc, core, victims, culprits)
+    result.target_states = _target_states(doc, title_hits, mentions, gaz)
+
+
+def _incident_type(doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit]]) -> Evidence:
+    by_label: dict[str, list[Hit]] = {}
+    for hit in doc.hits["type"]:
+        by_label.setdefault(hit.label, []).append(hit)
+    prominent = any(title.label in _PERSON_TITLES for _, title in victims)
+    violent = {"armed_assault", "assassination"} & set(by_label)
+    if prominent and violent and not ({"bombing", "kidnapping", "hostage_taking"} & set(by_label)):
+        hit = (by_label.get("assassination") or by_label["armed_assault"])[0]
+        return doc.evidence("assassination", 0.75, hit.first, hit.last)
+    if "threat" in by_label and not doc.hits["killed"] and not doc.hits["injured"]:
+        hit = by_label["threat"][0]
+        return doc.evidence("threat", 0.5, hit.first, hit.last)
+    for label in _TYPE_PRIORITY:
+        if label in by_label:
+            hit = by_label[label][0]
+            confidence = min(0.9, 0.5 + 0.1 * len(by_label[label]))
+            return doc.evidence(label, confidence, hit.first, hit.last)
+    hit = doc.hits["type"][0]
+    return doc.evidence("other", 0.3, hit.first, hit.last)
+
+
+def _weapon(doc: _Doc, core: set[int], incident_type: str) -> Evidence | None:
+    hits = [h for h in doc.hits["weapon"] if doc.tokens[h.first].sentence in core]
+    wanted = _TYPE_WEAPON.get(incident_type)
+    if wanted is not None:
+        chosen = [h for h in hits if h.label == wanted]
+        if chosen:
+            return doc.evidence(wanted, 0.8, chosen[0].first, chosen[0].last)
+    counts: dict[str, list[Hit]] = {}
+    for hit in hits:
+        if hit.label != "vehicle":
+            counts.setdefault(hit.label, []).append(hit)
+    if not counts:
+        return None
+    label, found = max(counts.items(), key=lambda item: len(item[1]))
+    return doc.evidence(label, min(0.9, 0.5 + 0.1 * len(found)), found[0].first, found[0].last)
+
+
+def _set_date(
+    result: Extraction, doc: _Doc, dates: list[DateMention], core: set[int], day: date | None
+) -> None:
+    usable = [d for d in dates if day is None or d.value <= day]
+
+    def rank(mention: DateMention) -> tuple[int, int, int]:
+        return (mention.sentence in core, mention.explicit, -mention.first)
+
+    if usable:
+        best = max(usable, key=rank)
+        result.date = best.value
+        confidence = 0.9 if best.sentence in core else 0.6
+        result.date_evidence = doc.evidence(
+            best.value.isoformat(), confidence, best.first, best.last
+        )
+    elif day is not None:
+        result.date = day
+        result.date_evidence = Evidence(day.isoformat(), 0.4, None)
+
+
+def _count(
+    doc: _Doc, group: str, core: set[int], skip: set[int], *, default: int
+) -> Evidence | None:
+    best: Evidence | None = None
+    for hit in doc.hits[group]:
+        if doc.tokens[hit.first].sentence not in core:
+            continue
+        found = _number_near(doc, hit, skip)
+        if found is not None and (best is None or found[0] > int(best.value)):
+            value, index = found
+            first, last = min(index, hit.first), max(index, hit.last)
+            best = doc.evidence(str(value), 0.7, first, last)
+    if best is None and default and doc.hits[group]:
+        hit = doc.hits[group][0]
+        best = doc.evidence(str(default), 0.4, hit.first, hit.last)
+    return best
+
+
+def _number_near(doc: _Doc, hit: Hit, skip: set[int]) -> tuple[int, int] | None:
+    sentence = doc.tokens[hit.first].sentence
+    lo = max(0, hit.first - _NUMBER_WINDOW)
+    hi = min(len(doc.tokens) - 1, hit.last + _NUMBER_WINDOW)
+    candidates = []
+    for i in range(lo, hi + 1):
+        token = doc.tokens[i]
+        if i in skip or token.sentence != sentence or hit.first <= i <= hit.last:
+            continue
+        value = _number(token, doc.lex)
+        if value is not None:
+            distance = hit.first - i if i < hit.first else i - hit.last
+            candidates.append((distance, value, i))
+    if not candidates:
+        return None
+    _, value, index = min(candidates)
+    return value, index
+
+
+def _number(token: Token, lex: Lexicon) -> int | None:
+    if _DIGITS.match(token.text):
+        value = int(token.text)
+        return value if value < 5000 else None
+    if token.norm in ("a", "an", "bir"):
+        return None
+    return lex.numbers.get(token.norm)
+
+
+def _set_targets(
+    result: Extraction,
+    doc: _Doc,
+    core: set[int],
+    victims: list[tuple[NameChunk, Hit]],
+    culprits: list[NameChunk],
+) -> None:
+    near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
+    categories: dict[str, Evidence] = {}
+    physical: list[Evidence] = []
+    for hit in doc.hits["target"]:
+        if doc.tokens[hit.first].sentence not in core or hit.last in near_culprit:
+            continue
+        if hit.label not in categories:
+            categories[hit.label] = doc.evidence(hit.label, 0.6, hit.first, hit.last)
+        if doc.tokens[hit.first].norm.startswith(_PHYSICAL) or hit.label in (
+            "business",
+            "religious",
+            "transport",
+        ):
+            physical.append(
+                doc.evidence(doc.span(hit.first, hit.last).text, 0.5, hit.first, hit.last)
+            )
+    for _, title in victims:
+        categories[title.label] = doc.evidence(title.label, 0.8, title.first, title.last)
+    result.target_categories = list(categories.values())
+    result.physical_targets = physical
+
+
+def _target_states(
+    doc: _Doc,
+    title_hits: list[Hit],
+    mentions: list[PlaceMention],
+    gaz: Gazetteer,
+) -> list[str]:
+    """Which state's diplomats were targeted: a country name or adjective next to the title."""
+    states: list[str] = []
+    for hit in (h for h in title_hits if h.label == "diplomat"):
+        candidates: list[tuple[int, str]] = []
+        sentence = doc.tokens[hit.first].sentence
+        for i in range(max(0, hit.first - 4), min(len(doc.tokens), hit.last + 5)):
+            token = doc.tokens[i]
+            if token.sentence != sentence:
+                continue
+            code = gaz.demonyms.get(token.norm) or _country_at(mentions, i)
+            if code:
+                candidates.append((abs(i - hit.first), code))
+        if candidates:
+            code = min(candidates)[1]
+            if code not in states:
+                states.append(code)
+    return states
+
+
+def _country_at(mentions: list[PlaceMention], index: int) -> str | None:
+    for mention in mentions:
+        if mention.first <= index <= mention.last:
+            countries = [e for e in mention.entries if e.is_country]
+            return countries[0].place.country if countries else None
+    return None

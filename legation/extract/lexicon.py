@@ -1,0 +1,153 @@
+"""Per-language keyword lexicons (``extract/lexicons/*.yaml``) and a fast phrase matcher."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from legation.domain.vocab import INCIDENT_TYPES, TARGET_CATEGORIES, WEAPONS
+from legation.errors import ConfigError
+from legation.extract.text import Token, fold
+
+SUPPORTED_LANGUAGES = ("en", "ru", "tr")
+
+
+class LexiconFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    types: dict[str, list[str]]
+    weapons: dict[str, list[str]]
+    targets: dict[str, list[str]]
+    killed: list[str]
+    injured: list[str]
+    perpetrator_cues: list[str]
+    attack_verbs: list[str]
+    claim_cues: list[str]
+    numbers: dict[str, int]
+    months: dict[str, int]
+    weekdays: dict[str, int]
+    relative_days: dict[str, int]
+    not_names: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A lexicon pattern found in the text: tokens [first, last]."""
+
+    group: str
+    label: str
+    first: int
+    last: int
+
+
+@dataclass(slots=True)
+class PhraseMatcher:
+    """Matches token patterns; a pattern token ending in ``*`` is a prefix."""
+
+    by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    prefixed: list[tuple[tuple[str, ...], str, str]] = field(default_factory=list)
+
+    def add(self, pattern: str, group: str, label: str) -> None:
+        parts = tuple(fold(p) for p in pattern.split())
+        if not parts:
+            return
+        entry = (parts, group, label)
+        if parts[0].endswith("*"):
+            self.prefixed.append(entry)
+        else:
+            self.by_first[parts[0]].append(entry)
+
+    def find(self, tokens: list[Token]) -> list[Hit]:
+        hits: list[Hit] = []
+        for i, token in enumerate(tokens):
+            candidates = self.by_first.get(token.norm, [])
+            for parts, group, label in [*candidates, *self.prefixed]:
+                last = _match_at(tokens, i, parts)
+                if last is not None:
+                    hits.append(Hit(group, label, i, last))
+        return hits
+
+
+def _match_at(tokens: list[Token], i: int, parts: tuple[str, ...]) -> int | None:
+    if i + len(parts) > len(tokens):
+        return None
+    for offset, part in enumerate(parts):
+        word = tokens[i + offset].norm
+        if part == "*":
+            continue
+        if part.endswith("*"):
+            if not word.startswith(part[:-1]):
+                return None
+        elif word != part:
+            return None
+    return i + len(parts) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    language: str
+    matcher: PhraseMatcher
+    numbers: dict[str, int]
+    months: dict[str, int]
+    weekdays: dict[str, int]
+    relative_days: dict[str, int]
+    not_names: frozenset[str]
+
+
+@cache
+def lexicon(language: str) -> Lexicon:
+    """The validated lexicon of a language (English for unsupported ones)."""
+    if language not in SUPPORTED_LANGUAGES:
+        language = "en"
+    name = f"{language}.yaml"
+    raw = resources.files("legation.extract").joinpath("lexicons", name).read_text("utf-8")
+    try:
+        data = LexiconFile.model_validate(yaml.safe_load(raw))
+    except ValidationError as exc:
+        raise ConfigError(f"lexicon {name} is invalid: {exc}") from exc
+    _check_labels(name, "types", data.types, INCIDENT_TYPES)
+    _check_labels(name, "weapons", data.weapons, WEAPONS)
+    _check_labels(name, "targets", data.targets, TARGET_CATEGORIES)
+    return Lexicon(
+        language=language,
+        matcher=_build_matcher(data),
+        numbers={fold(k): v for k, v in data.numbers.items()},
+        months={fold(k): v for k, v in data.months.items()},
+        weekdays={fold(k): v for k, v in data.weekdays.items()},
+        relative_days={fold(k): v for k, v in data.relative_days.items()},
+        not_names=frozenset(fold(w) for w in data.not_names),
+    )
+
+
+def _build_matcher(data: LexiconFile) -> PhraseMatcher:
+    matcher = PhraseMatcher()
+    for group, table in (("type", data.types), ("weapon", data.weapons), ("target", data.targets)):
+        for label, patterns in table.items():
+            for pattern in patterns:
+                matcher.add(pattern, group, label)
+    simple = {
+        "killed": data.killed,
+        "injured": data.injured,
+        "perpetrator_cue": data.perpetrator_cues,
+        "attack_verb": data.attack_verbs,
+        "claim": data.claim_cues,
+    }
+    for group, patterns in simple.items():
+        for pattern in patterns:
+            matcher.add(pattern, group, group)
+    return matcher
+
+
+def _check_labels(
+    name: str, section: str, table: dict[str, list[str]], known: tuple[str, ...]
+) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(f"lexicon {name} {section}: unknown labels {unknown}; known: {known}")

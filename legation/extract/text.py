@@ -1,0 +1,64 @@
+"""Text normalisation, tokens with offsets and sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n|\n(?=[A-ZА-ЯÇĞİÖŞÜ\"“«])")
+_APOSTROPHE_SUFFIX = re.compile(r"['’]\w+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # as written
+    norm: str  # lower case, no diacritics, apostrophe suffix removed
+    start: int
+    end: int
+    sentence: int
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case without diacritics: 'Altıntaş' -> 'altintas', 'Ёлка' -> 'елка'."""
+    lowered = text.replace("İ", "i").replace("I", "i").lower().replace("ı", "i")
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def strip_suffix(word: str) -> str:
+    """Drop a Turkish-style apostrophe suffix: "Ankara'daki" -> "Ankara"."""
+    return _APOSTROPHE_SUFFIX.sub("", word)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Word tokens with character offsets and sentence numbers."""
+    bounds = [m.end() for m in _SENTENCE_END.finditer(text)]
+    tokens: list[Token] = []
+    sentence = 0
+    for match in _TOKEN.finditer(text):
+        while sentence < len(bounds) and match.start() >= bounds[sentence]:
+            sentence += 1
+        word = match.group()
+        tokens.append(Token(word, fold(strip_suffix(word)), match.start(), match.end(), sentence))
+    return tokens
+
+
+def is_mostly_upper(text: str) -> bool:
+    """True for all-caps text (wire copy), where capitalisation carries no signal."""
+    letters = [ch for ch in text[:4000] if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) / len(letters) > 0.8
+
+
+def clean_whitespace(text: str) -> str:
+    """Normalise line ends and runs of spaces, keep paragraph breaks."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

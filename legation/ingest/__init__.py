@@ -1,0 +1,1 @@
+"""Getting reports and registries in: files, folders, feeds, web pages, the push endpoint."""

@@ -1,0 +1,1 @@
+"""The worker: reports -> extractions -> incidents -> levels -> alerts, one transaction a batch."""

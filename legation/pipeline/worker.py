@@ -1,0 +1,281 @@
+"""Process queued reports in batches; each batch commits all its effects at once or none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from legation.alerting.service import find_triggers, raise_alerts
+from legation.assess.appearances import assess_appearance
+from legation.assess.levels import Target, assess, is_diplomatic
+from legation.domain.clock import as_utc, utcnow
+from legation.domain.models import Assessment, IncidentSummary
+from legation.domain.vocab import threat_model
+from legation.extract.extractor import extract_report
+from legation.fuse.match import MAX_DAYS, MAX_KM, best_match
+from legation.logs import get_logger
+from legation.storage.db import transaction
+from legation.storage.incidents import (
+    candidate_incidents,
+    create_incident,
+    incidents_for_assessment,
+    merge_into,
+    save_extraction,
+    summary_of_extraction,
+    summary_of_row,
+)
+from legation.storage.queue import claim_jobs, fail_job, finish_job
+from legation.storage.sites import record_level, sites_near
+from legation.storage.tables import (
+    AppearanceRow,
+    ExtractionRow,
+    IncidentRow,
+    JobRow,
+    PersonRow,
+    ReportRow,
+    SiteRow,
+)
+
+log = get_logger(__name__)
+Clock = Callable[[], datetime]
+
+
+@dataclass(slots=True)
+class BatchResult:
+    processed: int = 0
+    failed: int = 0
+    incidents: list[int] = field(default_factory=list)
+    sites_changed: int = 0
+    alerts: list[int] = field(default_factory=list)
+
+
+def process_batch(
+    factory: sessionmaker[Session],
+    *,
+    limit: int,
+    clock: Clock = utcnow,
+    after_job: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Claim up to ``limit`` jobs and carry them through to alerts in one transaction."""
+    result = BatchResult()
+    with transaction(factory) as session:
+        touched: dict[int, IncidentRow] = {}
+        for job in claim_jobs(session, limit=limit):
+            _run_job(session, job, touched, result)
+            if after_job is not None:
+                after_job(job.id)
+        if touched:
+            as_of = clock()
+            incidents = list(touched.values())
+            contributions = _reassess_sites(session, incidents, as_of, result)
+            _reassess_appearances(session, incidents, as_of)
+            triggers = find_triggers(session, sites=contributions, incidents=incidents)
+            result.alerts = [a.id for a in raise_alerts(session, triggers=triggers, now=as_of)]
+        result.incidents = sorted(touched)
+    return result
+
+
+def _run_job(
+    session: Session, job: JobRow, touched: dict[int, IncidentRow], result: BatchResult
+) -> None:
+    try:
+        with session.begin_nested():
+            incident = _process_report(session, job.report_id)
+        finish_job(job)
+        result.processed += 1
+        if incident is not None:
+            touched[incident.id] = incident
+    except Exception as exc:  # noqa: BLE001 - one bad report must not stop the batch; it is retried
+        fail_job(job, f"{exc.__class__.__name__}: {exc}")
+        result.failed += 1
+        log.error("report failed", report=job.report_id, attempt=job.attempts, error=str(exc))
+
+
+def _process_report(session: Session, report_id: int) -> IncidentRow | None:
+    report = session.get(ReportRow, report_id)
+    assert report is not None, f"job for missing report {report_id}"
+    if session.scalar(select(ExtractionRow.id).where(ExtractionRow.report_id == report_id)):
+        return None  # already processed (a job queued twice for one report)
+    if report.duplicate_of is not None:
+        return _follow_original(session, report)
+    text = (
+        f"{report.title}\n\n{report.text}"
+        if report.title and report.title not in report.text
+        else report.text
+    )
+    published = as_utc(report.published) if report.published else None
+    extraction = extract_report(text, language=report.language, published=published)
+    row = save_extraction(session, report_id=report_id, extraction=extraction)
+    if report.language is None:
+        report.language = extraction.language
+    if not extraction.is_incident:
+        return None
+    summary = summary_of_extraction(extraction)
+    candidates = candidate_incidents(session, around=summary, days=MAX_DAYS, radius_km=MAX_KM)
+    match = best_match(summary, [summary_of_row(c) for c in candidates])
+    if match is None:
+        incident = create_incident(session, extraction=extraction)
+    else:
+        incident = next(c for c in candidates if c.id == match.incident_id)
+        merge_into(incident, extraction)
+    row.incident_id = incident.id
+    return incident
+
+
+def _follow_original(session: Session, report: ReportRow) -> IncidentRow | None:
+    original = session.scalar(
+        select(ExtractionRow).where(ExtractionRow.report_id == report.duplicate_of)
+    )
+    data = {"near_duplicate_of": report.duplicate_of}
+    incident_id = original.incident_id if original else None
+    session.add(
+        ExtractionRow(
+            report_id=report.id,
+            is_incident=bool(original and original.is_incident),
+            confidence=original.confidence if original else 0.0,
+            language=original.language if original else "und",
+            data=data,
+            incident_id=incident_id,
+            created_at=utcnow(),
+        )
+    )
+    return session.get(IncidentRow, incident_id) if incident_id else None
+
+
+def _reassess_sites(
+    session: Session, incidents: list[IncidentRow], as_of: datetime, result: BatchResult
+) -> list[tuple[SiteRow, list[int]]]:
+    """New levels for every site an incident can reach; returns sites with touched contributors."""
+    model = threat_model()
+    cutoff = model.proximity.cutoff_km
+    sites: dict[int, SiteRow] = {}
+    for incident in incidents:
+        found = sites_near(
+            session,
+            lat=incident.lat,
+            lon=incident.lon,
+            radius_km=cutoff,
+            countries=[incident.country] if incident.country else [],
+        )
+        sites.update((s.id, s) for s in found)
+    if not sites:
+        return []
+    pool = _incident_pool(session, incidents, sites.values(), as_of)
+    touched_ids = {i.id for i in incidents}
+    min_points = model.levels[2]  # an incident alerts only if it alone would raise a level
+    out = []
+    for site in sites.values():
+        assessment = assess(_target(site), pool, as_of, model)
+        if record_level(
+            session,
+            row=site,
+            level=assessment.level,
+            score=assessment.score,
+            reasons=_reasons(assessment),
+            as_of=as_of,
+        ):
+            result.sites_changed += 1
+        contributors = [
+            c.incident_id
+            for c in assessment.contributions
+            if c.incident_id in touched_ids and c.points >= min_points
+        ]
+        if contributors:
+            out.append((site, contributors))
+    return out
+
+
+def _incident_pool(
+    session: Session, incidents: list[IncidentRow], sites: Iterable[SiteRow], as_of: datetime
+) -> list[IncidentSummary]:
+    model = threat_model()
+    since = (as_of - timedelta(days=model.recency.horizon_days)).date()
+    countries = sorted(
+        {s.country_code for s in sites if s.country_code}
+        | {i.country for i in incidents if i.country}
+    )
+    pool: dict[int, IncidentRow] = {}
+    for incident in incidents:
+        for row in incidents_for_assessment(
+            session,
+            since=since,
+            lat=incident.lat,
+            lon=incident.lon,
+            radius_km=2 * model.proximity.cutoff_km,
+            countries=countries,
+        ):
+            pool[row.id] = row
+    return [summary_of_row(r) for r in pool.values()]
+
+
+def _target(site: SiteRow) -> Target:
+    return Target(
+        site.lat, site.lon, site.country_code, site.operator_code, is_diplomatic(site.type)
+    )
+
+
+def _reasons(assessment: Assessment) -> list[dict[str, object]]:
+    return [
+        {
+            "incident_id": c.incident_id,
+            "points": c.points,
+            "severity": c.severity,
+            "distance_km": c.distance_km,
+            "proximity": c.proximity,
+            "recency": c.recency,
+            "match": c.match,
+            "why": list(c.reasons),
+        }
+        for c in assessment.contributions
+    ]
+
+
+def _reassess_appearances(session: Session, incidents: list[IncidentRow], as_of: datetime) -> None:
+    upcoming = session.scalars(select(AppearanceRow).where(AppearanceRow.ends_at >= as_of)).all()
+    for appearance in upcoming:
+        assess_appearance_row(session, appearance, as_of)
+
+
+def assess_appearance_row(session: Session, appearance: AppearanceRow, as_of: datetime) -> None:
+    model = threat_model()
+    person = session.get(PersonRow, appearance.person_id)
+    since = (as_of - timedelta(days=model.recency.horizon_days)).date()
+    rows = incidents_for_assessment(
+        session,
+        since=since,
+        lat=appearance.lat,
+        lon=appearance.lon,
+        radius_km=model.appearance.radius_km,
+        countries=[appearance.country_code] if appearance.country_code else [],
+    )
+    risk = assess_appearance(
+        lat=appearance.lat,
+        lon=appearance.lon,
+        country_code=appearance.country_code,
+        nationality=person.nationality if person else None,
+        starts_at=as_utc(appearance.starts_at),
+        incidents=[summary_of_row(r) for r in rows],
+        as_of=as_of,
+    )
+    appearance.level = risk.assessment.level
+    appearance.reasons = _reasons(risk.assessment)
+    appearance.checklist = list(risk.checklist)
+    appearance.assessed_at = as_of
+
+
+def drain(factory: sessionmaker[Session], *, limit: int, clock: Clock = utcnow) -> BatchResult:
+    """Process until no job is due; totals over all batches."""
+    total = BatchResult()
+    while True:
+        batch = process_batch(factory, limit=limit, clock=clock)
+        total.processed += batch.processed
+        total.failed += batch.failed
+        total.incidents = sorted(set(total.incidents) | set(batch.incidents))
+        total.sites_changed += batch.sites_changed
+        total.alerts.extend(batch.alerts)
+        if batch.processed + batch.failed == 0:
+            return total

@@ -1,0 +1,66 @@
+"""All configuration in one place: environment variables with the ``LEGATION_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_ADMIN_KEY = "dev-admin-key"
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Every field is documented in ``docs/settings.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="LEGATION_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in WAL mode in data_dir."
+    )
+    admin_api_key: SecretStr = Field(
+        default=SecretStr(DEV_ADMIN_KEY), description="Bootstrap admin key for the API."
+    )
+    max_report_bytes: int = Field(default=2_000_000, description="Larger reports are refused.")
+    feed_interval_seconds: int = Field(default=300, description="Default feed polling interval.")
+    http_timeout_seconds: float = 20.0
+    worker_batch: int = Field(default=50, description="Jobs a worker claims per transaction.")
+    lease_seconds: int = Field(default=120, description="A claimed job is re-queued after this.")
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "legation@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    escalation_minutes: int = Field(default=15, description="Unacknowledged alerts escalate.")
+    delivery_attempts: int = Field(default=5, description="Tries per alert delivery.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.admin_api_key.get_secret_value() == DEV_ADMIN_KEY
+        ):
+            raise ValueError("LEGATION_ADMIN_API_KEY still has its development value; set a secret")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, SQLite in ``data_dir`` unless ``database_url`` is set."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'legation.db').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

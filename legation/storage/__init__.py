@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 tables, queries and Alembic migrations. Knows no HTTP."""
