@@ -2,7 +2,7 @@
 
 Tests that take ``database_url`` (or anything built on it) run once per backend. PostgreSQL
 comes from LEGATION_TEST_POSTGRES_URL (default: the local server, database ``test``); each
-test session creates its own database there and drops it at the end. Where no PostgreSQL
+test gets a fresh database copied from a migrated template, dropped afterwards. Where no PostgreSQL
 answers, those runs are skipped with the reason.
 """
 
@@ -15,17 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
 from legation.storage.migrate import upgrade
-from legation.storage.tables import Base
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA = SHARED / "data"
-SCENARIO = SHARED / "scenarios" / "ankara-2016"
 POSTGRES_URL = os.environ.get("LEGATION_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
 
@@ -48,21 +45,29 @@ def _postgres_admin_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_template() -> Iterator[str]:
+    """A migrated template database; each test gets a fresh copy of it."""
     admin = _postgres_admin_url()
     if admin is None:
         pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL} (set LEGATION_TEST_POSTGRES_URL)")
+    name = f"legation_template_{uuid.uuid4().hex[:10]}"
+    _admin_sql(f'CREATE DATABASE "{name}"')
+    upgrade(_url_for(name))
+    make_engine(_url_for(name)).dispose()
+    yield name
+    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_sql(statement: str) -> None:
     import psycopg
 
-    name = f"legation_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = admin.rsplit("/", 1)[0]
-    url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
-    upgrade(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _url_for(name: str) -> str:
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @pytest.fixture(scope="session")
@@ -74,24 +79,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database: a fresh SQLite file, or the session's PostgreSQL emptied."""
+    """A migrated, empty database: a fresh SQLite file or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         path = tmp_path / "legation.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = request.getfixturevalue("postgres_url")
-    yield url
-    _empty_postgres(url)
-
-
-def _empty_postgres(url: str) -> None:
-    engine = make_engine(url)
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "alert_rules")
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        conn.execute(text("DELETE FROM alert_rules WHERE name <> 'site level 4 or higher'"))
-    engine.dispose()
+    template = request.getfixturevalue("postgres_template")
+    name = f"legation_test_{uuid.uuid4().hex[:10]}"
+    _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _url_for(name)
+    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -46,8 +46,8 @@ def find_dates(tokens: list[Token], lex: Lexicon, published: date | None) -> lis
 def _month(word: str, lex: Lexicon) -> int | None:
     if word in lex.months:
         return lex.months[word]
-    for key, value in lex.months.items():
-        if key.endswith("*") and word.startswith(key[:-1]):
+    for stem, value in lex.month_stems:
+        if word.startswith(stem):
             return value
     return None
 

@@ -107,6 +107,7 @@ class Gazetteer:
         self.demonyms: dict[str, str] = {}
         self.countries: dict[str, Entry] = {}
         self.longest = 1
+        self.first_words: set[str] = set()
         self._capitals: dict[str, str] = {}
         self._load_countries()
         self._load_cities()
@@ -124,6 +125,7 @@ class Gazetteer:
         bucket = self.names[key]
         if entry not in bucket:
             bucket.append(entry)
+            self.first_words.add(key.split(" ", 1)[0])
             self.longest = min(4, max(self.longest, key.count(" ") + 1))
 
     def _load_countries(self) -> None:

@@ -45,14 +45,19 @@ class Hit:
     last: int
 
 
+_PREFIX_KEY = 3  # prefixed patterns are indexed by the first characters of their stem
+
+
 @dataclass(slots=True)
 class PhraseMatcher:
     """Matches token patterns; a pattern token ending in ``*`` is a prefix."""
 
-    by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(
+    exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    prefixed: list[tuple[tuple[str, ...], str, str]] = field(default_factory=list)
+    prefixed: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def add(self, pattern: str, group: str, label: str) -> None:
         parts = tuple(fold(p) for p in pattern.split())
@@ -60,15 +65,19 @@ class PhraseMatcher:
             return
         entry = (parts, group, label)
         if parts[0].endswith("*"):
-            self.prefixed.append(entry)
+            self.prefixed[parts[0][:-1][:_PREFIX_KEY]].append(entry)
         else:
-            self.by_first[parts[0]].append(entry)
+            self.exact[parts[0]].append(entry)
 
     def find(self, tokens: list[Token]) -> list[Hit]:
         hits: list[Hit] = []
+        exact, prefixed = self.exact, self.prefixed
         for i, token in enumerate(tokens):
-            candidates = self.by_first.get(token.norm, [])
-            for parts, group, label in [*candidates, *self.prefixed]:
+            word = token.norm
+            candidates = list(exact.get(word, ()))
+            for size in range(1, min(len(word), _PREFIX_KEY) + 1):
+                candidates.extend(prefixed.get(word[:size], ()))
+            for parts, group, label in candidates:
                 last = _match_at(tokens, i, parts)
                 if last is not None:
                     hits.append(Hit(group, label, i, last))
@@ -96,6 +105,7 @@ class Lexicon:
     matcher: PhraseMatcher
     numbers: dict[str, int]
     months: dict[str, int]
+    month_stems: tuple[tuple[str, int], ...]  # from "декабр*"-style entries
     weekdays: dict[str, int]
     relative_days: dict[str, int]
     not_names: frozenset[str]
@@ -119,7 +129,8 @@ def lexicon(language: str) -> Lexicon:
         language=language,
         matcher=_build_matcher(data),
         numbers={fold(k): v for k, v in data.numbers.items()},
-        months={fold(k): v for k, v in data.months.items()},
+        months={fold(k): v for k, v in data.months.items() if not k.endswith("*")},
+        month_stems=tuple((fold(k[:-1]), v) for k, v in data.months.items() if k.endswith("*")),
         weekdays={fold(k): v for k, v in data.weekdays.items()},
         relative_days={fold(k): v for k, v in data.relative_days.items()},
         not_names=frozenset(fold(w) for w in data.not_names),

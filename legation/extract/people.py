@@ -85,26 +85,32 @@ def _next_chunk(tokens: list[Token], after: int, chunks: list[NameChunk]) -> Nam
     return None
 
 
+def _group_parts(name: str) -> tuple[str, ...]:
+    return tuple(fold(name.replace("-", " - ")).split())
+
+
 @cache
-def _group_index() -> dict[tuple[str, ...], str]:
+def _group_index() -> tuple[dict[tuple[str, ...], str], frozenset[str], int]:
+    """Group names as folded word tuples, the words they can start with, the longest length."""
     raw = resources.files("legation.extract").joinpath("lexicons", "groups.yaml").read_text("utf-8")
     index: dict[tuple[str, ...], str] = {}
     for names in yaml.safe_load(raw)["groups"]:
         for name in names:
-            index[tuple(fold(part) for part in str(name).replace("-", " - ").split())] = names[0]
-    return index
+            index[_group_parts(str(name))] = str(names[0])
+    return index, frozenset(k[0] for k in index), max(len(k) for k in index)
 
 
 def find_groups(tokens: list[Token]) -> list[tuple[str, int, int]]:
     """Known armed groups: (canonical name, first token, last token)."""
-    index = _group_index()
-    longest = max(len(k) for k in index)
-    norms = [fold(t.text.replace("-", " - ")) for t in tokens]
+    index, firsts, longest = _group_index()
     found = []
     i = 0
     while i < len(tokens):
+        if _group_parts(tokens[i].text)[0] not in firsts:
+            i += 1
+            continue
         for size in range(min(longest, len(tokens) - i), 0, -1):
-            key = tuple(" ".join(norms[i : i + size]).split())
+            key = tuple(part for t in tokens[i : i + size] for part in _group_parts(t.text))
             if key in index:
                 found.append((index[key], i, i + size - 1))
                 i += size - 1

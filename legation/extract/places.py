@@ -49,6 +49,9 @@ def find_places(
 
 
 def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, list[Entry]] | None:
+    if tokens[i].norm not in gaz.first_words:
+        entries = _inflected(tokens[i].norm, gaz)
+        return (i, entries) if entries else None
     for size in range(min(gaz.longest, len(tokens) - i), 0, -1):
         window = tokens[i : i + size]
         if any(t.sentence != window[0].sentence for t in window):

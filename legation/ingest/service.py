@@ -16,7 +16,7 @@ from legation.ingest.web import FeedState, fetch_feed, next_poll
 from legation.logs import get_logger
 from legation.settings import Settings
 from legation.storage.db import transaction
-from legation.storage.reports import Stored, add_report
+from legation.storage.reports import Stored, add_reports
 from legation.storage.tables import SourceRow
 
 log = get_logger(__name__)
@@ -46,12 +46,11 @@ def store_reports(
     """Store reports in one transaction; a bad one is reported and the others are kept."""
     result = IngestResult()
     with transaction(factory) as session:
-        for report in reports:
-            try:
-                with session.begin_nested():
-                    result.count(add_report(session, report=report, max_bytes=max_bytes))
-            except InputError as exc:
-                result.errors.append(str(exc))
+        for outcome in add_reports(session, reports=reports, max_bytes=max_bytes):
+            if isinstance(outcome, InputError):
+                result.errors.append(str(outcome))
+            else:
+                result.count(outcome)
     return result
 
 

@@ -54,20 +54,38 @@ class BatchResult:
 
 
 def process_batch(
-    factory: sessionmaker[Session],
-    *,
-    limit: int,
-    clock: Clock = utcnow,
-    after_job: Callable[[int], None] | None = None,
+    factory: sessionmaker[Session], *, limit: int, clock: Clock = utcnow
 ) -> BatchResult:
-    """Claim up to ``limit`` jobs and carry them through to alerts in one transaction."""
+    """Claim up to ``limit`` jobs and carry them through to alerts in one transaction.
+
+    The batch first runs without savepoints (fast); if a report raises, the whole batch is
+    rolled back and redone with one savepoint per job, so only the bad report fails.
+    """
+    try:
+        return _process(factory, limit=limit, clock=clock, careful=False)
+    except Exception as exc:  # noqa: BLE001 - redo the batch isolating each job; see docstring
+        log.warning("batch failed; redoing it job by job", error=f"{exc.__class__.__name__}: {exc}")
+        return _process(factory, limit=limit, clock=clock, careful=True)
+
+
+def _process(
+    factory: sessionmaker[Session], *, limit: int, clock: Clock, careful: bool
+) -> BatchResult:
     result = BatchResult()
     with transaction(factory) as session:
         touched: dict[int, IncidentRow] = {}
-        for job in claim_jobs(session, limit=limit):
-            _run_job(session, job, touched, result)
-            if after_job is not None:
-                after_job(job.id)
+        jobs = claim_jobs(session, limit=limit)
+        ids = [j.report_id for j in jobs]
+        reports = {r.id: r for r in session.scalars(select(ReportRow).where(ReportRow.id.in_(ids)))}
+        done = set(
+            session.scalars(select(ExtractionRow.report_id).where(ExtractionRow.report_id.in_(ids)))
+        )
+        for job in jobs:
+            report = reports[job.report_id]
+            if careful:
+                _run_job_safely(session, job, report, done, touched, result)
+            else:
+                _record(_process_report(session, report, done), job, touched, result)
         if touched:
             as_of = clock()
             incidents = list(touched.values())
@@ -79,27 +97,38 @@ def process_batch(
     return result
 
 
-def _run_job(
-    session: Session, job: JobRow, touched: dict[int, IncidentRow], result: BatchResult
+def _record(
+    incident: IncidentRow | None, job: JobRow, touched: dict[int, IncidentRow], result: BatchResult
+) -> None:
+    finish_job(job)
+    result.processed += 1
+    if incident is not None:
+        touched[incident.id] = incident
+
+
+def _run_job_safely(
+    session: Session,
+    job: JobRow,
+    report: ReportRow,
+    done: set[int],
+    touched: dict[int, IncidentRow],
+    result: BatchResult,
 ) -> None:
     try:
         with session.begin_nested():
-            incident = _process_report(session, job.report_id)
-        finish_job(job)
-        result.processed += 1
-        if incident is not None:
-            touched[incident.id] = incident
+            incident = _process_report(session, report, done)
     except Exception as exc:  # noqa: BLE001 - one bad report must not stop the batch; it is retried
         fail_job(job, f"{exc.__class__.__name__}: {exc}")
         result.failed += 1
         log.error("report failed", report=job.report_id, attempt=job.attempts, error=str(exc))
+        return
+    _record(incident, job, touched, result)
 
 
-def _process_report(session: Session, report_id: int) -> IncidentRow | None:
-    report = session.get(ReportRow, report_id)
-    assert report is not None, f"job for missing report {report_id}"
-    if session.scalar(select(ExtractionRow.id).where(ExtractionRow.report_id == report_id)):
+def _process_report(session: Session, report: ReportRow, done: set[int]) -> IncidentRow | None:
+    if report.id in done:
         return None  # already processed (a job queued twice for one report)
+    done.add(report.id)
     if report.duplicate_of is not None:
         return _follow_original(session, report)
     text = (
@@ -109,7 +138,7 @@ def _process_report(session: Session, report_id: int) -> IncidentRow | None:
     )
     published = as_utc(report.published) if report.published else None
     extraction = extract_report(text, language=report.language, published=published)
-    row = save_extraction(session, report_id=report_id, extraction=extraction)
+    row = save_extraction(session, report_id=report.id, extraction=extraction)
     if report.language is None:
         report.language = extraction.language
     if not extraction.is_incident:
@@ -152,16 +181,13 @@ def _reassess_sites(
     """New levels for every site an incident can reach; returns sites with touched contributors."""
     model = threat_model()
     cutoff = model.proximity.cutoff_km
-    sites: dict[int, SiteRow] = {}
-    for incident in incidents:
-        found = sites_near(
-            session,
-            lat=incident.lat,
-            lon=incident.lon,
-            radius_km=cutoff,
-            countries=[incident.country] if incident.country else [],
-        )
-        sites.update((s.id, s) for s in found)
+    found = sites_near(
+        session,
+        points=[(i.lat, i.lon) for i in incidents],
+        radius_km=cutoff,
+        countries=[i.country for i in incidents if i.country],
+    )
+    sites = {s.id: s for s in found}
     if not sites:
         return []
     pool = _incident_pool(session, incidents, sites.values(), as_of)
@@ -198,18 +224,14 @@ def _incident_pool(
         {s.country_code for s in sites if s.country_code}
         | {i.country for i in incidents if i.country}
     )
-    pool: dict[int, IncidentRow] = {}
-    for incident in incidents:
-        for row in incidents_for_assessment(
-            session,
-            since=since,
-            lat=incident.lat,
-            lon=incident.lon,
-            radius_km=2 * model.proximity.cutoff_km,
-            countries=countries,
-        ):
-            pool[row.id] = row
-    return [summary_of_row(r) for r in pool.values()]
+    rows = incidents_for_assessment(
+        session,
+        since=since,
+        points=[(i.lat, i.lon) for i in incidents],
+        radius_km=2 * model.proximity.cutoff_km,
+        countries=countries,
+    )
+    return [summary_of_row(r) for r in rows]
 
 
 def _target(site: SiteRow) -> Target:
@@ -247,8 +269,7 @@ def assess_appearance_row(session: Session, appearance: AppearanceRow, as_of: da
     rows = incidents_for_assessment(
         session,
         since=since,
-        lat=appearance.lat,
-        lon=appearance.lon,
+        points=[(appearance.lat, appearance.lon)],
         radius_km=model.appearance.radius_km,
         countries=[appearance.country_code] if appearance.country_code else [],
     )

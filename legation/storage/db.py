@@ -50,7 +50,7 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 @contextmanager

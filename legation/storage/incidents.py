@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
@@ -162,18 +163,20 @@ def incidents_for_assessment(
     session: Session,
     *,
     since: date,
-    lat: float | None,
-    lon: float | None,
+    points: Sequence[tuple[float | None, float | None]],
     radius_km: float,
-    countries: list[str],
+    countries: Sequence[str],
 ) -> list[IncidentRow]:
-    """Incidents since a date near a point or in the given countries."""
+    """Incidents since a date near any of the points or in the given countries."""
     clauses: list[ColumnElement[bool]] = []
-    if lat is not None and lon is not None:
-        lat0, lat1, lon0, lon1 = bounding_box(lat, lon, radius_km)
-        clauses.append(IncidentRow.lat.between(lat0, lat1) & IncidentRow.lon.between(lon0, lon1))
+    for lat, lon in points:
+        if lat is not None and lon is not None:
+            lat0, lat1, lon0, lon1 = bounding_box(lat, lon, radius_km)
+            clauses.append(
+                IncidentRow.lat.between(lat0, lat1) & IncidentRow.lon.between(lon0, lon1)
+            )
     if countries:
-        clauses.append(IncidentRow.country.in_(countries))
+        clauses.append(IncidentRow.country.in_(sorted(set(countries))))
     if not clauses:
         return []
     query = select(IncidentRow).where(IncidentRow.date >= since, or_(*clauses))
@@ -196,7 +199,7 @@ def incident_reports(
         .where(ExtractionRow.incident_id == incident_id)
         .order_by(ReportRow.id)
     )
-    return [(r, e) for r, e in session.execute(query).tuples()]
+    return [(r, e) for r, e in session.execute(query)]
 
 
 def incident_dict(row: IncidentRow) -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -31,16 +33,24 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
+def _spread_table() -> list[int]:
+    """Byte -> its 8 bits spread into 8 lanes of 16 bits (so sums count bits per position)."""
+    return [sum(((b >> j) & 1) << (16 * j) for j in range(8)) for b in range(256)]
+
+
+_SPREAD = _spread_table()
+
+
 def simhash(text: str) -> int:
-    """64-bit SimHash over word 3-shingles."""
+    """64-bit SimHash over word 3-shingles (bit counts summed in 16-bit lanes of one integer)."""
     words = _WORD.findall(text.lower())
-    shingles = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
-    weights = [0] * 64
+    shingles = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    total = 0
     for shingle in shingles:
-        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    value = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+        digest = hashlib.blake2b(shingle.encode(), digest_size=8).digest()
+        total += sum(_SPREAD[byte] << (128 * k) for k, byte in enumerate(digest))
+    half = len(shingles) / 2
+    value = sum(1 << bit for bit in range(64) if (total >> (16 * bit)) & 0xFFFF > half)
     return value - (1 << 64) if value >= 1 << 63 else value  # signed, fits BIGINT
 
 
@@ -53,23 +63,98 @@ def _hamming(a: int, b: int) -> int:
     return ((a & _MASK64) ^ (b & _MASK64)).bit_count()
 
 
-def add_report(session: Session, *, report: ReportInput, max_bytes: int) -> Stored:
-    """Store a report and queue it, unless the same text is already stored."""
+def validate_report(report: ReportInput, *, max_bytes: int) -> None:
+    """Refuse oversized and empty reports, naming them."""
     size = len(report.text.encode("utf-8"))
     if size > max_bytes:
         raise TooLargeError(
-            f"report {report.url or report.source!r} is {size} bytes; "
+            f"report {report.url or report.external_id or report.source!r} is {size} bytes; "
             f"the limit is {max_bytes} (LEGATION_MAX_REPORT_BYTES)"
         )
     if not report.text.strip():
-        raise InputError(f"report {report.url or report.source!r} has no text")
-    digest = content_hash(report.text)
-    existing = session.scalar(select(ReportRow.id).where(ReportRow.content_hash == digest))
-    if existing is not None:
-        return Stored(existing, "duplicate", existing)
-    fingerprint = simhash(report.text)
-    near = _near_duplicate(session, fingerprint)
+        raise InputError(
+            f"report {report.url or report.external_id or report.source!r} has no text"
+        )
+
+
+def add_report(session: Session, *, report: ReportInput, max_bytes: int) -> Stored:
+    """Store a report and queue it, unless the same text is already stored."""
+    result = add_reports(session, reports=[report], max_bytes=max_bytes)[0]
+    if isinstance(result, InputError):
+        raise result
+    return result
+
+
+def add_reports(
+    session: Session, *, reports: Sequence[ReportInput], max_bytes: int, chunk: int = 200
+) -> list[Stored | InputError]:
+    """Store and queue many reports; per report either how it was stored or why it was refused."""
+    results: list[Stored | InputError] = []
+    for start in range(0, len(reports), chunk):
+        results.extend(_add_chunk(session, reports[start : start + chunk], max_bytes))
+    return results
+
+
+def _add_chunk(
+    session: Session, reports: Sequence[ReportInput], max_bytes: int
+) -> list[Stored | InputError]:
+    digests: dict[int, str | InputError] = {}
+    for number, report in enumerate(reports):
+        try:
+            validate_report(report, max_bytes=max_bytes)
+        except InputError as exc:
+            digests[number] = exc
+        else:
+            digests[number] = content_hash(report.text)
+    hashes = [d for d in digests.values() if isinstance(d, str)]
+    query = select(ReportRow.content_hash, ReportRow.id).where(ReportRow.content_hash.in_(hashes))
+    known = {str(h): int(i) for h, i in session.execute(query)}
+    fingerprints = {
+        n: simhash(r.text) for n, r in enumerate(reports) if isinstance(digests[n], str)
+    }
+    stored_near = _near_duplicates(session, list(fingerprints.values()))
     now = utcnow()
+    pending: dict[str, ReportRow] = {}
+    outcome: list[tuple[ReportInput, str, ReportRow | int | InputError]] = []
+    for number, report in enumerate(reports):
+        digest = digests[number]
+        if isinstance(digest, InputError):
+            outcome.append((report, "refused", digest))
+            continue
+        if digest in known or digest in pending:
+            outcome.append((report, "duplicate", known.get(digest) or pending[digest]))
+            continue
+        fingerprint = fingerprints[number]
+        near = _closest(fingerprint, stored_near) or _closest_pending(fingerprint, pending)
+        row = _report_row(report, digest, fingerprint, near, now)
+        pending[digest] = row
+        outcome.append((report, "near_duplicate" if near else "new", row))
+    session.add_all(pending.values())
+    session.flush()
+    session.add_all(
+        JobRow(report_id=r.id, available_at=now, created_at=now) for r in pending.values()
+    )
+    return [_stored(status, value) for _, status, value in outcome]
+
+
+def _stored(status: str, value: ReportRow | int | InputError) -> Stored | InputError:
+    if isinstance(value, InputError):
+        return value
+    if isinstance(value, int):
+        return Stored(value, status, value)
+    if status == "duplicate":
+        return Stored(value.id, status, value.id)
+    return Stored(value.id, status, _original_id(value))
+
+
+def _original_id(row: ReportRow) -> int | None:
+    original = row.duplicate_of
+    return original if isinstance(original, int) else None
+
+
+def _report_row(
+    report: ReportInput, digest: str, fingerprint: int, near: ReportRow | int | None, now: datetime
+) -> ReportRow:
     row = ReportRow(
         source=report.source,
         external_id=report.external_id,
@@ -83,25 +168,38 @@ def add_report(session: Session, *, report: ReportInput, max_bytes: int) -> Stor
         content_hash=digest,
         simhash=fingerprint,
         **dict(zip(("band0", "band1", "band2", "band3"), _bands(fingerprint), strict=True)),
-        duplicate_of=near,
     )
-    session.add(row)
-    session.flush()
-    session.add(JobRow(report_id=row.id, available_at=now, created_at=now))
-    return Stored(row.id, "near_duplicate" if near else "new", near)
+    if isinstance(near, ReportRow):
+        row.original = near
+    else:
+        row.duplicate_of = near
+    return row
 
 
-def _near_duplicate(session: Session, fingerprint: int) -> int | None:
-    """Pigeonhole: within 3 bits, at least one 16-bit band is equal."""
-    bands = _bands(fingerprint)
+def _closest(fingerprint: int, stored: list[tuple[int, int]]) -> int | None:
+    for report_id, other in stored:
+        if _hamming(fingerprint, other) <= NEAR_DUPLICATE_BITS:
+            return report_id
+    return None
+
+
+def _closest_pending(fingerprint: int, pending: dict[str, ReportRow]) -> ReportRow | None:
+    for row in pending.values():
+        if _hamming(fingerprint, row.simhash) <= NEAR_DUPLICATE_BITS:
+            return row
+    return None
+
+
+def _near_duplicates(session: Session, fingerprints: list[int]) -> list[tuple[int, int]]:
+    """Stored reports sharing a 16-bit band with any fingerprint (pigeonhole: within 3 bits,
+    at least one of four bands is equal); Hamming distance is checked by the caller."""
+    if not fingerprints:
+        return []
     columns = (ReportRow.band0, ReportRow.band1, ReportRow.band2, ReportRow.band3)
+    wanted = [sorted({_bands(f)[i] for f in fingerprints}) for i in range(4)]
     query = (
         select(ReportRow.id, ReportRow.simhash)
-        .where(or_(*(c == b for c, b in zip(columns, bands, strict=True))))
+        .where(or_(*(c.in_(w) for c, w in zip(columns, wanted, strict=True))))
         .order_by(ReportRow.id)
-        .limit(200)
     )
-    for report_id, other in session.execute(query):
-        if _hamming(fingerprint, other) <= NEAR_DUPLICATE_BITS:
-            return int(report_id)
-    return None
+    return [(int(i), int(h)) for i, h in session.execute(query)]

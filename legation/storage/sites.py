@@ -82,18 +82,18 @@ def get_site(session: Session, *, key: str) -> SiteRow:
 def sites_near(
     session: Session,
     *,
-    lat: float | None,
-    lon: float | None,
+    points: Sequence[tuple[float | None, float | None]],
     radius_km: float,
     countries: Sequence[str],
 ) -> list[SiteRow]:
-    """Sites within a bounding box of the point, plus every site in the given countries."""
+    """Sites within a bounding box of any of the points, plus every site in the countries."""
     clauses: list[ColumnElement[bool]] = []
-    if lat is not None and lon is not None:
-        lat0, lat1, lon0, lon1 = bounding_box(lat, lon, radius_km)
-        clauses.append(SiteRow.lat.between(lat0, lat1) & SiteRow.lon.between(lon0, lon1))
+    for lat, lon in points:
+        if lat is not None and lon is not None:
+            lat0, lat1, lon0, lon1 = bounding_box(lat, lon, radius_km)
+            clauses.append(SiteRow.lat.between(lat0, lat1) & SiteRow.lon.between(lon0, lon1))
     if countries:
-        clauses.append(SiteRow.country_code.in_(list(countries)))
+        clauses.append(SiteRow.country_code.in_(sorted(set(countries))))
     if not clauses:
         return []
     return list(session.scalars(select(SiteRow).where(or_(*clauses))))

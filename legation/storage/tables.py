@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -150,6 +150,7 @@ class ReportRow(Base):
     band2: Mapped[int]
     band3: Mapped[int]
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    original: Mapped[ReportRow | None] = relationship(remote_side="ReportRow.id")
 
 
 class JobRow(Base):
