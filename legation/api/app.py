@@ -28,6 +28,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Protective intelligence: sites, incidents, threat levels, alerts.",
         lifespan=lifespan,
+        # Interactive docs are served outside production only; the API itself always needs a key.
+        docs_url=None if settings.environment == "production" else "/docs",
+        redoc_url=None,
+        openapi_url=None if settings.environment == "production" else "/openapi.json",
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
     )
     app.state.settings = settings

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
@@ -130,12 +130,18 @@ def read_site(session: SessionDep, _: Viewer, key: str) -> dict[str, Any]:
 
 @router.get("/levels/{scope}", tags=["levels"])
 def place_levels(
-    session: SessionDep, _: Viewer, scope: str, country: str | None = None
+    session: SessionDep,
+    _: Viewer,
+    scope: str,
+    country: str | None = None,
+    as_of: Annotated[
+        datetime | None, Query(description="Assess as of this time (default: now).")
+    ] = None,
 ) -> list[dict[str, Any]]:
     """Levels per country, or per city (``?country=`` narrows), from the incidents there."""
     if scope not in ("country", "city"):
         raise NotFoundError(f"level scope {scope!r}: use 'country' or 'city'")
-    as_of = utcnow()
+    as_of = as_utc(as_of) if as_of else utcnow()
     model = threat_model()
     since = (as_of - timedelta(days=model.recency.horizon_days)).date()
     query = select(IncidentRow).where(IncidentRow.date >= since)

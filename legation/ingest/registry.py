@@ -22,6 +22,7 @@ class RegistryFile:
     sites: list[Site] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # rows skipped
     warnings: list[str] = field(default_factory=list)  # rows imported with a gap
+    lines: dict[str, int] = field(default_factory=dict)  # key -> line it was read from
 
 
 def read_registry(path: Path) -> RegistryFile:
@@ -159,6 +160,10 @@ def _append(
             "imported without a position (country-level assessment only)"
         )
     lat_f, lon_f = position or (None, None)
+    if key in result.lines:
+        result.warnings.append(f"{where} {number}: key {key} repeats {where} {result.lines[key]}; "
+                               "the later row is used")  # fmt: skip
+    result.lines[key] = number
     result.sites.append(
         Site(
             key=key,

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
 from legation.domain.models import ReportInput
 from legation.errors import InputError, TooLargeError
-from legation.storage.tables import JobRow, ReportRow
+from legation.storage.tables import JobRow, ReportKeyRow, ReportRow
 
-NEAR_DUPLICATE_BITS = 3  # simhashes this close are the same text
+SKETCH_SIZE = 32  # bottom-k MinHash sketch of word 3-shingles
+INDEXED_KEYS = 8  # the smallest hashes, indexed to find candidates
+NEAR_DUPLICATE_JACCARD = 0.7  # estimated shingle overlap at which two texts are one report
 _WORD = re.compile(r"\w+", re.UNICODE)
-_MASK64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,34 +35,24 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def _spread_table() -> list[int]:
-    """Byte -> its 8 bits spread into 8 lanes of 16 bits (so sums count bits per position)."""
-    return [sum(((b >> j) & 1) << (16 * j) for j in range(8)) for b in range(256)]
-
-
-_SPREAD = _spread_table()
-
-
-def simhash(text: str) -> int:
-    """64-bit SimHash over word 3-shingles (bit counts summed in 16-bit lanes of one integer)."""
+def sketch(text: str) -> list[int]:
+    """The SKETCH_SIZE smallest 63-bit hashes of the text's word 3-shingles, ascending."""
     words = _WORD.findall(text.lower())
     shingles = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
-    total = 0
-    for shingle in shingles:
-        digest = hashlib.blake2b(shingle.encode(), digest_size=8).digest()
-        total += sum(_SPREAD[byte] << (128 * k) for k, byte in enumerate(digest))
-    half = len(shingles) / 2
-    value = sum(1 << bit for bit in range(64) if (total >> (16 * bit)) & 0xFFFF > half)
-    return value - (1 << 64) if value >= 1 << 63 else value  # signed, fits BIGINT
+    hashes = (
+        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 1
+        for s in shingles
+    )
+    return heapq.nsmallest(SKETCH_SIZE, hashes)
 
 
-def _bands(value: int) -> list[int]:
-    unsigned = value & _MASK64
-    return [(unsigned >> (16 * i)) & 0xFFFF for i in range(4)]
-
-
-def _hamming(a: int, b: int) -> int:
-    return ((a & _MASK64) ^ (b & _MASK64)).bit_count()
+def jaccard_estimate(left: Sequence[int], right: Sequence[int]) -> float:
+    """Bottom-k estimate of the shingle Jaccard similarity of two texts."""
+    if not left or not right:
+        return 0.0
+    union = heapq.nsmallest(SKETCH_SIZE, set(left) | set(right))
+    both = set(left) & set(right)
+    return sum(1 for h in union if h in both) / len(union)
 
 
 def validate_report(report: ReportInput, *, max_bytes: int) -> None:
@@ -109,10 +101,10 @@ def _add_chunk(
     hashes = [d for d in digests.values() if isinstance(d, str)]
     query = select(ReportRow.content_hash, ReportRow.id).where(ReportRow.content_hash.in_(hashes))
     known = {str(h): int(i) for h, i in session.execute(query)}
-    fingerprints = {
-        n: simhash(r.text) for n, r in enumerate(reports) if isinstance(digests[n], str)
-    }
-    stored_near = _near_duplicates(session, list(fingerprints.values()))
+    sketches = {n: sketch(r.text) for n, r in enumerate(reports) if isinstance(digests[n], str)}
+    pool = _Pool()
+    for report_id, stored_sketch in _near_duplicate_candidates(session, list(sketches.values())):
+        pool.add(report_id, stored_sketch)
     now = utcnow()
     pending: dict[str, ReportRow] = {}
     outcome: list[tuple[ReportInput, str, ReportRow | int | InputError]] = []
@@ -124,16 +116,17 @@ def _add_chunk(
         if digest in known or digest in pending:
             outcome.append((report, "duplicate", known.get(digest) or pending[digest]))
             continue
-        fingerprint = fingerprints[number]
-        near = _closest(fingerprint, stored_near) or _closest_pending(fingerprint, pending)
-        row = _report_row(report, digest, fingerprint, near, now)
+        signature = sketches[number]
+        near = pool.closest(signature)
+        row = _report_row(report, digest, signature, near, now)
         pending[digest] = row
+        pool.add(row, signature)
         outcome.append((report, "near_duplicate" if near else "new", row))
     session.add_all(pending.values())
     session.flush()
-    session.add_all(
-        JobRow(report_id=r.id, available_at=now, created_at=now) for r in pending.values()
-    )
+    for row in pending.values():
+        session.add(JobRow(report_id=row.id, available_at=now, created_at=now))
+        session.add_all(ReportKeyRow(report_id=row.id, key=k) for k in row.sketch[:INDEXED_KEYS])
     return [_stored(status, value) for _, status, value in outcome]
 
 
@@ -153,7 +146,11 @@ def _original_id(row: ReportRow) -> int | None:
 
 
 def _report_row(
-    report: ReportInput, digest: str, fingerprint: int, near: ReportRow | int | None, now: datetime
+    report: ReportInput,
+    digest: str,
+    signature: list[int],
+    near: ReportRow | int | None,
+    now: datetime,
 ) -> ReportRow:
     row = ReportRow(
         source=report.source,
@@ -166,8 +163,7 @@ def _report_row(
         raw=report.raw,
         text=report.text,
         content_hash=digest,
-        simhash=fingerprint,
-        **dict(zip(("band0", "band1", "band2", "band3"), _bands(fingerprint), strict=True)),
+        sketch=signature,
     )
     if isinstance(near, ReportRow):
         row.original = near
@@ -176,30 +172,50 @@ def _report_row(
     return row
 
 
-def _closest(fingerprint: int, stored: list[tuple[int, int]]) -> int | None:
-    for report_id, other in stored:
-        if _hamming(fingerprint, other) <= NEAR_DUPLICATE_BITS:
-            return report_id
-    return None
+class _Pool:
+    """Sketches to compare against, indexed by their smallest hashes."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[int, list[tuple[int | ReportRow, list[int]]]] = {}
+
+    def add(self, item: int | ReportRow, signature: list[int]) -> None:
+        for key in signature[:INDEXED_KEYS]:
+            self.by_key.setdefault(key, []).append((item, signature))
+
+    def closest(self, signature: list[int]) -> int | ReportRow | None:
+        shared: dict[int, int] = {}
+        found: dict[int, tuple[int | ReportRow, list[int]]] = {}
+        for key in signature[:INDEXED_KEYS]:
+            for item, other in self.by_key.get(key, ()):
+                shared[id(item)] = shared.get(id(item), 0) + 1
+                found[id(item)] = (item, other)
+        for ident, count in shared.items():
+            item, other = found[ident]
+            if count >= 2 and jaccard_estimate(signature, other) >= NEAR_DUPLICATE_JACCARD:
+                return item
+        return None
 
 
-def _closest_pending(fingerprint: int, pending: dict[str, ReportRow]) -> ReportRow | None:
-    for row in pending.values():
-        if _hamming(fingerprint, row.simhash) <= NEAR_DUPLICATE_BITS:
-            return row
-    return None
+def _near_duplicate_candidates(
+    session: Session, sketches: list[list[int]]
+) -> list[tuple[int, list[int]]]:
+    """Stored reports sharing at least two indexed hashes with any sketch, with their sketches.
 
-
-def _near_duplicates(session: Session, fingerprints: list[int]) -> list[tuple[int, int]]:
-    """Stored reports sharing a 16-bit band with any fingerprint (pigeonhole: within 3 bits,
-    at least one of four bands is equal); Hamming distance is checked by the caller."""
-    if not fingerprints:
+    Two texts with shingle overlap J share each of their smallest hashes with probability
+    about J, so near-duplicates share several of the indexed ones; the caller verifies.
+    """
+    keys = sorted({k for s in sketches for k in s[:INDEXED_KEYS]})
+    if not keys:
         return []
-    columns = (ReportRow.band0, ReportRow.band1, ReportRow.band2, ReportRow.band3)
-    wanted = [sorted({_bands(f)[i] for f in fingerprints}) for i in range(4)]
+    shared = (
+        select(ReportKeyRow.report_id)
+        .where(ReportKeyRow.key.in_(keys))
+        .group_by(ReportKeyRow.report_id)
+        .having(func.count() >= 2)
+    )
     query = (
-        select(ReportRow.id, ReportRow.simhash)
-        .where(or_(*(c.in_(w) for c, w in zip(columns, wanted, strict=True))))
+        select(ReportRow.id, ReportRow.sketch)
+        .where(ReportRow.id.in_(shared))
         .order_by(ReportRow.id)
     )
-    return [(int(i), int(h)) for i, h in session.execute(query)]
+    return [(int(i), list(s)) for i, s in session.execute(query)]

@@ -126,12 +126,6 @@ class SourceRow(Base):
 
 class ReportRow(Base):
     __tablename__ = "reports"
-    __table_args__ = (
-        Index("ix_reports_band0", "band0"),
-        Index("ix_reports_band1", "band1"),
-        Index("ix_reports_band2", "band2"),
-        Index("ix_reports_band3", "band3"),
-    )
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(300))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
@@ -144,13 +138,19 @@ class ReportRow(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    simhash: Mapped[int] = mapped_column(BigInteger)
-    band0: Mapped[int]
-    band1: Mapped[int]
-    band2: Mapped[int]
-    band3: Mapped[int]
+    sketch: Mapped[list[Any]] = mapped_column(default=list)  # bottom-k shingle hashes
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
     original: Mapped[ReportRow | None] = relationship(remote_side="ReportRow.id")
+
+
+class ReportKeyRow(Base):
+    """The few smallest shingle hashes of a report: where near-duplicate candidates are found."""
+
+    __tablename__ = "report_keys"
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
 
 
 class JobRow(Base):

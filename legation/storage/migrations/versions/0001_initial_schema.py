@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 13:13:30.310693
+Create Date: 2026-11-29 13:35:48.162175
 """
 
 from __future__ import annotations
@@ -181,11 +181,7 @@ def upgrade() -> None:
         sa.Column("raw", sa.Text(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("simhash", sa.BigInteger(), nullable=False),
-        sa.Column("band0", sa.Integer(), nullable=False),
-        sa.Column("band1", sa.Integer(), nullable=False),
-        sa.Column("band2", sa.Integer(), nullable=False),
-        sa.Column("band3", sa.Integer(), nullable=False),
+        sa.Column("sketch", sa.JSON(), nullable=False),
         sa.Column("duplicate_of", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["duplicate_of"],
@@ -202,12 +198,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reports")),
         sa.UniqueConstraint("content_hash", name=op.f("uq_reports_content_hash")),
     )
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.create_index("ix_reports_band0", ["band0"], unique=False)
-        batch_op.create_index("ix_reports_band1", ["band1"], unique=False)
-        batch_op.create_index("ix_reports_band2", ["band2"], unique=False)
-        batch_op.create_index("ix_reports_band3", ["band3"], unique=False)
-
     op.create_table(
         "staff",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -335,6 +325,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_jobs_state_available", ["state", "available_at"], unique=False)
 
     op.create_table(
+        "report_keys",
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["reports.id"],
+            name=op.f("fk_report_keys_report_id_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("report_id", "key", name=op.f("pk_report_keys")),
+    )
+    with op.batch_alter_table("report_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_keys_key"), ["key"], unique=False)
+
+    op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("alert_id", sa.Integer(), nullable=False),
@@ -394,6 +399,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_deliveries_state_next")
 
     op.drop_table("deliveries")
+    with op.batch_alter_table("report_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_keys_key"))
+
+    op.drop_table("report_keys")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_state_available")
 
@@ -409,12 +418,6 @@ def downgrade() -> None:
 
     op.drop_table("alerts")
     op.drop_table("staff")
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.drop_index("ix_reports_band3")
-        batch_op.drop_index("ix_reports_band2")
-        batch_op.drop_index("ix_reports_band1")
-        batch_op.drop_index("ix_reports_band0")
-
     op.drop_table("reports")
     op.drop_table("protected_persons")
     with op.batch_alter_table("level_history", schema=None) as batch_op:

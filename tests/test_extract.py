@@ -1,0 +1,103 @@
+"""Extraction baseline: fields, spans, dates resolved against publication, languages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from legation.extract.extractor import extract_report
+from legation.extract.language import detect_language
+from tests.conftest import shared_path
+
+MONDAY_EVENING = datetime(2016, 12, 19, 23, 40, tzinfo=UTC)
+
+
+def _read(name: str) -> str:
+    return shared_path("scenarios", "ankara-2016", name).read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "expected"),
+    [
+        ("A bomb exploded on Monday near the market, killing two people.", "en",
+         datetime(2016, 12, 21, 9, tzinfo=UTC), date(2016, 12, 19)),
+        ("Вечером 19 декабря в центре города прогремел взрыв, погибли два человека.", "ru",
+         datetime(2017, 1, 3, 9, tzinfo=UTC), date(2016, 12, 19)),
+        ("19 Aralık akşamı düzenlenen silahlı saldırıda iki kişi hayatını kaybetti.", "tr",
+         datetime(2016, 12, 20, 9, tzinfo=UTC), date(2016, 12, 19)),
+        ("Gunmen attacked a checkpoint yesterday, killing three soldiers.", "en",
+         datetime(2020, 3, 2, 9, tzinfo=UTC), date(2020, 3, 1)),
+        ("On December 30, 2015 a car bomb exploded outside the hotel, wounding five.", "en",
+         datetime(2016, 1, 2, tzinfo=UTC), date(2015, 12, 30)),
+    ],
+)  # fmt: skip
+def test_dates_resolve_against_publication(
+    text: str, language: str, published: datetime, expected: date
+) -> None:
+    result = extract_report(text, language=language, published=published)
+    assert result.is_incident
+    assert result.date == expected
+
+
+def test_a_date_in_december_read_in_january_is_last_year() -> None:
+    result = extract_report("On 30 December a grenade exploded, injuring four people.",
+                            language="en", published=datetime(2017, 1, 2, tzinfo=UTC))  # fmt: skip
+    assert result.date == date(2016, 12, 30)
+
+
+def test_every_field_carries_its_span() -> None:
+    text = _read("report-ru.txt")
+    result = extract_report(text, language="ru", published=MONDAY_EVENING)
+    evidence = [result.type, result.weapon, result.place_evidence, result.date_evidence,
+                result.killed, result.injured, *result.human_targets,
+                *result.perpetrator_individuals, *result.target_categories]  # fmt: skip
+    assert all(e is not None for e in evidence)
+    for item in evidence:
+        assert item is not None and item.span is not None
+        assert text[item.span.start : item.span.end] == item.span.text
+        assert 0.0 < item.confidence <= 1.0
+    assert result.injured is not None and result.injured.value == "3"
+    assert result.place is not None and result.place.name == "Ankara"
+
+
+def test_berlin_report() -> None:
+    result = extract_report(_read("report-en-berlin.txt"), language="en", published=MONDAY_EVENING)
+    assert (result.type_name, result.weapon_name) == ("vehicle_ramming", "vehicle")
+    assert result.place is not None and (result.place.name, result.place.country) == (
+        "Berlin",
+        "DE",
+    )
+    assert result.killed_count == 12
+    assert result.date == date(2016, 12, 19)
+    assert "civilians" in [c.value for c in result.target_categories]
+
+
+def test_diplomatic_talks_are_not_an_incident() -> None:
+    result = extract_report(_read("report-en-talks.txt"), language="en", published=MONDAY_EVENING)
+    assert not result.is_incident
+
+
+def test_targeted_state_is_read_from_the_title() -> None:
+    result = extract_report(_read("report-tr.txt"), language="tr", published=MONDAY_EVENING)
+    assert result.target_states == ["RU"]
+    assert result.type_name == "assassination"
+    assert [p.value for p in result.perpetrator_individuals] == ["Mevlüt Mert Altıntaş"]
+
+
+def test_upper_case_wire_copy_still_yields_type_and_place() -> None:
+    text = ("LIMA, 9 JAN 90 (RADIO) -- A CAR BOMB EXPLODED TODAY IN FRONT OF THE US EMBASSY "
+            "IN LIMA, KILLING TWO POLICEMEN AND INJURING SEVEN PEOPLE.")  # fmt: skip
+    result = extract_report(text, language="en", published=datetime(1990, 1, 9, tzinfo=UTC))
+    assert result.type_name == "bombing"
+    assert result.place is not None and result.place.country == "PE"
+    assert (result.killed_count, result.injured_count) == (2, 7)
+    assert "diplomat" in [c.value for c in result.target_categories]
+
+
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [("report-ru.txt", "ru"), ("report-tr.txt", "tr"), ("report-en-berlin.txt", "en")],
+)
+def test_language_detection(name: str, language: str) -> None:
+    assert detect_language(_read(name)) == language
