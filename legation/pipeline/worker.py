@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from legation.alerting.service import find_triggers, raise_alerts
 from legation.assess.appearances import assess_appearance
 from legation.assess.levels import Target, assess, is_diplomatic
 from legation.domain.clock import as_utc, utcnow
-from legation.domain.models import Assessment, IncidentSummary
+from legation.domain.models import Assessment, Extraction, IncidentSummary
 from legation.domain.vocab import threat_model
 from legation.extract.extractor import extract_report
 from legation.fuse.match import MAX_DAYS, MAX_KM, best_match
@@ -21,9 +21,9 @@ from legation.logs import get_logger
 from legation.storage.db import transaction
 from legation.storage.incidents import (
     candidate_incidents,
-    create_incident,
     incidents_for_assessment,
     merge_into,
+    new_incident,
     save_extraction,
     summary_of_extraction,
     summary_of_row,
@@ -68,24 +68,36 @@ def process_batch(
         return _process(factory, limit=limit, clock=clock, careful=True)
 
 
+@dataclass(slots=True)
+class _Work:
+    """What one batch has done so far; new rows are flushed together at the end."""
+
+    done: set[int]
+    extractions: dict[int, ExtractionRow] = field(default_factory=dict)  # by report id
+    new_incidents: list[IncidentRow] = field(default_factory=list)
+    touched: dict[int, IncidentRow] = field(default_factory=dict)  # by id() until flushed
+
+
 def _process(
     factory: sessionmaker[Session], *, limit: int, clock: Clock, careful: bool
 ) -> BatchResult:
     result = BatchResult()
     with transaction(factory) as session:
-        touched: dict[int, IncidentRow] = {}
         jobs = claim_jobs(session, limit=limit)
         ids = [j.report_id for j in jobs]
         reports = {r.id: r for r in session.scalars(select(ReportRow).where(ReportRow.id.in_(ids)))}
-        done = set(
-            session.scalars(select(ExtractionRow.report_id).where(ExtractionRow.report_id.in_(ids)))
+        done = session.scalars(
+            select(ExtractionRow.report_id).where(ExtractionRow.report_id.in_(ids))
         )
+        work = _Work(done=set(done))
         for job in jobs:
             report = reports[job.report_id]
             if careful:
-                _run_job_safely(session, job, report, done, touched, result)
+                _run_job_safely(session, job, report, work, result)
             else:
-                _record(_process_report(session, report, done), job, touched, result)
+                _record(_process_report(session, report, work), job, work, result)
+        session.flush()
+        touched = {row.id: row for row in work.touched.values()}
         if touched:
             as_of = clock()
             incidents = list(touched.values())
@@ -97,40 +109,34 @@ def _process(
     return result
 
 
-def _record(
-    incident: IncidentRow | None, job: JobRow, touched: dict[int, IncidentRow], result: BatchResult
-) -> None:
+def _record(incident: IncidentRow | None, job: JobRow, work: _Work, result: BatchResult) -> None:
     finish_job(job)
     result.processed += 1
     if incident is not None:
-        touched[incident.id] = incident
+        work.touched[id(incident)] = incident
 
 
 def _run_job_safely(
-    session: Session,
-    job: JobRow,
-    report: ReportRow,
-    done: set[int],
-    touched: dict[int, IncidentRow],
-    result: BatchResult,
+    session: Session, job: JobRow, report: ReportRow, work: _Work, result: BatchResult
 ) -> None:
     try:
         with session.begin_nested():
-            incident = _process_report(session, report, done)
+            incident = _process_report(session, report, work)
+            session.flush()
     except Exception as exc:  # noqa: BLE001 - one bad report must not stop the batch; it is retried
         fail_job(job, f"{exc.__class__.__name__}: {exc}")
         result.failed += 1
         log.error("report failed", report=job.report_id, attempt=job.attempts, error=str(exc))
         return
-    _record(incident, job, touched, result)
+    _record(incident, job, work, result)
 
 
-def _process_report(session: Session, report: ReportRow, done: set[int]) -> IncidentRow | None:
-    if report.id in done:
+def _process_report(session: Session, report: ReportRow, work: _Work) -> IncidentRow | None:
+    if report.id in work.done:
         return None  # already processed (a job queued twice for one report)
-    done.add(report.id)
+    work.done.add(report.id)
     if report.duplicate_of is not None:
-        return _follow_original(session, report)
+        return _follow_original(session, report, work)
     text = (
         f"{report.title}\n\n{report.text}"
         if report.title and report.title not in report.text
@@ -139,40 +145,52 @@ def _process_report(session: Session, report: ReportRow, done: set[int]) -> Inci
     published = as_utc(report.published) if report.published else None
     extraction = extract_report(text, language=report.language, published=published)
     row = save_extraction(session, report_id=report.id, extraction=extraction)
+    work.extractions[report.id] = row
     if report.language is None:
         report.language = extraction.language
     if not extraction.is_incident:
         return None
-    summary = summary_of_extraction(extraction)
-    candidates = candidate_incidents(session, around=summary, days=MAX_DAYS, radius_km=MAX_KM)
-    match = best_match(summary, [summary_of_row(c) for c in candidates])
-    if match is None:
-        incident = create_incident(session, extraction=extraction)
-    else:
-        incident = next(c for c in candidates if c.id == match.incident_id)
-        merge_into(incident, extraction)
-    row.incident_id = incident.id
+    incident = _fuse(session, extraction, work)
+    row.incident = incident
     return incident
 
 
-def _follow_original(session: Session, report: ReportRow) -> IncidentRow | None:
-    original = session.scalar(
+def _fuse(session: Session, extraction: Extraction, work: _Work) -> IncidentRow:
+    """The stored or new incident this extraction describes (new ones stay unflushed)."""
+    summary = summary_of_extraction(extraction)
+    stored = candidate_incidents(session, around=summary, days=MAX_DAYS, radius_km=MAX_KM)
+    pending = [i for i in work.new_incidents if i not in stored]
+    candidates = [*stored, *pending]
+    summaries = [replace(summary_of_row(c), id=n) for n, c in enumerate(candidates)]
+    match = best_match(summary, summaries)
+    if match is not None:
+        incident = candidates[match.incident_id]
+        merge_into(incident, extraction)
+        return incident
+    incident = new_incident(extraction)
+    session.add(incident)
+    work.new_incidents.append(incident)
+    return incident
+
+
+def _follow_original(session: Session, report: ReportRow, work: _Work) -> IncidentRow | None:
+    """A near duplicate joins its original's incident without being read again."""
+    original = work.extractions.get(report.duplicate_of or 0) or session.scalar(
         select(ExtractionRow).where(ExtractionRow.report_id == report.duplicate_of)
     )
-    data = {"near_duplicate_of": report.duplicate_of}
-    incident_id = original.incident_id if original else None
-    session.add(
-        ExtractionRow(
-            report_id=report.id,
-            is_incident=bool(original and original.is_incident),
-            confidence=original.confidence if original else 0.0,
-            language=original.language if original else "und",
-            data=data,
-            incident_id=incident_id,
-            created_at=utcnow(),
-        )
+    incident = original.incident if original else None
+    row = ExtractionRow(
+        report_id=report.id,
+        is_incident=bool(original and original.is_incident),
+        confidence=original.confidence if original else 0.0,
+        language=original.language if original else "und",
+        data={"near_duplicate_of": report.duplicate_of},
+        created_at=utcnow(),
     )
-    return session.get(IncidentRow, incident_id) if incident_id else None
+    row.incident = incident
+    session.add(row)
+    work.extractions[report.id] = row
+    return incident
 
 
 def _reassess_sites(

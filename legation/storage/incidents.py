@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
-from legation.domain.geo import bounding_box
+from legation.domain.geo import bounding_box, covering_boxes
 from legation.domain.models import Evidence, Extraction, IncidentSummary
 from legation.errors import NotFoundError
 from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
@@ -92,7 +92,8 @@ def candidate_incidents(
     return list(session.scalars(query.limit(500)))
 
 
-def create_incident(session: Session, *, extraction: Extraction) -> IncidentRow:
+def new_incident(extraction: Extraction) -> IncidentRow:
+    """An incident row for an extraction (the caller adds it to the session)."""
     now = utcnow()
     place = extraction.place
     row = IncidentRow(
@@ -115,8 +116,6 @@ def create_incident(session: Session, *, extraction: Extraction) -> IncidentRow:
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    session.flush()
     return row
 
 
@@ -169,12 +168,9 @@ def incidents_for_assessment(
 ) -> list[IncidentRow]:
     """Incidents since a date near any of the points or in the given countries."""
     clauses: list[ColumnElement[bool]] = []
-    for lat, lon in points:
-        if lat is not None and lon is not None:
-            lat0, lat1, lon0, lon1 = bounding_box(lat, lon, radius_km)
-            clauses.append(
-                IncidentRow.lat.between(lat0, lat1) & IncidentRow.lon.between(lon0, lon1)
-            )
+    located = [(lat, lon) for lat, lon in points if lat is not None and lon is not None]
+    for lat0, lat1, lon0, lon1 in covering_boxes(located, radius_km):
+        clauses.append(IncidentRow.lat.between(lat0, lat1) & IncidentRow.lon.between(lon0, lon1))
     if countries:
         clauses.append(IncidentRow.country.in_(sorted(set(countries))))
     if not clauses:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
-from legation.domain.geo import bounding_box
+from legation.domain.geo import covering_boxes
 from legation.domain.models import Site
 from legation.errors import NotFoundError
 from legation.storage.tables import LevelHistoryRow, SiteRow
@@ -88,10 +88,9 @@ def sites_near(
 ) -> list[SiteRow]:
     """Sites within a bounding box of any of the points, plus every site in the countries."""
     clauses: list[ColumnElement[bool]] = []
-    for lat, lon in points:
-        if lat is not None and lon is not None:
-            lat0, lat1, lon0, lon1 = bounding_box(lat, lon, radius_km)
-            clauses.append(SiteRow.lat.between(lat0, lat1) & SiteRow.lon.between(lon0, lon1))
+    located = [(lat, lon) for lat, lon in points if lat is not None and lon is not None]
+    for lat0, lat1, lon0, lon1 in covering_boxes(located, radius_km):
+        clauses.append(SiteRow.lat.between(lat0, lat1) & SiteRow.lon.between(lon0, lon1))
     if countries:
         clauses.append(SiteRow.country_code.in_(sorted(set(countries))))
     if not clauses:

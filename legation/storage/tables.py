@@ -44,6 +44,7 @@ class Base(DeclarativeBase):
 
 class SiteRow(Base):
     __tablename__ = "sites"
+    __table_args__ = (Index("ix_sites_lat_lon", "lat", "lon"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(500))
@@ -169,6 +170,7 @@ class JobRow(Base):
 
 class IncidentRow(Base):
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_lat_lon", "lat", "lon"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(30), index=True)
     weapon: Mapped[str] = mapped_column(String(30), default="unknown")
@@ -204,6 +206,7 @@ class ExtractionRow(Base):
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime]
+    incident: Mapped[IncidentRow | None] = relationship()
 
 
 class ChannelRow(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 13:35:48.162175
+Create Date: 2026-11-29 13:41:43.766588
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def upgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incidents_country"), ["country"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_date"), ["date"], unique=False)
+        batch_op.create_index("ix_incidents_lat_lon", ["lat", "lon"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_type"), ["type"], unique=False)
 
     op.create_table(
@@ -92,6 +93,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sites_country_code"), ["country_code"], unique=False)
+        batch_op.create_index("ix_sites_lat_lon", ["lat", "lon"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_level"), ["level"], unique=False)
         batch_op.create_index(batch_op.f("ix_sites_operator_code"), ["operator_code"], unique=False)
 
@@ -429,11 +431,13 @@ def downgrade() -> None:
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sites_operator_code"))
         batch_op.drop_index(batch_op.f("ix_sites_level"))
+        batch_op.drop_index("ix_sites_lat_lon")
         batch_op.drop_index(batch_op.f("ix_sites_country_code"))
 
     op.drop_table("sites")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incidents_type"))
+        batch_op.drop_index("ix_incidents_lat_lon")
         batch_op.drop_index(batch_op.f("ix_incidents_date"))
         batch_op.drop_index(batch_op.f("ix_incidents_country"))
 
