@@ -42,6 +42,7 @@ bench: $(STAMP_DEV)
 
 docs: $(STAMP_DEV)
 	$(BIN)/python -m legation.docs_cli > docs/cli.md
+	$(BIN)/python -m legation.docs_cli settings > docs/settings.md
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

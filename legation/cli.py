@@ -93,7 +93,7 @@ def sites_import(path: Path) -> None:
     _report_problems(result.errors, result.warnings, limit=5)
     out.print(
         f"sites: {result.added} added, {result.updated} updated, {result.unchanged} unchanged; "
-        f"{len(result.warnings)} without coordinates, {len(result.errors)} rows skipped"
+        f"{result.unlocated} without coordinates, {len(result.errors)} rows skipped"
     )
 
 

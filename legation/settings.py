@@ -16,7 +16,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LEGATION_", env_file=None, extra="ignore")
 
-    environment: Literal["development", "production", "test"] = "development"
+    environment: Literal["development", "production", "test"] = Field(
+        default="development",
+        description="production refuses development secrets and hides the interactive API docs.",
+    )
     data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database.")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in WAL mode in data_dir."
@@ -26,21 +29,29 @@ class Settings(BaseSettings):
     )
     max_report_bytes: int = Field(default=2_000_000, description="Larger reports are refused.")
     feed_interval_seconds: int = Field(default=300, description="Default feed polling interval.")
-    http_timeout_seconds: float = 20.0
+    http_timeout_seconds: float = Field(
+        default=20.0, description="Timeout for feeds, pages, webhooks, SMTP."
+    )
     worker_batch: int = Field(default=50, description="Jobs a worker claims per transaction.")
-    lease_seconds: int = Field(default=120, description="A claimed job is re-queued after this.")
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_sender: str = "legation@localhost"
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
+    worker_idle_seconds: float = Field(
+        default=0.2, description="How long an idle worker waits before looking for work again."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail alerts.")
+    smtp_port: int = Field(default=25, description="SMTP port.")
+    smtp_sender: str = Field(default="legation@localhost", description="From address of alerts.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server asks.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (never logged)."
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS."
+    )
     escalation_minutes: int = Field(default=15, description="Unacknowledged alerts escalate.")
     delivery_attempts: int = Field(default=5, description="Tries per alert delivery.")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    log_json: bool = False
-    log_level: str = "INFO"
+    host: str = Field(default="127.0.0.1", description="Address `legation serve` listens on.")
+    port: int = Field(default=8000, description="Port `legation serve` listens on.")
+    log_json: bool = Field(default=False, description="Log one JSON object per line.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -167,4 +167,9 @@ def test_exact_and_near_duplicates(factory: sessionmaker[Session]) -> None:
     with factory() as session:
         rows = {r.source: r for r in session.scalars(select(ReportRow))}
         original = rows["a"].id
-        assert {s: r.duplicate_of for s, r in rows.items()} == {"a": None, "c": original, "d": None, "e": original}
+        assert {s: r.duplicate_of for s, r in rows.items()} == {
+            "a": None,
+            "c": original,
+            "d": None,
+            "e": original,
+        }

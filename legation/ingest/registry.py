@@ -23,6 +23,7 @@ class RegistryFile:
     errors: list[str] = field(default_factory=list)  # rows skipped
     warnings: list[str] = field(default_factory=list)  # rows imported with a gap
     lines: dict[str, int] = field(default_factory=dict)  # key -> line it was read from
+    unlocated: int = 0  # sites imported without coordinates
 
 
 def read_registry(path: Path) -> RegistryFile:
@@ -155,6 +156,7 @@ def _append(
         result.errors.append(f"{where} {number} ({key}): {exc}; row skipped")
         return
     if position is None:
+        result.unlocated += 1
         result.warnings.append(
             f"{where} {number} ({key}, {name}): no coordinates; "
             "imported without a position (country-level assessment only)"

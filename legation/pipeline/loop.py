@@ -46,7 +46,6 @@ def run_worker(
     settings: Settings,
     *,
     stop: threading.Event,
-    idle_seconds: float = 1.0,
     on_tick: Callable[[Tick], None] | None = None,
 ) -> None:
     """Loop until ``stop`` is set; sleeps only when there was nothing to do."""
@@ -65,4 +64,4 @@ def run_worker(
                     alerts=len(result.batch.alerts),
                 )
             else:
-                stop.wait(idle_seconds)
+                stop.wait(settings.worker_idle_seconds)

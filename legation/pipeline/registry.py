@@ -19,6 +19,7 @@ class ImportResult:
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unlocated: int = 0
 
 
 def import_sites(factory: sessionmaker[Session], path: Path) -> ImportResult:
@@ -26,4 +27,4 @@ def import_sites(factory: sessionmaker[Session], path: Path) -> ImportResult:
     parsed = read_registry(path)
     with transaction(factory) as session:
         added, updated, unchanged = upsert_sites(session, sites=parsed.sites)
-    return ImportResult(added, updated, unchanged, parsed.errors, parsed.warnings)
+    return ImportResult(added, updated, unchanged, parsed.errors, parsed.warnings, parsed.unlocated)
