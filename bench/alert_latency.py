@@ -90,9 +90,18 @@ def run(url: str, rate: float, count: int) -> dict[str, Any]:
         hook = ChannelRow(name="bench", kind="webhook", target=receiver.url, enabled=True)
         session.add(hook)
         session.flush()
-        session.add(RuleRow(name="german missions 50 km", radius_km=50.0, operator_code="DE",
-                            incident_types=[], channel_ids=[hook.id], escalation_channel_ids=[],
-                            notify_officers=False, enabled=True))  # fmt: skip
+        session.add(
+            RuleRow(
+                name="german missions 50 km",
+                radius_km=50.0,
+                operator_code="DE",
+                incident_types=[],
+                channel_ids=[hook.id],
+                escalation_channel_ids=[],
+                notify_officers=False,
+                enabled=True,
+            )
+        )
     settings = Settings(database_url=url, admin_api_key=KEY, worker_idle_seconds=0.05)  # type: ignore[arg-type]
     stop = threading.Event()
     worker = threading.Thread(target=run_worker, args=(factory, settings), kwargs={"stop": stop})
@@ -113,10 +122,22 @@ def run(url: str, rate: float, count: int) -> dict[str, Any]:
         started = time.monotonic()
         for n, (city, country) in enumerate(cities):
             time.sleep(max(0.0, started + n / rate - time.monotonic()))
-            text = f"A car bomb exploded near the market in {city}, {country}, today, killing {n % 7 + 3} people."
+            text = (
+                f"A car bomb exploded near the market in {city}, {country}, today, "
+                f"killing {n % 7 + 3} people."
+            )
             sent_at = time.monotonic()
-            answer = client.post("/reports", json=[{"text": text, "language": "en", "id": city,
-                                                    "published": datetime.now(UTC).isoformat()}])  # fmt: skip
+            answer = client.post(
+                "/reports",
+                json=[
+                    {
+                        "text": text,
+                        "language": "en",
+                        "id": city,
+                        "published": datetime.now(UTC).isoformat(),
+                    }
+                ],
+            )
             answer.raise_for_status()
             sent[city] = sent_at
         deadline = time.monotonic() + 30
@@ -132,19 +153,22 @@ def run(url: str, rate: float, count: int) -> dict[str, Any]:
     with factory() as session:
         pairs = session.execute(
             select(ReportRow.external_id, ExtractionRow.incident_id).join(
-                ExtractionRow, ExtractionRow.report_id == ReportRow.id)
-        ).all()  # fmt: skip
+                ExtractionRow, ExtractionRow.report_id == ReportRow.id
+            )
+        ).all()
     latencies = sorted(
         receiver.arrivals[incident] - sent[city]
         for city, incident in pairs
         if incident in receiver.arrivals and city in sent
     )
     return {
-        "reports": len(cities), "alerted": len(latencies), "rate_per_s": rate,
+        "reports": len(cities),
+        "alerted": len(latencies),
+        "rate_per_s": rate,
         "p50_s": round(statistics.median(latencies), 3) if latencies else None,
         "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
         "max_s": round(latencies[-1], 3) if latencies else None,
-    }  # fmt: skip
+    }
 
 
 def main() -> None:

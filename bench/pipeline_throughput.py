@@ -50,11 +50,17 @@ def run(url: str, registry: Path | None, batch: int) -> dict[str, Any]:
     engine.dispose()
     total = finished - started
     return {
-        "reports": len(messages), "stored": stored.new, "processed": result.processed,
-        "failed": result.failed, "incidents": len(result.incidents), "alerts": len(result.alerts),
-        "ingest_s": round(ingested - started, 2), "process_s": round(finished - ingested, 2),
-        "total_s": round(total, 2), "reports_per_s": round(len(messages) / total, 1),
-    }  # fmt: skip
+        "reports": len(messages),
+        "stored": stored.new,
+        "processed": result.processed,
+        "failed": result.failed,
+        "incidents": len(result.incidents),
+        "alerts": len(result.alerts),
+        "ingest_s": round(ingested - started, 2),
+        "process_s": round(finished - ingested, 2),
+        "total_s": round(total, 2),
+        "reports_per_s": round(len(messages) / total, 1),
+    }
 
 
 def _postgres_database(admin: str) -> tuple[str, str]:
@@ -82,8 +88,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
     registry = None if args.no_registry else REGISTRY
-    results: dict[str, Any] = {"machine": platform.platform(), "python": platform.python_version(),
-                               "registry": bool(registry), "batch": args.batch}  # fmt: skip
+    results: dict[str, Any] = {
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "registry": bool(registry),
+        "batch": args.batch,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         results["sqlite"] = run(f"sqlite:///{tmp}/bench.db", registry, args.batch)
         print("sqlite", results["sqlite"], flush=True)

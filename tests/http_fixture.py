@@ -37,8 +37,12 @@ class LocalServer:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                            self.rfile.read(length) if length else b"")  # fmt: skip
+                seen = Seen(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
+                )
                 server.seen.append(seen)
                 route = server.routes.get(self.path.split("?")[0])
                 answer = route(seen) if route else Answer(404, b"not found")

@@ -28,10 +28,12 @@ from tests.http_fixture import Answer, LocalServer
 
 NOW = datetime(2016, 12, 20, 12, tzinfo=UTC)
 REPORT = ReportInput(
-    source="test", language="en", published=datetime(2016, 12, 19, 22, tzinfo=UTC),
+    source="test",
+    language="en",
+    published=datetime(2016, 12, 19, 22, tzinfo=UTC),
     text="A gunman shot dead the Russian ambassador Andrei Karlov at an exhibition in Ankara "
     "on Monday evening. Three other people were wounded.",
-)  # fmt: skip
+)
 
 
 class Inbox:
@@ -56,22 +58,51 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def _setup(factory: sessionmaker[Session], server: LocalServer) -> None:
-    site = Site("ru-ankara", "Embassy of Russia in Ankara", "embassy", "Russia", "RU", "Turkey", "TR",
-                "Ankara", 39.8936, 32.8528)  # fmt: skip
+    site = Site(
+        "ru-ankara",
+        "Embassy of Russia in Ankara",
+        "embassy",
+        "Russia",
+        "RU",
+        "Turkey",
+        "TR",
+        "Ankara",
+        39.8936,
+        32.8528,
+    )
     with transaction(factory) as session:
         upsert_sites(session, sites=[site])
         session.flush()
         site_id = session.scalar(select(SiteRow.id))
-        session.add(StaffRow(site_id=site_id, name="Officer", role="security", email="officer@example.org",
-                             is_security_officer=True))  # fmt: skip
-        channels = [ChannelRow(name=k, kind=k, target=server.url(f"/{k}"), enabled=True)
-                    for k in ("webhook", "slack", "teams")]  # fmt: skip
+        session.add(
+            StaffRow(
+                site_id=site_id,
+                name="Officer",
+                role="security",
+                email="officer@example.org",
+                is_security_officer=True,
+            )
+        )
+        channels = [
+            ChannelRow(name=k, kind=k, target=server.url(f"/{k}"), enabled=True)
+            for k in ("webhook", "slack", "teams")
+        ]
         duty = ChannelRow(name="duty", kind="email", target="duty@example.org", enabled=True)
         session.add_all([*channels, duty])
         session.flush()
-        session.add(RuleRow(name="ankara 25 km", site_id=site_id, radius_km=25.0, min_level=3,
-                            incident_types=[], channel_ids=[c.id for c in channels],
-                            escalation_channel_ids=[duty.id], notify_officers=True, enabled=True))  # fmt: skip
+        session.add(
+            RuleRow(
+                name="ankara 25 km",
+                site_id=site_id,
+                radius_km=25.0,
+                min_level=3,
+                incident_types=[],
+                channel_ids=[c.id for c in channels],
+                escalation_channel_ids=[duty.id],
+                notify_officers=True,
+                enabled=True,
+            )
+        )
 
 
 def _settings(base: Settings, port: int) -> Settings:
@@ -128,8 +159,9 @@ def test_alert_reaches_every_channel_and_escalates(
     assert any(m["Subject"].startswith("ESCALATION") for m in inbox.messages)
 
 
-def test_acknowledged_alert_does_not_escalate(factory: sessionmaker[Session], settings: Settings,
-                                              local_server: LocalServer) -> None:  # fmt: skip
+def test_acknowledged_alert_does_not_escalate(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
     local_server.routes = {}
     _setup(factory, local_server)
     store_reports(factory, [REPORT], max_bytes=100_000)
@@ -153,16 +185,21 @@ def test_same_incident_twice_raises_no_second_alert(
     _setup(factory, local_server)
     store_reports(factory, [REPORT], max_bytes=100_000)
     first = process_batch(factory, limit=10, clock=lambda: NOW)
-    again = ReportInput(source="other", language="en", published=REPORT.published,
-                        text="Russia's envoy Andrei Karlov was shot dead by a gunman in Ankara on Monday.")  # fmt: skip
+    again = ReportInput(
+        source="other",
+        language="en",
+        published=REPORT.published,
+        text="Russia's envoy Andrei Karlov was shot dead by a gunman in Ankara on Monday.",
+    )
     store_reports(factory, [again], max_bytes=100_000)
     second = process_batch(factory, limit=10, clock=lambda: NOW)
     assert second.incidents == first.incidents
     assert second.alerts == []
 
 
-def test_unreachable_smtp_is_retried_then_failed(factory: sessionmaker[Session], settings: Settings,
-                                                 local_server: LocalServer) -> None:  # fmt: skip
+def test_unreachable_smtp_is_retried_then_failed(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
     local_server.routes = {k: (lambda _: Answer(200)) for k in ("/webhook", "/slack", "/teams")}
     _setup(factory, local_server)
     store_reports(factory, [REPORT], max_bytes=100_000)

@@ -70,16 +70,39 @@ def test_roles(client: TestClient) -> None:
 def test_push_then_read_incident_with_spans(
     client: TestClient, factory: sessionmaker[Session]
 ) -> None:
-    client.post("/api/v1/sites", headers=ADMIN, json=[{
-        "key": "de-kabul", "name": "Embassy of Germany in Kabul", "operator": "Germany",
-        "country": "Afghanistan", "city": "Kabul", "lat": 34.5352, "lon": 69.1849}])  # fmt: skip
-    text = ("A truck bomb exploded near the German embassy in Kabul on Wednesday morning, "
-            "killing ninety people and wounding hundreds.")  # fmt: skip
-    pushed = client.post("/api/v1/reports", headers=ADMIN, json=[
-        {"text": text, "language": "en", "published": "2017-05-31T10:00:00+04:30", "id": "r1"},
-        {"text": text, "language": "en", "published": "2017-05-31T11:00:00+04:30", "id": "r1-again"},
-        {"text": "   ", "language": "en"},
-    ]).json()["results"]  # fmt: skip
+    client.post(
+        "/api/v1/sites",
+        headers=ADMIN,
+        json=[
+            {
+                "key": "de-kabul",
+                "name": "Embassy of Germany in Kabul",
+                "operator": "Germany",
+                "country": "Afghanistan",
+                "city": "Kabul",
+                "lat": 34.5352,
+                "lon": 69.1849,
+            }
+        ],
+    )
+    text = (
+        "A truck bomb exploded near the German embassy in Kabul on Wednesday morning, "
+        "killing ninety people and wounding hundreds."
+    )
+    pushed = client.post(
+        "/api/v1/reports",
+        headers=ADMIN,
+        json=[
+            {"text": text, "language": "en", "published": "2017-05-31T10:00:00+04:30", "id": "r1"},
+            {
+                "text": text,
+                "language": "en",
+                "published": "2017-05-31T11:00:00+04:30",
+                "id": "r1-again",
+            },
+            {"text": "   ", "language": "en"},
+        ],
+    ).json()["results"]
     assert [r.get("status") for r in pushed[:2]] == ["new", "duplicate"]
     assert "no text" in pushed[2]["error"]
 
@@ -114,8 +137,15 @@ def test_appearance_is_assessed(client: TestClient) -> None:
     person = client.post(
         "/api/v1/persons", headers=ADMIN, json={"name": "Ambassador", "nationality": "Germany"}
     )
-    body = {"person_id": person.json()["id"], "venue": "Gallery", "lat": 39.92, "lon": 32.85,
-            "country": "Turkey", "starts_at": "2030-01-01T18:00:00Z", "ends_at": "2030-01-01T20:00:00Z"}  # fmt: skip
+    body = {
+        "person_id": person.json()["id"],
+        "venue": "Gallery",
+        "lat": 39.92,
+        "lon": 32.85,
+        "country": "Turkey",
+        "starts_at": "2030-01-01T18:00:00Z",
+        "ends_at": "2030-01-01T20:00:00Z",
+    }
     created = client.post("/api/v1/appearances", headers=ADMIN, json=body)
     assert created.status_code == 201, created.text
     assert created.json()["level"] == 1 and created.json()["checklist"]

@@ -50,8 +50,9 @@ def test_levels_decay_as_time_passes(found: list[IncidentSummary], start: int, s
 
 
 def test_explanation_names_the_incident_and_why() -> None:
-    attack = IncidentSummary(7, "assassination", date(2020, 5, 30), 50.01, 10.01, "DE", 1, 0,
-                             ("diplomat",), ("FR",))  # fmt: skip
+    attack = IncidentSummary(
+        7, "assassination", date(2020, 5, 30), 50.01, 10.01, "DE", 1, 0, ("diplomat",), ("FR",)
+    )
     result = assess(SITE, [attack], AS_OF)
     assert result.level == 5
     (contribution,) = result.contributions
@@ -69,8 +70,15 @@ def test_appearance_gets_level_reasons_and_checklist() -> None:
     nearby = IncidentSummary(
         3, "bombing", date(2020, 5, 31), 50.0, 10.0, "DE", 5, 20, ("civilians",), ()
     )
-    risk = assess_appearance(lat=50.0, lon=10.0, country_code="DE", nationality="FR",
-                             starts_at=AS_OF + timedelta(days=2), incidents=[nearby], as_of=AS_OF)  # fmt: skip
+    risk = assess_appearance(
+        lat=50.0,
+        lon=10.0,
+        country_code="DE",
+        nationality="FR",
+        starts_at=AS_OF + timedelta(days=2),
+        incidents=[nearby],
+        as_of=AS_OF,
+    )
     assert risk.assessment.level >= 3
     assert risk.assessment.incident_ids == [3]
     assert len(risk.checklist) >= 3

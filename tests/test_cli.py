@@ -23,8 +23,14 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     env.pop("LEGATION_DATABASE_URL", None)
 
     def call(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "legation", *args], env=env, capture_output=True,
-                              text=True, timeout=300, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "legation", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         if ok:
             assert done.returncode == 0, done.stderr
         return done
@@ -43,7 +49,9 @@ def test_import_ingest_run(run, tmp_path: Path) -> None:  # type: ignore[no-unty
     (reports / "a.jsonl").write_text(
         '{"id": "1", "language": "en", "published": "2017-05-31T08:00:00+00:00", '
         '"text": "A truck bomb exploded near the German embassy in Kabul, killing ninety people."}\n'
-        "{broken\n", "utf-8")  # fmt: skip
+        "{broken\n",
+        "utf-8",
+    )
     ingested = run("ingest", "folder", str(reports))
     assert "1 new" in ingested.stdout and "a.jsonl:2: not JSON" in ingested.stderr
     run("run", "--once")

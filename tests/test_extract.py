@@ -20,18 +20,38 @@ def _read(name: str) -> str:
 @pytest.mark.parametrize(
     ("text", "language", "published", "expected"),
     [
-        ("A bomb exploded on Monday near the market, killing two people.", "en",
-         datetime(2016, 12, 21, 9, tzinfo=UTC), date(2016, 12, 19)),
-        ("Вечером 19 декабря в центре города прогремел взрыв, погибли два человека.", "ru",
-         datetime(2017, 1, 3, 9, tzinfo=UTC), date(2016, 12, 19)),
-        ("19 Aralık akşamı düzenlenen silahlı saldırıda iki kişi hayatını kaybetti.", "tr",
-         datetime(2016, 12, 20, 9, tzinfo=UTC), date(2016, 12, 19)),
-        ("Gunmen attacked a checkpoint yesterday, killing three soldiers.", "en",
-         datetime(2020, 3, 2, 9, tzinfo=UTC), date(2020, 3, 1)),
-        ("On December 30, 2015 a car bomb exploded outside the hotel, wounding five.", "en",
-         datetime(2016, 1, 2, tzinfo=UTC), date(2015, 12, 30)),
+        (
+            "A bomb exploded on Monday near the market, killing two people.",
+            "en",
+            datetime(2016, 12, 21, 9, tzinfo=UTC),
+            date(2016, 12, 19),
+        ),
+        (
+            "Вечером 19 декабря в центре города прогремел взрыв, погибли два человека.",
+            "ru",
+            datetime(2017, 1, 3, 9, tzinfo=UTC),
+            date(2016, 12, 19),
+        ),
+        (
+            "19 Aralık akşamı düzenlenen silahlı saldırıda iki kişi hayatını kaybetti.",
+            "tr",
+            datetime(2016, 12, 20, 9, tzinfo=UTC),
+            date(2016, 12, 19),
+        ),
+        (
+            "Gunmen attacked a checkpoint yesterday, killing three soldiers.",
+            "en",
+            datetime(2020, 3, 2, 9, tzinfo=UTC),
+            date(2020, 3, 1),
+        ),
+        (
+            "On December 30, 2015 a car bomb exploded outside the hotel, wounding five.",
+            "en",
+            datetime(2016, 1, 2, tzinfo=UTC),
+            date(2015, 12, 30),
+        ),
     ],
-)  # fmt: skip
+)
 def test_dates_resolve_against_publication(
     text: str, language: str, published: datetime, expected: date
 ) -> None:
@@ -41,17 +61,28 @@ def test_dates_resolve_against_publication(
 
 
 def test_a_date_in_december_read_in_january_is_last_year() -> None:
-    result = extract_report("On 30 December a grenade exploded, injuring four people.",
-                            language="en", published=datetime(2017, 1, 2, tzinfo=UTC))  # fmt: skip
+    result = extract_report(
+        "On 30 December a grenade exploded, injuring four people.",
+        language="en",
+        published=datetime(2017, 1, 2, tzinfo=UTC),
+    )
     assert result.date == date(2016, 12, 30)
 
 
 def test_every_field_carries_its_span() -> None:
     text = _read("report-ru.txt")
     result = extract_report(text, language="ru", published=MONDAY_EVENING)
-    evidence = [result.type, result.weapon, result.place_evidence, result.date_evidence,
-                result.killed, result.injured, *result.human_targets,
-                *result.perpetrator_individuals, *result.target_categories]  # fmt: skip
+    evidence = [
+        result.type,
+        result.weapon,
+        result.place_evidence,
+        result.date_evidence,
+        result.killed,
+        result.injured,
+        *result.human_targets,
+        *result.perpetrator_individuals,
+        *result.target_categories,
+    ]
     assert all(e is not None for e in evidence)
     for item in evidence:
         assert item is not None and item.span is not None
@@ -86,8 +117,10 @@ def test_targeted_state_is_read_from_the_title() -> None:
 
 
 def test_upper_case_wire_copy_still_yields_type_and_place() -> None:
-    text = ("LIMA, 9 JAN 90 (RADIO) -- A CAR BOMB EXPLODED TODAY IN FRONT OF THE US EMBASSY "
-            "IN LIMA, KILLING TWO POLICEMEN AND INJURING SEVEN PEOPLE.")  # fmt: skip
+    text = (
+        "LIMA, 9 JAN 90 (RADIO) -- A CAR BOMB EXPLODED TODAY IN FRONT OF THE US EMBASSY "
+        "IN LIMA, KILLING TWO POLICEMEN AND INJURING SEVEN PEOPLE."
+    )
     result = extract_report(text, language="en", published=datetime(1990, 1, 9, tzinfo=UTC))
     assert result.type_name == "bombing"
     assert result.place is not None and result.place.country == "PE"

@@ -92,9 +92,12 @@ def test_failing_feed_backs_off_and_names_itself(
 
 
 def test_page_main_text_without_scripts(local_server: LocalServer) -> None:
-    body = ("<html><head><title>Attack</title><script>steal()</script></head><body><nav>Home | News</nav>"
-            "<article><h1>Attack on embassy</h1><p>" + "Gunmen attacked the embassy gate on Friday. " * 8
-            + "</p><img src=x onerror=alert(1)></article><footer>Copyright</footer></body></html>")  # fmt: skip
+    body = (
+        "<html><head><title>Attack</title><script>steal()</script></head><body><nav>Home | News</nav>"
+        "<article><h1>Attack on embassy</h1><p>"
+        + "Gunmen attacked the embassy gate on Friday. " * 8
+        + "</p><img src=x onerror=alert(1)></article><footer>Copyright</footer></body></html>"
+    )
     local_server.routes = {
         "/a": lambda _: Answer(200, body.encode(), {"Content-Type": "text/html"})
     }
@@ -111,18 +114,27 @@ def test_files_and_folders_report_each_bad_input(tmp_path: Path) -> None:
     (tmp_path / "latin1.txt").write_bytes("Explosión en Bogotá: dos muertos.".encode("latin-1"))
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "big.txt").write_text("x" * 5000, "utf-8")
-    (tmp_path / "page.html").write_text("<html><body><script>evil()</script><article><p>"
-                                        + "Rioters set fire to a police station in the city. " * 5
-                                        + "</p></article></body></html>", "utf-8")  # fmt: skip
+    (tmp_path / "page.html").write_text(
+        "<html><body><script>evil()</script><article><p>"
+        + "Rioters set fire to a police station in the city. " * 5
+        + "</p></article></body></html>",
+        "utf-8",
+    )
     (tmp_path / "lines.jsonl").write_text(
         '{"id": "a", "text": "Shots were fired at a patrol.", "published": "2020-01-02T03:04:05Z"}\n'
         "not json\n"
         '{"id": "b", "text": "Two were kidnapped.", "published": "yesterday"}\n'
-        '{"id": "c", "title": "no text"}\n', "utf-8")  # fmt: skip
+        '{"id": "c", "title": "no text"}\n',
+        "utf-8",
+    )
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     batch = read_folder(tmp_path, source="test", max_bytes=4000)
     assert sorted(r.external_id or Path(r.url or "").name for r in batch.reports) == [
-        "a", "good.txt", "latin1.txt", "page.html"]  # fmt: skip
+        "a",
+        "good.txt",
+        "latin1.txt",
+        "page.html",
+    ]
     assert any("empty.txt is empty" in e for e in batch.errors)
     assert any("big.txt is 5000 bytes" in e for e in batch.errors)
     assert any("lines.jsonl:2: not JSON" in e for e in batch.errors)
@@ -148,8 +160,10 @@ def test_single_file_errors_name_the_file(tmp_path: Path) -> None:
 
 
 def test_exact_and_near_duplicates(factory: sessionmaker[Session]) -> None:
-    text = ("Gunmen stormed a hotel in Bamako on Friday morning and took about 170 people hostage; "
-            "special forces ended the siege after nine hours, and at least twenty guests were killed.")  # fmt: skip
+    text = (
+        "Gunmen stormed a hotel in Bamako on Friday morning and took about 170 people hostage; "
+        "special forces ended the siege after nine hours, and at least twenty guests were killed."
+    )
     reports = [
         ReportInput(source="a", text=text),
         ReportInput(source="b", text=text.upper()),  # same words: exact duplicate

@@ -28,8 +28,13 @@ def _done(factory: sessionmaker[Session]) -> int:
 
 
 def _worker(database_url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LEGATION_DATABASE_URL": database_url, "LEGATION_WORKER_BATCH": "2",
-           "LEGATION_DATA_DIR": str(tmp_path), "LEGATION_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LEGATION_DATABASE_URL": database_url,
+        "LEGATION_WORKER_BATCH": "2",
+        "LEGATION_DATA_DIR": str(tmp_path),
+        "LEGATION_LOG_LEVEL": "WARNING",
+    }
     log = (tmp_path / "worker.log").open("ab")
     try:
         return subprocess.Popen(
@@ -39,7 +44,7 @@ def _worker(database_url: str, tmp_path: Path) -> subprocess.Popen[bytes]:
             stderr=log,
         )
     finally:
-        log.close()  # the child has its own copy  # fmt: skip
+        log.close()  # the child has its own copy
 
 
 def _kill_mid_run(

@@ -21,10 +21,14 @@ def _registry(folder: Path) -> list[dict[str, str]]:
     spec = json.loads((folder / "scenario.json").read_text("utf-8"))
     with (folder / spec["registry"]).open(encoding="utf-8") as handle:
         return [
-            {"key": row["QID"].rsplit("/", 1)[-1], "operator": row["operator"],
-             "country": row["country"], "city": row["city"]}
+            {
+                "key": row["QID"].rsplit("/", 1)[-1],
+                "operator": row["operator"],
+                "country": row["country"],
+                "city": row["city"],
+            }
             for row in csv.DictReader(handle, delimiter=";")
-        ]  # fmt: skip
+        ]
 
 
 def _expected(folder: Path) -> dict[str, Any]:
@@ -37,8 +41,11 @@ def test_scenario_command_meets_every_expectation() -> None:
     started = time.monotonic()
     run = subprocess.run(
         [sys.executable, "-m", "legation", "scenario", str(folder), "--format", "json"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)

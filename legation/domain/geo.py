@@ -37,8 +37,12 @@ def covering_boxes(
     boxes = []
     for members in cells.values():
         corners = [bounding_box(lat, lon, radius_km) for lat, lon in members]
-        boxes.append((
-            min(c[0] for c in corners), max(c[1] for c in corners),
-            min(c[2] for c in corners), max(c[3] for c in corners),
-        ))  # fmt: skip
+        boxes.append(
+            (
+                min(c[0] for c in corners),
+                max(c[1] for c in corners),
+                min(c[2] for c in corners),
+                max(c[3] for c in corners),
+            )
+        )
     return boxes

@@ -18,7 +18,7 @@ from legation.extract.people import (
     perpetrators,
     victims_after_titles,
 )
-from legation.extract.places import PlaceMention, choose_place, find_places
+from legation.extract.places import PlaceMention, choose_place, find_hints, find_places
 from legation.extract.text import Token, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
@@ -157,14 +157,17 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     result.type = _incident_type(doc, core, victims)
     result.weapon = _weapon(doc, core, result.type.value)
     _set_date(result, doc, dates, core, day)
-    chosen = choose_place(mentions, core)
+    chosen = choose_place(mentions, core, find_hints(doc.tokens, gaz, any_case=doc.any_case), gaz)
     if chosen is not None:
         entry, mention = chosen
         result.place = entry.place
-        confidence = 0.8 if mention.sentence in core else 0.5
-        result.place_evidence = doc.evidence(
-            entry.place.name, confidence, mention.first, mention.last
-        )
+        if mention is None:
+            result.place_evidence = Evidence(entry.place.name, 0.3, None)
+        else:
+            confidence = 0.8 if mention.sentence in core else 0.5
+            result.place_evidence = doc.evidence(
+                entry.place.name, confidence, mention.first, mention.last
+            )
     result.human_targets = [
         doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims
     ]

@@ -17,76 +17,11 @@ import pycountry
 
 from legation.domain.models import Place
 from legation.domain.vocab import read_data_file
+from legation.extract.lexicon import read_lexicon_file
 from legation.extract.text import fold
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_ONLY = re.compile(r"^[\sA-Za-z\u00c0-\u024f'’.\-]+$")
-# Common words that are also the name of some town.
-_STOPWORDS = frozenset(
-    fold(w)
-    for w in [
-        "of",
-        "police",
-        "mobile",
-        "reading",
-        "nice",
-        "bath",
-        "split",
-        "born",
-        "van",
-        "male",
-        "marks",
-        "date",
-        "union",
-        "hope",
-        "most",
-        "same",
-        "march",
-        "may",
-        "june",
-        "july",
-        "august",
-        "best",
-        "independence",
-        "liberty",
-        "victoria",
-        "university",
-        "the",
-        "and",
-        "said",
-        "president",
-        "minister",
-        "ministry",
-        "capital",
-        "center",
-        "centre",
-        "city",
-        "state",
-        "national",
-        "federal",
-        "islamic",
-        "new",
-        "old",
-        "north",
-        "south",
-        "east",
-        "west",
-        "central",
-        "general",
-        "ambassador",
-        "embassy",
-        "foreign",
-        "police",
-        "council",
-        "security",
-        "army",
-        "opening",
-        "modern",
-        "art",
-        "also",
-        "more",
-    ]
-)
 _MIN_ALT_POPULATION = 100_000
 
 
@@ -104,13 +39,18 @@ class Gazetteer:
 
     def __init__(self) -> None:
         self.names: dict[str, list[Entry]] = defaultdict(list)
+        self.stopwords = frozenset(
+            fold(w) for w in read_lexicon_file("gazetteer.yaml")["not_places"]
+        )
         self.demonyms: dict[str, str] = {}
+        self.hints: dict[str, str] = {}  # region names and adjectives -> country code
         self.countries: dict[str, Entry] = {}
         self.longest = 1
         self.first_words: set[str] = set()
         self._capitals: dict[str, str] = {}
         self._load_countries()
         self._load_cities()
+        self._load_hints()
 
     def lookup(self, name: str) -> list[Entry]:
         return self.names.get(fold(name), [])
@@ -120,7 +60,7 @@ class Gazetteer:
 
     def _add(self, name: str, entry: Entry) -> None:
         key = fold(name).replace("’", "'")
-        if len(key) < 3 or key in _STOPWORDS:
+        if len(key) < 3 or key in self.stopwords:
             return
         bucket = self.names[key]
         if entry not in bucket:
@@ -206,6 +146,15 @@ class Gazetteer:
             for i, candidate in enumerate(bucket):
                 if candidate.is_country and id(candidate) in moved:
                     bucket[i] = moved[id(candidate)]
+
+    def _load_hints(self) -> None:
+        """Names that tell the country but not the place: first-level regions, adjectives."""
+        for subdivision in pycountry.subdivisions:
+            key = fold(subdivision.name)
+            if len(key) >= 4 and key not in self.stopwords and key not in self.names:
+                self.hints.setdefault(key, subdivision.country_code)
+        for key, code in self.demonyms.items():
+            self.hints.setdefault(key, code)
 
 
 def _country_extras() -> dict[str, dict[str, list[str]]]:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -111,15 +112,20 @@ class Lexicon:
     not_names: frozenset[str]
 
 
+def read_lexicon_file(name: str) -> Any:
+    """Parse a YAML file shipped in ``legation/extract/lexicons``."""
+    raw = resources.files("legation.extract").joinpath("lexicons", name).read_text("utf-8")
+    return yaml.safe_load(raw)
+
+
 @cache
 def lexicon(language: str) -> Lexicon:
     """The validated lexicon of a language (English for unsupported ones)."""
     if language not in SUPPORTED_LANGUAGES:
         language = "en"
     name = f"{language}.yaml"
-    raw = resources.files("legation.extract").joinpath("lexicons", name).read_text("utf-8")
     try:
-        data = LexiconFile.model_validate(yaml.safe_load(raw))
+        data = LexiconFile.model_validate(read_lexicon_file(name))
     except ValidationError as exc:
         raise ConfigError(f"lexicon {name} is invalid: {exc}") from exc
     _check_labels(name, "types", data.types, INCIDENT_TYPES)

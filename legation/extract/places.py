@@ -21,6 +21,9 @@ _RU_ENDINGS = (
 )
 
 
+_NAME_GUARD_POPULATION = 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class PlaceMention:
     entries: tuple[Entry, ...]
@@ -58,9 +61,25 @@ def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, li
             continue
         name = " ".join(t.norm for t in window)
         entries = gaz.names.get(name) or (_inflected(name, gaz) if size == 1 else None)
+        if entries and size == 1 and _looks_like_a_name(tokens, i, entries, gaz):
+            return None
         if entries:
             return i + size - 1, entries
     return None
+
+
+def _looks_like_a_name(tokens: list[Token], i: int, entries: list[Entry], gaz: Gazetteer) -> bool:
+    """'David Amess': a small town's name followed by another capitalised word is a person."""
+    if any(e.is_country or e.population >= _NAME_GUARD_POPULATION for e in entries):
+        return False
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    return bool(
+        following is not None
+        and following.sentence == tokens[i].sentence
+        and following.capitalised
+        and following.norm not in gaz.first_words
+        and not tokens[i].text.isupper()
+    )
 
 
 def _inflected(word: str, gaz: Gazetteer) -> list[Entry] | None:
@@ -74,13 +93,38 @@ def _inflected(word: str, gaz: Gazetteer) -> list[Entry] | None:
     return None
 
 
+def find_hints(tokens: list[Token], gaz: Gazetteer, *, any_case: bool) -> list[tuple[str, int]]:
+    """(country code, sentence) for region names and adjectives ("Borno", "Afghan")."""
+    found = []
+    for i, token in enumerate(tokens):
+        if not (any_case or token.capitalised):
+            continue
+        pair = f"{token.norm} {tokens[i + 1].norm}" if i + 1 < len(tokens) else ""
+        code = gaz.hints.get(pair) or gaz.hints.get(token.norm)
+        if code:
+            found.append((code, token.sentence))
+    return found
+
+
 def choose_place(
-    mentions: list[PlaceMention], core_sentences: set[int]
-) -> tuple[Entry, PlaceMention] | None:
-    """The most specific, best-supported place, preferring sentences about the event."""
-    if not mentions:
-        return None
+    mentions: list[PlaceMention],
+    core_sentences: set[int],
+    hints: list[tuple[str, int]],
+    gaz: Gazetteer,
+) -> tuple[Entry, PlaceMention | None] | None:
+    """The most specific, best-supported place, preferring sentences about the event.
+
+    Region names and adjectives vote for a country; alone, they give the country.
+    """
     countries = _country_votes(mentions, core_sentences)
+    for code, sentence in hints:
+        countries[code] = countries.get(code, 0.0) + (1.0 if sentence in core_sentences else 0.5)
+    if not mentions:
+        if not countries:
+            return None
+        code = max(countries, key=lambda c: countries[c])
+        entry = gaz.country(code)
+        return (entry, None) if entry is not None else None
     best: tuple[float, Entry, PlaceMention] | None = None
     for mention in mentions:
         for entry in mention.entries:

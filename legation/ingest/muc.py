@@ -22,9 +22,13 @@ def read_messages(path: Path) -> Iterator[ReportInput]:
     for header, following in zip(headers, [*headers[1:], None], strict=False):
         body = text[header.end() : following.start() if following else len(text)].strip()
         if body:
-            yield ReportInput(source=f"MUC-4 {header.group(2) or ''}".strip(), text=body,
-                              published=dateline_date(body), language="en",
-                              external_id=header.group(1))  # fmt: skip
+            yield ReportInput(
+                source=f"MUC-4 {header.group(2) or ''}".strip(),
+                text=body,
+                published=dateline_date(body),
+                language="en",
+                external_id=header.group(1),
+            )
 
 
 def dateline_date(body: str) -> datetime | None:

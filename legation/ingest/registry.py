@@ -163,8 +163,10 @@ def _append(
         )
     lat_f, lon_f = position or (None, None)
     if key in result.lines:
-        result.warnings.append(f"{where} {number}: key {key} repeats {where} {result.lines[key]}; "
-                               "the later row is used")  # fmt: skip
+        result.warnings.append(
+            f"{where} {number}: key {key} repeats {where} {result.lines[key]}; "
+            "the later row is used"
+        )
     result.lines[key] = number
     result.sites.append(
         Site(

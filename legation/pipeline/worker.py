@@ -150,6 +150,13 @@ def _process_report(session: Session, report: ReportRow, work: _Work) -> Inciden
         report.language = extraction.language
     if not extraction.is_incident:
         return None
+    if extraction.place is None:
+        log.warning(
+            "no known place in report; incident kept without a position",
+            report=report.id,
+            url=report.url,
+            source=report.source,
+        )
     incident = _fuse(session, extraction, work)
     row.incident = incident
     return incident
