@@ -46,7 +46,11 @@ def severity(incident: IncidentSummary, model: ThreatModel | None = None) -> flo
 
 
 def contribution(
-    target: Target, incident: IncidentSummary, as_of: datetime, model: ThreatModel | None = None
+    target: Target,
+    incident: IncidentSummary,
+    as_of: datetime,
+    model: ThreatModel | None = None,
+    severities: dict[int, float] | None = None,
 ) -> Contribution | None:
     """One incident's points for one target, or None when it does not bear on it."""
     model = model or threat_model()
@@ -65,7 +69,7 @@ def contribution(
     distance, proximity = _proximity(target, incident, model, same_operator)
     if proximity <= 0.0:
         return None
-    sev = severity(incident, model)
+    sev = severities[incident.id] if severities is not None else severity(incident, model)
     if distance is not None:
         reasons.insert(0, f"{distance:.0f} km away")
     return Contribution(
@@ -122,10 +126,15 @@ def assess(
     incidents: Iterable[IncidentSummary],
     as_of: datetime,
     model: ThreatModel | None = None,
+    severities: dict[int, float] | None = None,
 ) -> Assessment:
     """The level of a target given the incidents, strongest reasons first."""
     model = model or threat_model()
-    parts = [c for i in incidents if (c := contribution(target, i, as_of, model)) is not None]
+    pool = list(incidents)
+    severities = severities or {i.id: severity(i, model) for i in pool}
+    parts = [
+        c for i in pool if (c := contribution(target, i, as_of, model, severities)) is not None
+    ]
     parts.sort(key=lambda c: c.points, reverse=True)
     score = round(sum(c.points for c in parts), 3)
     return Assessment(level_for(score, model), score, tuple(parts), as_of)

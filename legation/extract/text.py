@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n|\n(?=[A-ZА-ЯÇĞİÖŞÜ\"“«])")
 _APOSTROPHE_SUFFIX = re.compile(r"['’]\w+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     text: str  # as written
     norm: str  # lower case, no diacritics, apostrophe suffix removed
     start: int

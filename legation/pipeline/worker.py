@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from legation.alerting.service import find_triggers, raise_alerts
 from legation.assess.appearances import assess_appearance
-from legation.assess.levels import Target, assess, is_diplomatic
+from legation.assess.levels import Target, assess, is_diplomatic, severity
 from legation.domain.clock import as_utc, utcnow
 from legation.domain.models import Assessment, Extraction, IncidentSummary
 from legation.domain.vocab import threat_model
@@ -219,8 +219,9 @@ def _reassess_sites(
     touched_ids = {i.id for i in incidents}
     min_points = model.levels[2]  # an incident alerts only if it alone would raise a level
     out = []
+    severities = {i.id: severity(i, model) for i in pool}
     for site in sites.values():
-        assessment = assess(_target(site), pool, as_of, model)
+        assessment = assess(_target(site), pool, as_of, model, severities)
         if record_level(
             session,
             row=site,
@@ -265,6 +266,9 @@ def _target(site: SiteRow) -> Target:
     )
 
 
+MAX_REASONS = 10  # the strongest contributions are stored with a level; the score counts all
+
+
 def _reasons(assessment: Assessment) -> list[dict[str, object]]:
     return [
         {
@@ -277,7 +281,7 @@ def _reasons(assessment: Assessment) -> list[dict[str, object]]:
             "match": c.match,
             "why": list(c.reasons),
         }
-        for c in assessment.contributions
+        for c in assessment.contributions[:MAX_REASONS]
     ]
 
 

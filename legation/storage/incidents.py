@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,10 +16,47 @@ from legation.errors import NotFoundError
 from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
 
 
+def _evidence(item: Evidence | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    span = item.span
+    where = None if span is None else {"start": span.start, "end": span.end, "text": span.text}
+    return {"value": item.value, "confidence": item.confidence, "span": where}
+
+
 def extraction_to_json(extraction: Extraction) -> dict[str, Any]:
-    data = asdict(extraction)
-    data["date"] = extraction.date.isoformat() if extraction.date else None
-    return data
+    """The extraction as stored: every field with its confidence and text span."""
+    e = extraction
+    place = e.place
+    return {
+        "language": e.language,
+        "is_incident": e.is_incident,
+        "confidence": e.confidence,
+        "type": _evidence(e.type),
+        "weapon": _evidence(e.weapon),
+        "date": e.date.isoformat() if e.date else None,
+        "date_evidence": _evidence(e.date_evidence),
+        "place": None
+        if place is None
+        else {
+            "name": place.name,
+            "country": place.country,
+            "lat": place.lat,
+            "lon": place.lon,
+            "precision": place.precision,
+            "admin1": place.admin1,
+            "geonameid": place.geonameid,
+        },
+        "place_evidence": _evidence(e.place_evidence),
+        "perpetrator_individuals": [_evidence(x) for x in e.perpetrator_individuals],
+        "perpetrator_organizations": [_evidence(x) for x in e.perpetrator_organizations],
+        "human_targets": [_evidence(x) for x in e.human_targets],
+        "physical_targets": [_evidence(x) for x in e.physical_targets],
+        "target_categories": [_evidence(x) for x in e.target_categories],
+        "target_states": list(e.target_states),
+        "killed": _evidence(e.killed),
+        "injured": _evidence(e.injured),
+    }
 
 
 def summary_of_extraction(extraction: Extraction, incident_id: int = 0) -> IncidentSummary:

@@ -107,8 +107,14 @@ def record_level(
     reasons: list[dict[str, object]],
     as_of: datetime,
 ) -> bool:
-    """Store a site's current level; history gets a row when the level changes."""
+    """Store a site's current level; history gets a row when the level changes.
+
+    ``assessed_at`` is the time of the assessment that produced the stored values: an
+    unchanged result writes nothing.
+    """
     changed = row.level != level
+    if not changed and row.score == score and row.reasons == reasons:
+        return False
     row.level, row.score, row.reasons, row.assessed_at = level, score, reasons, as_of
     if changed:
         session.add(
