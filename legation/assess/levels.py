@@ -45,17 +45,28 @@ def severity(incident: IncidentSummary, model: ThreatModel | None = None) -> flo
     )
 
 
+Prepared = dict[int, tuple[float, float]]  # id(incident) -> (severity, recency)
+
+
+def prepare(incidents: Iterable[IncidentSummary], as_of: datetime, model: ThreatModel) -> Prepared:
+    """Severity and recency of each incident, computed once for many targets."""
+    return {id(i): (severity(i, model), _recency(i, as_of, model)) for i in incidents}
+
+
 def contribution(
     target: Target,
     incident: IncidentSummary,
     as_of: datetime,
     model: ThreatModel | None = None,
-    severities: dict[int, float] | None = None,
+    prepared: Prepared | None = None,
 ) -> Contribution | None:
     """One incident's points for one target, or None when it does not bear on it."""
     model = model or threat_model()
-    recency = _recency(incident, as_of, model)
-    if recency <= 0.0:
+    if prepared is not None:
+        sev, recency = prepared[id(incident)]
+    else:
+        sev, recency = severity(incident, model), _recency(incident, as_of, model)
+    if recency <= 0.0 or not _may_reach(target, incident, model):
         return None
     reasons: list[str] = []
     match = 1.0
@@ -69,7 +80,6 @@ def contribution(
     distance, proximity = _proximity(target, incident, model, same_operator)
     if proximity <= 0.0:
         return None
-    sev = severities[incident.id] if severities is not None else severity(incident, model)
     if distance is not None:
         reasons.insert(0, f"{distance:.0f} km away")
     return Contribution(
@@ -82,6 +92,15 @@ def contribution(
         match=match,
         reasons=tuple(reasons),
     )
+
+
+def _may_reach(target: Target, incident: IncidentSummary, model: ThreatModel) -> bool:
+    """Cheap test before the distance: same country, or within the cutoff in latitude."""
+    if target.country_code and target.country_code == incident.country:
+        return True
+    if target.lat is None or incident.lat is None:
+        return False
+    return abs(target.lat - incident.lat) * 111.0 <= model.proximity.cutoff_km
 
 
 def _recency(incident: IncidentSummary, as_of: datetime, model: ThreatModel) -> float:
@@ -126,15 +145,13 @@ def assess(
     incidents: Iterable[IncidentSummary],
     as_of: datetime,
     model: ThreatModel | None = None,
-    severities: dict[int, float] | None = None,
+    prepared: Prepared | None = None,
 ) -> Assessment:
     """The level of a target given the incidents, strongest reasons first."""
     model = model or threat_model()
     pool = list(incidents)
-    severities = severities or {i.id: severity(i, model) for i in pool}
-    parts = [
-        c for i in pool if (c := contribution(target, i, as_of, model, severities)) is not None
-    ]
+    prepared = prepared or prepare(pool, as_of, model)
+    parts = [c for i in pool if (c := contribution(target, i, as_of, model, prepared)) is not None]
     parts.sort(key=lambda c: c.points, reverse=True)
     score = round(sum(c.points for c in parts), 3)
     return Assessment(level_for(score, model), score, tuple(parts), as_of)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from legation.alerting.service import find_triggers, raise_alerts
 from legation.assess.appearances import assess_appearance
-from legation.assess.levels import Target, assess, is_diplomatic, severity
+from legation.assess.levels import Target, assess, is_diplomatic, prepare
 from legation.domain.clock import as_utc, utcnow
 from legation.domain.models import Assessment, Extraction, IncidentSummary
 from legation.domain.vocab import threat_model
@@ -29,7 +29,7 @@ from legation.storage.incidents import (
     summary_of_row,
 )
 from legation.storage.queue import claim_jobs, fail_job, finish_job
-from legation.storage.sites import record_level, sites_near
+from legation.storage.sites import SiteBrief, record_level, sites_by_id, sites_near
 from legation.storage.tables import (
     AppearanceRow,
     ExtractionRow,
@@ -73,6 +73,8 @@ class _Work:
     """What one batch has done so far; new rows are flushed together at the end."""
 
     done: set[int]
+    read: dict[int, Extraction | Exception] = field(default_factory=dict)  # by report id
+    candidates: list[IncidentRow] = field(default_factory=list)  # stored, for fusion
     extractions: dict[int, ExtractionRow] = field(default_factory=dict)  # by report id
     new_incidents: list[IncidentRow] = field(default_factory=list)
     touched: dict[int, IncidentRow] = field(default_factory=dict)  # by id() until flushed
@@ -90,6 +92,7 @@ def _process(
             select(ExtractionRow.report_id).where(ExtractionRow.report_id.in_(ids))
         )
         work = _Work(done=set(done))
+        _read_reports(session, [reports[j.report_id] for j in jobs], work, careful=careful)
         for job in jobs:
             report = reports[job.report_id]
             if careful:
@@ -107,6 +110,39 @@ def _process(
             result.alerts = [a.id for a in raise_alerts(session, triggers=triggers, now=as_of)]
         result.incidents = sorted(touched)
     return result
+
+
+def _read_reports(
+    session: Session, reports: list[ReportRow], work: _Work, *, careful: bool
+) -> None:
+    """Extract every report of the batch, then fetch fusion candidates for all in one query."""
+    for report in reports:
+        if report.id in work.done or report.duplicate_of is not None:
+            continue
+        try:
+            work.read[report.id] = _extract(report)
+        except Exception as exc:
+            if not careful:
+                raise
+            work.read[report.id] = exc
+    summaries = [
+        summary_of_extraction(e)
+        for e in work.read.values()
+        if isinstance(e, Extraction) and e.is_incident
+    ]
+    work.candidates = candidate_incidents(
+        session, around=summaries, days=MAX_DAYS, radius_km=MAX_KM
+    )
+
+
+def _extract(report: ReportRow) -> Extraction:
+    text = (
+        f"{report.title}\n\n{report.text}"
+        if report.title and report.title not in report.text
+        else report.text
+    )
+    published = as_utc(report.published) if report.published else None
+    return extract_report(text, language=report.language, published=published)
 
 
 def _record(incident: IncidentRow | None, job: JobRow, work: _Work, result: BatchResult) -> None:
@@ -137,13 +173,9 @@ def _process_report(session: Session, report: ReportRow, work: _Work) -> Inciden
     work.done.add(report.id)
     if report.duplicate_of is not None:
         return _follow_original(session, report, work)
-    text = (
-        f"{report.title}\n\n{report.text}"
-        if report.title and report.title not in report.text
-        else report.text
-    )
-    published = as_utc(report.published) if report.published else None
-    extraction = extract_report(text, language=report.language, published=published)
+    extraction = work.read.get(report.id) or _extract(report)
+    if isinstance(extraction, Exception):
+        raise extraction
     row = save_extraction(session, report_id=report.id, extraction=extraction)
     work.extractions[report.id] = row
     if report.language is None:
@@ -165,9 +197,7 @@ def _process_report(session: Session, report: ReportRow, work: _Work) -> Inciden
 def _fuse(session: Session, extraction: Extraction, work: _Work) -> IncidentRow:
     """The stored or new incident this extraction describes (new ones stay unflushed)."""
     summary = summary_of_extraction(extraction)
-    stored = candidate_incidents(session, around=summary, days=MAX_DAYS, radius_km=MAX_KM)
-    pending = [i for i in work.new_incidents if i not in stored]
-    candidates = [*stored, *pending]
+    candidates = [*work.candidates, *work.new_incidents]
     summaries = [replace(summary_of_row(c), id=n) for n, c in enumerate(candidates)]
     match = best_match(summary, summaries)
     if match is not None:
@@ -203,25 +233,41 @@ def _follow_original(session: Session, report: ReportRow, work: _Work) -> Incide
 def _reassess_sites(
     session: Session, incidents: list[IncidentRow], as_of: datetime, result: BatchResult
 ) -> list[tuple[SiteRow, list[int]]]:
-    """New levels for every site an incident can reach; returns sites with touched contributors."""
+    """New levels for every site an incident can reach; returns sites with touched contributors.
+
+    Sites are assessed from a few columns; only those whose result changed or that an
+    incident of this batch drives are loaded in full and written.
+    """
     model = threat_model()
-    cutoff = model.proximity.cutoff_km
-    found = sites_near(
+    briefs = sites_near(
         session,
         points=[(i.lat, i.lon) for i in incidents],
-        radius_km=cutoff,
+        radius_km=model.proximity.cutoff_km,
         countries=[i.country for i in incidents if i.country],
     )
-    sites = {s.id: s for s in found}
-    if not sites:
+    if not briefs:
         return []
-    pool = _incident_pool(session, incidents, sites.values(), as_of)
+    pool = _incident_pool(session, incidents, briefs, as_of)
+    prepared = prepare(pool, as_of, model)
     touched_ids = {i.id for i in incidents}
     min_points = model.levels[2]  # an incident alerts only if it alone would raise a level
+    assessed: dict[int, tuple[Assessment, list[int]]] = {}
+    for brief in briefs:
+        target = Target(
+            brief.lat, brief.lon, brief.country_code, brief.operator_code, is_diplomatic(brief.type)
+        )
+        assessment = assess(target, pool, as_of, model, prepared)
+        drivers = [
+            c.incident_id
+            for c in assessment.contributions
+            if c.incident_id in touched_ids and c.points >= min_points
+        ]
+        if drivers or (assessment.level, assessment.score) != (brief.level, brief.score):
+            assessed[brief.id] = (assessment, drivers)
+    rows = sites_by_id(session, ids=list(assessed))
     out = []
-    severities = {i.id: severity(i, model) for i in pool}
-    for site in sites.values():
-        assessment = assess(_target(site), pool, as_of, model, severities)
+    for site_id, (assessment, drivers) in assessed.items():
+        site = rows[site_id]
         if record_level(
             session,
             row=site,
@@ -231,18 +277,13 @@ def _reassess_sites(
             as_of=as_of,
         ):
             result.sites_changed += 1
-        contributors = [
-            c.incident_id
-            for c in assessment.contributions
-            if c.incident_id in touched_ids and c.points >= min_points
-        ]
-        if contributors:
-            out.append((site, contributors))
+        if drivers:
+            out.append((site, drivers))
     return out
 
 
 def _incident_pool(
-    session: Session, incidents: list[IncidentRow], sites: Iterable[SiteRow], as_of: datetime
+    session: Session, incidents: list[IncidentRow], sites: Iterable[SiteBrief], as_of: datetime
 ) -> list[IncidentSummary]:
     model = threat_model()
     since = (as_of - timedelta(days=model.recency.horizon_days)).date()
@@ -258,12 +299,6 @@ def _incident_pool(
         countries=countries,
     )
     return [summary_of_row(r) for r in rows]
-
-
-def _target(site: SiteRow) -> Target:
-    return Target(
-        site.lat, site.lon, site.country_code, site.operator_code, is_diplomatic(site.type)
-    )
 
 
 MAX_REASONS = 10  # the strongest contributions are stored with a level; the score counts all

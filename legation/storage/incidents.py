@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
@@ -107,25 +107,28 @@ def save_extraction(session: Session, *, report_id: int, extraction: Extraction)
 
 
 def candidate_incidents(
-    session: Session, *, around: IncidentSummary, days: int, radius_km: float
+    session: Session, *, around: Sequence[IncidentSummary], days: int, radius_km: float
 ) -> list[IncidentRow]:
-    """Incidents that could be the same event: close in time, and in place or country."""
-    query = select(IncidentRow)
-    if around.date is not None:
-        query = query.where(
-            IncidentRow.date.between(
-                around.date - timedelta(days=days), around.date + timedelta(days=days)
-            )
-        )
+    """Stored incidents that could be the same event as any of ``around``: within ``days``
+    and in the same country or within ``radius_km``. One query for a whole batch."""
+    clauses = [_candidate_clause(s, days, radius_km) for s in around]
+    if not clauses:
+        return []
+    return list(session.scalars(select(IncidentRow).where(or_(*clauses))))
+
+
+def _candidate_clause(summary: IncidentSummary, days: int, radius_km: float) -> ColumnElement[bool]:
     place: list[ColumnElement[bool]] = []
-    if around.lat is not None and around.lon is not None:
-        lat0, lat1, lon0, lon1 = bounding_box(around.lat, around.lon, radius_km)
+    if summary.lat is not None and summary.lon is not None:
+        lat0, lat1, lon0, lon1 = bounding_box(summary.lat, summary.lon, radius_km)
         place.append(IncidentRow.lat.between(lat0, lat1) & IncidentRow.lon.between(lon0, lon1))
-    if around.country:
-        place.append(IncidentRow.country == around.country)
-    if place:
-        query = query.where(or_(*place))
-    return list(session.scalars(query.limit(500)))
+    if summary.country:
+        place.append(IncidentRow.country == summary.country)
+    clause = or_(*place) if place else IncidentRow.country.is_(None)
+    if summary.date is not None:
+        window = (summary.date - timedelta(days=days), summary.date + timedelta(days=days))
+        clause = and_(IncidentRow.date.between(*window), clause)
+    return clause
 
 
 def new_incident(extraction: Extraction) -> IncidentRow:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
@@ -79,13 +79,27 @@ def get_site(session: Session, *, key: str) -> SiteRow:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class SiteBrief:
+    """The columns an assessment needs, without loading the whole row."""
+
+    id: int
+    type: str
+    operator_code: str | None
+    country_code: str | None
+    lat: float | None
+    lon: float | None
+    level: int
+    score: float
+
+
 def sites_near(
     session: Session,
     *,
     points: Sequence[tuple[float | None, float | None]],
     radius_km: float,
     countries: Sequence[str],
-) -> list[SiteRow]:
+) -> list[SiteBrief]:
     """Sites within a bounding box of any of the points, plus every site in the countries."""
     clauses: list[ColumnElement[bool]] = []
     located = [(lat, lon) for lat, lon in points if lat is not None and lon is not None]
@@ -95,7 +109,21 @@ def sites_near(
         clauses.append(SiteRow.country_code.in_(sorted(set(countries))))
     if not clauses:
         return []
-    return list(session.scalars(select(SiteRow).where(or_(*clauses))))
+    columns = (
+        SiteRow.id,
+        SiteRow.type,
+        SiteRow.operator_code,
+        SiteRow.country_code,
+        SiteRow.lat,
+        SiteRow.lon,
+        SiteRow.level,
+        SiteRow.score,
+    )
+    return [SiteBrief(*row) for row in session.execute(select(*columns).where(or_(*clauses)))]
+
+
+def sites_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, SiteRow]:
+    return {s.id: s for s in session.scalars(select(SiteRow).where(SiteRow.id.in_(list(ids))))}
 
 
 def record_level(
