@@ -123,7 +123,15 @@ def ingest_folder(path: Path, source: str = "folder") -> None:
     from legation.ingest.documents import read_folder
 
     settings = _settings()
-    _store(read_folder(path, source=source, max_bytes=settings.max_report_bytes), settings)
+    with _progress() as progress:
+        task = progress.add_task(f"reading {path}", total=None)
+        batch = read_folder(
+            path,
+            source=source,
+            max_bytes=settings.max_report_bytes,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    _store(batch, settings)
 
 
 @ingest_app.command("feed")

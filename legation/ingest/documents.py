@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,8 @@ def read_file(path: Path, *, source: str, max_bytes: int) -> Batch:
     """One txt, html or jsonl file; jsonl lines carry their own metadata."""
     batch = Batch()
     where = str(path)
+    if not path.is_file():
+        raise InputError(f"{where} does not exist or is not a file")
     size = path.stat().st_size
     if size > max_bytes and path.suffix.lower() not in JSONL_SUFFIXES:
         raise TooLargeError(
@@ -140,10 +143,20 @@ def _opt(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def read_folder(folder: Path, *, source: str, max_bytes: int) -> Batch:
-    """Every supported file under a folder; a bad file is reported and the rest go on."""
+def read_folder(
+    folder: Path, *, source: str, max_bytes: int, progress: Callable[[int, int], None] | None = None
+) -> Batch:
+    """Every supported file under a folder; a bad file is reported and the rest go on.
+
+    ``progress(done, total)`` is called after each file.
+    """
+    if not folder.is_dir():
+        raise InputError(f"folder {str(folder)!r} does not exist")
     batch = Batch()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    for done, path in enumerate(paths, start=1):
+        if progress is not None:
+            progress(done, len(paths))
         if path.suffix.lower() not in SUPPORTED:
             batch.warnings.append(f"{path}: unsupported file type {path.suffix!r}; skipped")
             continue
