@@ -22,6 +22,7 @@ from legation.pipeline.registry import import_sites
 from legation.pipeline.worker import drain
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
+from legation.storage.incidents import incident_dict
 from legation.storage.migrate import upgrade
 from legation.storage.tables import AlertRow, ExtractionRow, IncidentRow, ReportRow, SiteRow
 
@@ -134,17 +135,10 @@ def _files_by_incident(session: Session) -> dict[int, list[str]]:
 
 
 def _incident_out(row: IncidentRow, files: list[str]) -> dict[str, Any]:
+    """The stored incident, with individuals and organisations as one perpetrator list."""
     return {
-        "id": row.id,
-        "type": row.type,
-        "weapon": row.weapon,
-        "date": row.date.isoformat() if row.date else None,
-        "place": {"name": row.place_name, "country": row.country, "lat": row.lat, "lon": row.lon},
-        "target_categories": row.target_categories,
-        "victims": row.victims,
+        **incident_dict(row),
         "perpetrators": [*row.perpetrators, *row.organizations],
-        "killed": row.killed,
-        "injured": row.injured,
         "reports": files,
     }
 
