@@ -261,6 +261,52 @@ def _print_sites(sites: list[dict[str, Any]]) -> None:
     out.print(table)
 
 
+@app.command("extract")
+def extract(
+    format: Annotated[str, typer.Option("--format", help="jsonl (one object per line)")] = "jsonl",
+) -> None:
+    """Read report lines on stdin, write one extraction line per input line on stdout.
+
+    Input lines: {"id", "text", "published"?, "language"?, "title"?}. A malformed line gets
+    {"id", "error"} and the stream goes on; memory stays constant.
+    """
+    import sys
+
+    from legation.extract.stream import extract_lines
+
+    if format != "jsonl":
+        raise typer.BadParameter(f"format {format!r}: only jsonl is supported")
+    for line in extract_lines(sys.stdin):
+        sys.stdout.write(line + "\n")
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[str, typer.Argument(help="muc4")],
+    split: Annotated[str, typer.Option(help="dev, or tst (tst1 + tst2)")] = "tst",
+    data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
+    output: Annotated[Path | None, typer.Option(help="write the scores as JSON here")] = None,
+) -> None:
+    """Score the extractor on a gold dataset; prints a table, writes JSON."""
+    from legation.evaluation.muc4 import evaluate_muc4, format_table
+
+    if dataset != "muc4":
+        raise typer.BadParameter(f"dataset {dataset!r}: available: muc4")
+    root = data / "incidents" / "muc4"
+    folders = [root / "dev"] if split == "dev" else [root / "tst1", root / "tst2"]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise typer.BadParameter(f"no MUC-4 folder at {', '.join(missing)} (see --data)")
+    with _progress() as progress:
+        task = progress.add_task(f"MUC-4 {split}", total=1300 if split == "dev" else 200)
+        result = evaluate_muc4(folders, progress=lambda n: progress.advance(task, n))
+    out.print(format_table(result), highlight=False)
+    if output is not None:
+        output.write_text(
+            json.dumps({"dataset": f"muc4-{split}", **result.as_dict()}, indent=2) + "\n"
+        )
+
+
 @app.command("check-config")
 def check_config() -> None:
     """Validate settings, vocabularies and the database connection."""

@@ -23,6 +23,7 @@ LAYERS = {
     "pipeline": 3,
     "alerting": 3,
     "demo": 3,
+    "evaluation": 3,
     "api": 4,
     "web": 4,
     "cli": 4,

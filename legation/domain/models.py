@@ -83,6 +83,7 @@ class Extraction:
     physical_targets: list[Evidence] = field(default_factory=list)
     target_categories: list[Evidence] = field(default_factory=list)
     target_states: list[str] = field(default_factory=list)  # ISO codes of targeted states
+    weapon_mentions: list[Evidence] = field(default_factory=list)  # "MORTAR", "car bomb"
     killed: Evidence | None = None
     injured: Evidence | None = None
 

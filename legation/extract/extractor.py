@@ -156,6 +156,7 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
 
     result.type = _incident_type(doc, core, victims)
     result.weapon = _weapon(doc, core, result.type.value)
+    result.weapon_mentions = _weapon_mentions(doc, core, result.type.value)
     _set_date(result, doc, dates, core, day)
     chosen = choose_place(mentions, core, find_hints(doc.tokens, gaz, any_case=doc.any_case), gaz)
     if chosen is not None:
@@ -220,6 +221,19 @@ def _weapon(doc: _Doc, core: set[int], incident_type: str) -> Evidence | None:
         return None
     label, found = max(counts.items(), key=lambda item: len(item[1]))
     return doc.evidence(label, min(0.9, 0.5 + 0.1 * len(found)), found[0].first, found[0].last)
+
+
+def _weapon_mentions(doc: _Doc, core: set[int], incident_type: str) -> list[Evidence]:
+    """The words naming the weapons in sentences about the event, each once."""
+    found: dict[str, Evidence] = {}
+    for hit in doc.hits["weapon"]:
+        if doc.tokens[hit.first].sentence not in core:
+            continue
+        if hit.label == "vehicle" and incident_type != "vehicle_ramming":
+            continue
+        text = doc.span(hit.first, hit.last).text
+        found.setdefault(text.lower(), doc.evidence(text, 0.6, hit.first, hit.last))
+    return list(found.values())
 
 
 def _set_date(

@@ -12,7 +12,7 @@ from legation.domain.models import ReportInput
 _HEADER = re.compile(r"^((?:DEV|TST\d)-MUC\d-\d{4})\s*(?:\(([^)]*)\))?\s*$", re.MULTILINE)
 _DATELINE = re.compile(r"(\d{1,2})\s+([A-Z]{3})\s+(\d{2})\b")
 _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
 
 
 def read_messages(path: Path) -> Iterator[ReportInput]:
@@ -34,9 +34,9 @@ def read_messages(path: Path) -> Iterator[ReportInput]:
 def dateline_date(body: str) -> datetime | None:
     """'SAN SALVADOR, 3 JAN 90 -- …' -> 1990-01-03 (noon UTC)."""
     match = _DATELINE.search(body[:200])
-    if match is None or match.group(2) not in _MONTHS:
+    if match is None or match.group(2) not in MONTHS:
         return None
-    day, month, year = int(match.group(1)), _MONTHS[match.group(2)], 1900 + int(match.group(3))
+    day, month, year = int(match.group(1)), MONTHS[match.group(2)], 1900 + int(match.group(3))
     try:
         return datetime(year, month, day, 12, tzinfo=UTC)
     except ValueError:

@@ -1,0 +1,1 @@
+"""Evaluation against real gold data (MUC-4 and others): parsers, scorers, reports."""
