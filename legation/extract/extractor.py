@@ -158,7 +158,8 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     result.weapon = _weapon(doc, core, result.type.value)
     result.weapon_mentions = _weapon_mentions(doc, core, result.type.value)
     _set_date(result, doc, dates, core, day)
-    chosen = choose_place(mentions, core, find_hints(doc.tokens, gaz, any_case=doc.any_case), gaz)
+    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case)
+    chosen = choose_place(mentions, core, hints, gaz, any_case=doc.any_case)
     if chosen is not None:
         entry, mention = chosen
         result.place = entry.place

