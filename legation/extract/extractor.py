@@ -94,6 +94,9 @@ def _read(text: str, lex: Lexicon) -> _Doc:
             "perpetrator_cue",
             "attack_verb",
             "claim",
+            "weapon_noun",
+            "perpetrator_noun",
+            "victim_noun",
         )
     }
     seen: set[tuple[str, str, int]] = set()
@@ -156,7 +159,7 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
 
     result.type = _incident_type(doc, core, victims)
     result.weapon = _weapon(doc, core, result.type.value)
-    result.weapon_mentions = _weapon_mentions(doc, core, result.type.value)
+    result.weapon_mentions = _weapon_mentions(doc, core)
     _set_date(result, doc, dates, core, day)
     hints = find_hints(doc.tokens, gaz, any_case=doc.any_case)
     chosen = choose_place(mentions, core, hints, gaz, any_case=doc.any_case)
@@ -170,15 +173,17 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
             result.place_evidence = doc.evidence(
                 entry.place.name, confidence, mention.first, mention.last
             )
+    near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
     result.human_targets = [
         doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims
-    ]
+    ] + _victim_descriptions(doc, core, near_culprit)
     result.perpetrator_individuals = [
         doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
-    ]
-    result.perpetrator_organizations = [
-        doc.evidence(name, 0.7, first, last) for name, first, last in find_groups(doc.tokens)
-    ]
+    ] + _perpetrator_descriptions(doc, core)
+    groups: dict[str, Evidence] = {}  # one mention per group, as first written
+    for name, first, last in find_groups(doc.tokens):
+        groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
+    result.perpetrator_organizations = list(groups.values())
     nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
     result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)
     result.injured = _count(doc, "injured", nearby, date_tokens, default=0)
@@ -224,17 +229,58 @@ def _weapon(doc: _Doc, core: set[int], incident_type: str) -> Evidence | None:
     return doc.evidence(label, min(0.9, 0.5 + 0.1 * len(found)), found[0].first, found[0].last)
 
 
-def _weapon_mentions(doc: _Doc, core: set[int], incident_type: str) -> list[Evidence]:
-    """The words naming the weapons in sentences about the event, each once."""
+def _longest(hits: list[Hit]) -> list[Hit]:
+    """Non-overlapping hits, longest first ("car bomb" rather than "bomb")."""
+    chosen: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.first - h.last, h.first)):
+        if all(hit.last < c.first or hit.first > c.last for c in chosen):
+            chosen.append(hit)
+    return sorted(chosen, key=lambda h: h.first)
+
+
+def _mentions(doc: _Doc, hits: list[Hit], confidence: float) -> list[Evidence]:
     found: dict[str, Evidence] = {}
-    for hit in doc.hits["weapon"]:
-        if doc.tokens[hit.first].sentence not in core:
-            continue
-        if hit.label == "vehicle" and incident_type != "vehicle_ramming":
-            continue
+    for hit in _longest(hits):
         text = doc.span(hit.first, hit.last).text
-        found.setdefault(text.lower(), doc.evidence(text, 0.6, hit.first, hit.last))
+        found.setdefault(text.lower(), doc.evidence(text, confidence, hit.first, hit.last))
     return list(found.values())
+
+
+def _weapon_mentions(doc: _Doc, core: set[int]) -> list[Evidence]:
+    """The noun phrases naming weapons in sentences about the event, each once."""
+    hits = [h for h in doc.hits["weapon_noun"] if doc.tokens[h.first].sentence in core]
+    return _mentions(doc, hits, 0.6)
+
+
+def _perpetrator_descriptions(doc: _Doc, core: set[int]) -> list[Evidence]:
+    """'GUERRILLAS attacked …', '… kidnapped by TERRORISTS': who did it, when no name is given."""
+    verbs = [h.first for h in doc.hits["attack_verb"]]
+    chosen = []
+    for hit in doc.hits["perpetrator_noun"]:
+        sentence = doc.tokens[hit.first].sentence
+        if sentence not in core:
+            continue
+        acts = any(
+            hit.last < v <= hit.last + 5 and doc.tokens[v].sentence == sentence for v in verbs
+        )
+        agent = any(doc.tokens[i].norm == "by" for i in range(max(0, hit.first - 2), hit.first))
+        if acts or agent:
+            chosen.append(hit)
+    return _mentions(doc, chosen, 0.5)
+
+
+def _victim_descriptions(doc: _Doc, core: set[int], excluded: set[int]) -> list[Evidence]:
+    """'… killed three PEASANTS': the people hurt, when no name is given."""
+    harm = [h.first for g in ("killed", "injured", "type") for h in doc.hits[g]]
+    perpetrators = {i for h in doc.hits["perpetrator_noun"] for i in range(h.first, h.last + 1)}
+    chosen = []
+    for hit in doc.hits["victim_noun"]:
+        sentence = doc.tokens[hit.first].sentence
+        if sentence not in core or hit.last in excluded or hit.first in perpetrators:
+            continue
+        if any(abs(h - hit.first) <= 6 and doc.tokens[h].sentence == sentence for h in harm):
+            chosen.append(hit)
+    return _mentions(doc, chosen, 0.5)
 
 
 def _set_date(

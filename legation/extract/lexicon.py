@@ -34,6 +34,9 @@ class LexiconFile(BaseModel):
     weekdays: dict[str, int]
     relative_days: dict[str, int]
     not_names: list[str]
+    weapon_nouns: list[str]
+    perpetrator_nouns: list[str]
+    victim_nouns: list[str]
 
 
 class Hit(NamedTuple):
@@ -154,6 +157,9 @@ def _build_matcher(data: LexiconFile) -> PhraseMatcher:
         "perpetrator_cue": data.perpetrator_cues,
         "attack_verb": data.attack_verbs,
         "claim": data.claim_cues,
+        "weapon_noun": data.weapon_nouns,
+        "perpetrator_noun": data.perpetrator_nouns,
+        "victim_noun": data.victim_nouns,
     }
     for group, patterns in simple.items():
         for pattern in patterns:
