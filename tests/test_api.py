@@ -110,6 +110,7 @@ def test_push_then_read_incident_with_spans(
     (incident_id,) = batch.incidents
     incident = client.get(f"/api/v1/incidents/{incident_id}", headers=ADMIN).json()
     assert incident["type"] == "bombing" and incident["place"]["name"] == "Kabul"
+    assert [s["key"] for s in incident["sites"]] == ["de-kabul"]
     (report,) = incident["reports"]
     span = report["extraction"]["type"]["span"]
     assert report["text"][span["start"] : span["end"]] == span["text"]

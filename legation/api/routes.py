@@ -283,10 +283,8 @@ def read_incident(session: SessionDep, _: Viewer, incident_id: int) -> dict[str,
         }
         for r, e in incident_reports(session, incident_id=incident_id)
     ]
-    affected = session.scalars(
-        select(AlertRow.site_id).where(AlertRow.incident_id == incident_id)
-    ).all()
-    sites = session.scalars(select(SiteRow).where(SiteRow.id.in_([s for s in affected if s]))).all()
+    threatened = session.scalars(select(SiteRow).where(SiteRow.level >= 2))
+    sites = [s for s in threatened if any(r["incident_id"] == incident_id for r in s.reasons)]
     return {**incident_dict(row), "reports": reports, "sites": [site_dict(s) for s in sites]}
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from legation.domain.clock import utcnow
+from legation.domain.clock import as_utc, utcnow
 from legation.domain.geo import covering_boxes
 from legation.domain.models import Site
 from legation.errors import NotFoundError
@@ -157,5 +157,5 @@ def site_dict(row: SiteRow) -> dict[str, object]:
         "level": row.level,
         "score": row.score,
         "reasons": row.reasons,
-        "assessed_at": row.assessed_at,
+        "assessed_at": as_utc(row.assessed_at).isoformat() if row.assessed_at else None,
     }
