@@ -28,24 +28,7 @@ from legation.storage.tables import (
 )
 
 log = get_logger(__name__)
-DEFAULT_RULE = "site level 4 or higher"
 ALERT_STATES = ("new", "acknowledged", "escalated", "resolved", "duplicate", "false_positive")
-
-
-def ensure_default_rule(session: Session) -> None:
-    """Officers hear about every incident that puts their site at level 4 or 5."""
-    if session.scalar(select(RuleRow.id).where(RuleRow.name == DEFAULT_RULE)) is None:
-        session.add(
-            RuleRow(
-                name=DEFAULT_RULE,
-                min_level=4,
-                notify_officers=True,
-                incident_types=[],
-                channel_ids=[],
-                escalation_channel_ids=[],
-            )
-        )
-        session.flush()
 
 
 def find_triggers(

@@ -11,7 +11,6 @@ from legation.extract.text import Token
 
 _DAY = re.compile(r"^\d{1,2}$")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +104,3 @@ def _relative(tokens: list[Token], i: int, lex: Lexicon) -> tuple[int, int] | No
     if tokens[i].norm in lex.relative_days:
         return lex.relative_days[tokens[i].norm], i
     return None
-
-
-def iso_date(text: str) -> date | None:
-    match = _ISO.match(text)
-    return _safe_date(*(int(g) for g in match.groups())) if match else None
