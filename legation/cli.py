@@ -280,18 +280,34 @@ def extract(
         sys.stdout.write(line + "\n")
 
 
+EVAL_FILES = {
+    "wikipedia": "incidents/wikipedia-terror-incidents-2016-2022.json",
+    "ucdp": "incidents/ucdp-ged-sample-1000.csv",
+    "wcep": "incidents/wcep-2015-09.json",
+}
+
+
 @app.command("eval")
 def evaluate(
-    dataset: Annotated[str, typer.Argument(help="muc4")],
-    split: Annotated[str, typer.Option(help="dev, or tst (tst1 + tst2)")] = "tst",
+    dataset: Annotated[str, typer.Argument(help="muc4, wikipedia, ucdp or wcep")],
+    split: Annotated[str, typer.Option(help="muc4 only: dev, or tst (tst1 + tst2)")] = "tst",
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
     output: Annotated[Path | None, typer.Option(help="write the scores as JSON here")] = None,
 ) -> None:
     """Score the extractor on a gold dataset; prints a table, writes JSON."""
+    if dataset == "muc4":
+        doc = _evaluate_muc4(data, split)
+    elif dataset in EVAL_FILES:
+        doc = _evaluate_file(dataset, data / EVAL_FILES[dataset])
+    else:
+        raise typer.BadParameter(f"dataset {dataset!r}: use muc4, wikipedia, ucdp or wcep")
+    if output is not None:
+        output.write_text(json.dumps({"dataset": dataset, **doc}, indent=2) + "\n")
+
+
+def _evaluate_muc4(data: Path, split: str) -> dict[str, Any]:
     from legation.evaluation.muc4 import evaluate_muc4, format_table
 
-    if dataset != "muc4":
-        raise typer.BadParameter(f"dataset {dataset!r}: available: muc4")
     root = data / "incidents" / "muc4"
     folders = [root / "dev"] if split == "dev" else [root / "tst1", root / "tst2"]
     missing = [str(f) for f in folders if not f.is_dir()]
@@ -301,10 +317,35 @@ def evaluate(
         task = progress.add_task(f"MUC-4 {split}", total=1300 if split == "dev" else 200)
         result = evaluate_muc4(folders, progress=lambda n: progress.advance(task, n))
     out.print(format_table(result), highlight=False)
-    if output is not None:
-        output.write_text(
-            json.dumps({"dataset": f"muc4-{split}", **result.as_dict()}, indent=2) + "\n"
-        )
+    return {"split": split, **result.as_dict()}
+
+
+def _evaluate_file(dataset: str, path: Path) -> dict[str, Any]:
+    from legation.evaluation import datasets
+
+    if not path.is_file():
+        raise typer.BadParameter(f"no {dataset} data at {path} (see --data)")
+    run = {
+        "wikipedia": datasets.evaluate_wikipedia,
+        "ucdp": datasets.evaluate_ucdp,
+        "wcep": datasets.evaluate_wcep,
+    }[dataset]
+    with _progress() as progress:
+        task = progress.add_task(dataset, total=None)
+        result = run(path, lambda n: progress.advance(task, n))
+    table = Table(title=f"{dataset} ({path.name})")
+    table.add_column("measure")
+    table.add_column("value")
+    for key, value in result.items():
+        if isinstance(value, dict) and "share" in value:
+            shown = f"{value['share']} % ({value['right']}/{value['total']})"
+        elif isinstance(value, dict):
+            shown = f"P {value['p']}  R {value['r']}  F1 {value['f1']}"
+        else:
+            shown = str(value)
+        table.add_row(key, shown)
+    out.print(table)
+    return result
 
 
 @app.command("check-config")

@@ -121,3 +121,50 @@ def test_extract_stream_is_one_line_per_input_line() -> None:
         and "ISO 8601" in out[3]["error"]
     )
     assert out[4]["incidents"] == []
+
+
+def test_wcep_and_wikipedia_evaluators_count_what_they_claim(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from legation.evaluation.datasets import evaluate_wcep, evaluate_wikipedia
+
+    wcep = tmp_path / "wcep.json"
+    wcep.write_text(
+        json.dumps(
+            [
+                {
+                    "date": "2015-09-03",
+                    "description": "A car bomb exploded in Kabul, killing five people.",
+                    "category": {"name": "War_Conflict"},
+                },
+                {
+                    "date": "2015-09-04",
+                    "description": "The central bank raised interest rates.",
+                    "category": {"name": "Business_Finance"},
+                },
+            ]
+        ),
+        "utf-8",
+    )
+    result = evaluate_wcep(wcep)
+    assert result["detection"]["tp"] == 1 and result["detection"]["fp"] == 0
+    assert result["date_exact"]["right"] == 1
+    wiki = tmp_path / "wiki.json"
+    wiki.write_text(
+        json.dumps(
+            [
+                {
+                    "Year": "2017",
+                    "Category": "Explosion",
+                    "Country": "Afghanistan",
+                    "Perpetrator": "Taliban",
+                    "Dead": "5",
+                    "Injured": "unknown",
+                    "Description": "A Taliban car bomb exploded in Kabul, killing five people.",
+                }
+            ]
+        ),
+        "utf-8",
+    )
+    scores = evaluate_wikipedia(wiki)
+    assert scores["country"]["right"] == 1 and scores["killed_exact"]["right"] == 1
+    assert scores["perpetrator"]["right"] == 1 and scores["category"]["right"] == 1
+    assert scores["injured_exact"]["total"] == 0

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from legation.domain.models import Evidence, Extraction, Span
+from legation.domain.models import Evidence, Extraction, Place, Span
 from legation.extract.dates import DateMention, find_dates
 from legation.extract.gazetteer import Gazetteer, gazetteer
 from legation.extract.language import detect_language
@@ -409,3 +409,15 @@ def _country_at(mentions: list[PlaceMention], index: int) -> str | None:
             countries = [e for e in mention.entries if e.is_country]
             return countries[0].place.country if countries else None
     return None
+
+
+def locate(text: str, *, gaz: Gazetteer | None = None) -> Place | None:
+    """The place a short location text names ('in the al-Rami village, Idlib, Syria')."""
+    gaz = gaz or gazetteer()
+    tokens = tokenize(text)
+    any_case = is_mostly_upper(text)
+    mentions = find_places(tokens, gaz, any_case=any_case)
+    sentences = {t.sentence for t in tokens}
+    hints = find_hints(tokens, gaz, any_case=any_case)
+    chosen = choose_place(mentions, sentences, hints, gaz, any_case=any_case)
+    return chosen[0].place if chosen else None
