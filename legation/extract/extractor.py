@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from legation.domain.models import Evidence, Extraction, Place, Span
 from legation.extract.dates import DateMention, find_dates
-from legation.extract.gazetteer import Gazetteer, gazetteer
+from legation.extract.gazetteer import Entry, Gazetteer, gazetteer
 from legation.extract.language import detect_language
 from legation.extract.lexicon import Hit, Lexicon, lexicon
 from legation.extract.people import (
@@ -18,7 +18,7 @@ from legation.extract.people import (
     perpetrators,
     victims_after_titles,
 )
-from legation.extract.places import PlaceMention, choose_place, find_hints, find_places
+from legation.extract.places import PlaceMention, choose_place, find_hints, find_places, find_towns
 from legation.extract.text import Token, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
@@ -162,7 +162,13 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     result.weapon_mentions = _weapon_mentions(doc, core)
     _set_date(result, doc, dates, core, day)
     hints = find_hints(doc.tokens, gaz, any_case=doc.any_case)
-    chosen = choose_place(mentions, core, hints, gaz, any_case=doc.any_case)
+    chosen = _with_town(
+        choose_place(mentions, core, hints, gaz, any_case=doc.any_case),
+        doc.tokens,
+        core,
+        gaz,
+        any_case=doc.any_case,
+    )
     if chosen is not None:
         entry, mention = chosen
         result.place = entry.place
@@ -412,12 +418,49 @@ def _country_at(mentions: list[PlaceMention], index: int) -> str | None:
 
 
 def locate(text: str, *, gaz: Gazetteer | None = None) -> Place | None:
-    """The place a short location text names ('in the al-Rami village, Idlib, Syria')."""
+    """The place a location text names ('Kasab, Latakia district, Latakia governorate, Syria').
+
+    Such texts go from the most to the least specific, so the first city or town in a
+    country the text names wins; the country when none is found.
+    """
     gaz = gaz or gazetteer()
     tokens = tokenize(text)
     any_case = is_mostly_upper(text)
     mentions = find_places(tokens, gaz, any_case=any_case)
-    sentences = {t.sentence for t in tokens}
     hints = find_hints(tokens, gaz, any_case=any_case)
-    chosen = choose_place(mentions, sentences, hints, gaz, any_case=any_case)
+    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
+    named |= {code for code, _ in hints} if not named else set()
+    candidates: list[tuple[int, Entry]] = []
+    for mention in mentions:
+        cities = [
+            e
+            for e in mention.entries
+            if not e.is_country and (not named or e.place.country in named)
+        ]
+        if cities:
+            candidates.append((mention.first, max(cities, key=lambda e: e.population)))
+    for country in sorted(named):
+        for town in find_towns(tokens, gaz, country=country, any_case=any_case):
+            candidates.append((town.first, max(town.entries, key=lambda e: e.population)))
+    if candidates:
+        return min(candidates, key=lambda c: c[0])[1].place
+    chosen = choose_place(mentions, {t.sentence for t in tokens}, hints, gaz, any_case=any_case)
     return chosen[0].place if chosen else None
+
+
+def _with_town(
+    chosen: tuple[Entry, PlaceMention | None] | None,
+    tokens: list[Token],
+    core: set[int],
+    gaz: Gazetteer,
+    *,
+    any_case: bool,
+) -> tuple[Entry, PlaceMention | None] | None:
+    """When only a country was found, a small town of that country named in the text."""
+    if chosen is None or not chosen[0].is_country:
+        return chosen
+    towns = find_towns(tokens, gaz, country=chosen[0].place.country, any_case=any_case)
+    if not towns:
+        return chosen
+    best = next((t for t in towns if t.sentence in core), towns[0])
+    return max(best.entries, key=lambda e: e.population), best

@@ -94,6 +94,30 @@ def _inflected(word: str, gaz: Gazetteer) -> list[Entry] | None:
     return None
 
 
+def find_towns(
+    tokens: list[Token], gaz: Gazetteer, *, country: str, any_case: bool
+) -> list[PlaceMention]:
+    """Small towns of one country named in the text (one to three words)."""
+    towns = gaz.towns
+    found = []
+    for i, token in enumerate(tokens):
+        if not (any_case or token.capitalised):
+            continue
+        for size in (3, 2, 1):
+            window = tokens[i : i + size]
+            if len(window) < size or any(t.sentence != token.sentence for t in window):
+                continue
+            entries = [
+                e
+                for e in towns.get(" ".join(t.norm for t in window), ())
+                if e.place.country == country
+            ]
+            if entries:
+                found.append(PlaceMention(tuple(entries), i, i + size - 1, token.sentence))
+                break
+    return found
+
+
 def find_hints(tokens: list[Token], gaz: Gazetteer, *, any_case: bool) -> list[tuple[str, int]]:
     """(country code, sentence) for region names and adjectives ("Borno", "Afghan")."""
     found = []
