@@ -11,6 +11,7 @@ from typing import Any
 
 from legation.domain.countries import country_code
 from legation.domain.geo import distance_km
+from legation.evaluation.scoring import prf, share
 from legation.extract.extractor import extract_report, locate
 
 Progress = Callable[[int], None] | None
@@ -22,14 +23,6 @@ WIKIPEDIA_TYPES = {
     "Assault": {"armed_assault", "assassination", "unarmed_assault", "vehicle_ramming"},
     "Hostage": {"hostage_taking", "kidnapping"},
 }
-
-
-def _share(right: int, total: int) -> dict[str, float | int]:
-    return {
-        "share": round(100 * right / total, 1) if total else 0.0,
-        "right": right,
-        "total": total,
-    }
 
 
 def _int(value: Any) -> int | None:
@@ -86,7 +79,7 @@ def evaluate_wikipedia(path: Path, progress: Progress = None) -> dict[str, Any]:
             counts["category"] += e.type_name in wanted
         if progress is not None:
             progress(1)
-    return {"documents": len(rows), **{k: _share(counts[k], totals[k]) for k in counts}}
+    return {"documents": len(rows), **{k: share(counts[k], totals[k]) for k in counts}}
 
 
 def evaluate_ucdp(path: Path, progress: Progress = None) -> dict[str, Any]:
@@ -115,10 +108,10 @@ def evaluate_ucdp(path: Path, progress: Progress = None) -> dict[str, Any]:
     total = len(rows)
     return {
         "events": total,
-        "located": _share(located, total),
-        "within_25_km": _share(within_25, total),
-        "within_161_km": _share(within_161, total),
-        "deaths_exact_from_headline": _share(deaths_right, deaths_total),
+        "located": share(located, total),
+        "within_25_km": share(within_25, total),
+        "within_161_km": share(within_161, total),
+        "deaths_exact_from_headline": share(deaths_right, deaths_total),
     }
 
 
@@ -139,18 +132,8 @@ def evaluate_wcep(path: Path, progress: Progress = None) -> dict[str, Any]:
             dated_right += e.date == day
         if progress is not None:
             progress(1)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "items": len(items),
-        "detection": {
-            "p": round(100 * precision, 1),
-            "r": round(100 * recall, 1),
-            "f1": round(100 * f1, 1),
-            "tp": tp,
-            "fp": fp,
-            "fn": fn,
-        },
-        "date_exact": _share(dated_right, dated),
+        "detection": {**prf(tp, tp + fp, tp + fn), "fp": fp, "fn": fn},
+        "date_exact": share(dated_right, dated),
     }

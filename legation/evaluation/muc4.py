@@ -19,7 +19,9 @@ from legation.evaluation.scoring import (
     Score,
     align,
     normalise,
+    prf,
     score_document,
+    share,
 )
 from legation.extract.contract import incident_json
 from legation.extract.extractor import extract_report
@@ -116,41 +118,19 @@ class Evaluation:
     detection: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0})
 
     def as_dict(self) -> dict[str, Any]:
-        roles = {r: _prf(c.tp, c.predicted, c.gold) for r, c in self.score.roles.items()}
+        roles = {r: prf(c.tp, c.predicted, c.gold) for r, c in self.score.roles.items()}
         micro = self.score.micro()
         d = self.detection
         p = self.places
         return {
             "documents": self.documents,
             "roles": roles,
-            "micro": _prf(micro.tp, micro.predicted, micro.gold),
-            "detection": _prf(d["tp"], d["tp"] + d["fp"], d["tp"] + d["fn"]),
-            "date_exact": _share(p.dates_right, p.dates),
-            "country": _share(p.countries_right, p.countries),
-            "city": _share(p.cities_right, p.cities),
+            "micro": prf(micro.tp, micro.predicted, micro.gold),
+            "detection": prf(d["tp"], d["tp"] + d["fp"], d["tp"] + d["fn"]),
+            "date_exact": share(p.dates_right, p.dates),
+            "country": share(p.countries_right, p.countries),
+            "city": share(p.cities_right, p.cities),
         }
-
-
-def _prf(tp: int, predicted: int, gold: int) -> dict[str, float | int]:
-    precision = tp / predicted if predicted else 0.0
-    recall = tp / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "p": round(100 * precision, 1),
-        "r": round(100 * recall, 1),
-        "f1": round(100 * f1, 1),
-        "tp": tp,
-        "predicted": predicted,
-        "gold": gold,
-    }
-
-
-def _share(right: int, total: int) -> dict[str, float | int]:
-    return {
-        "share": round(100 * right / total, 1) if total else 0.0,
-        "right": right,
-        "total": total,
-    }
 
 
 def evaluate_muc4(folders: list[Path], progress: Callable[[int], None] | None = None) -> Evaluation:

@@ -136,3 +136,27 @@ def score_document(predicted: list[Predicted], gold: list[GoldTemplate], into: S
         )
         for role, c in counts.items():
             into.roles[role].add(c)
+
+
+def prf(tp: int, predicted: int, gold: int) -> dict[str, float | int]:
+    """Precision, recall and F1 in percent, with the counts behind them."""
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "p": round(100 * precision, 1),
+        "r": round(100 * recall, 1),
+        "f1": round(100 * f1, 1),
+        "tp": tp,
+        "predicted": predicted,
+        "gold": gold,
+    }
+
+
+def share(right: int, total: int) -> dict[str, float | int]:
+    """A percentage with its counts."""
+    return {
+        "share": round(100 * right / total, 1) if total else 0.0,
+        "right": right,
+        "total": total,
+    }

