@@ -328,9 +328,17 @@ def _count(
 
 
 def _number_near(doc: _Doc, hit: Hit, skip: set[int]) -> tuple[int, int] | None:
+    """The count a casualty word refers to: '6 people were killed', 'killing 6', 'погибли 6'.
+
+    Numbers on the side where the language puts them come first ('killing' and Russian verbs
+    look right, other English and Turkish words left); the nearest on that side wins.
+    """
     sentence = doc.tokens[hit.first].sentence
     lo = max(0, hit.first - _NUMBER_WINDOW)
     hi = min(len(doc.tokens) - 1, hit.last + _NUMBER_WINDOW)
+    right_first = doc.lex.language == "ru" or (
+        doc.lex.language == "en" and doc.tokens[hit.last].norm.endswith("ing")
+    )
     candidates = []
     for i in range(lo, hi + 1):
         token = doc.tokens[i]
@@ -338,11 +346,12 @@ def _number_near(doc: _Doc, hit: Hit, skip: set[int]) -> tuple[int, int] | None:
             continue
         value = _number(token, doc.lex)
         if value is not None:
-            distance = hit.first - i if i < hit.first else i - hit.last
-            candidates.append((distance, value, i))
+            after = i > hit.last
+            distance = i - hit.last if after else hit.first - i
+            candidates.append((after != right_first, distance, value, i))
     if not candidates:
         return None
-    _, value, index = min(candidates)
+    _, _, value, index = min(candidates)
     return value, index
 
 
