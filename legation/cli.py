@@ -285,11 +285,12 @@ EVAL_FILES = {
     "ucdp": "incidents/ucdp-ged-sample-1000.csv",
     "wcep": "incidents/wcep-2015-09.json",
 }
+OWN_GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold" / "multilingual.jsonl"
 
 
 @app.command("eval")
 def evaluate(
-    dataset: Annotated[str, typer.Argument(help="muc4, wikipedia, ucdp or wcep")],
+    dataset: Annotated[str, typer.Argument(help="muc4, wikipedia, ucdp, wcep or multilingual")],
     split: Annotated[str, typer.Option(help="muc4 only: dev, or tst (tst1 + tst2)")] = "tst",
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
     output: Annotated[Path | None, typer.Option(help="write the scores as JSON here")] = None,
@@ -299,8 +300,12 @@ def evaluate(
         doc = _evaluate_muc4(data, split)
     elif dataset in EVAL_FILES:
         doc = _evaluate_file(dataset, data / EVAL_FILES[dataset])
+    elif dataset == "multilingual":
+        doc = _evaluate_file(dataset, OWN_GOLD)
     else:
-        raise typer.BadParameter(f"dataset {dataset!r}: use muc4, wikipedia, ucdp or wcep")
+        raise typer.BadParameter(
+            f"dataset {dataset!r}: use muc4, wikipedia, ucdp, wcep or multilingual"
+        )
     if output is not None:
         output.write_text(json.dumps({"dataset": dataset, **doc}, indent=2) + "\n")
 
@@ -329,6 +334,7 @@ def _evaluate_file(dataset: str, path: Path) -> dict[str, Any]:
         "wikipedia": datasets.evaluate_wikipedia,
         "ucdp": datasets.evaluate_ucdp,
         "wcep": datasets.evaluate_wcep,
+        "multilingual": datasets.evaluate_gold_jsonl,
     }[dataset]
     with _progress() as progress:
         task = progress.add_task(dataset, total=None)

@@ -137,3 +137,56 @@ def evaluate_wcep(path: Path, progress: Progress = None) -> dict[str, Any]:
         "detection": {**prf(tp, tp + fp, tp + fn), "fp": fp, "fn": fn},
         "date_exact": share(dated_right, dated),
     }
+
+
+def evaluate_gold_jsonl(path: Path, progress: Progress = None) -> dict[str, Any]:
+    """Our own keyed reports (``eval/gold/*.jsonl``): per field, the share extracted right."""
+    fields = (
+        "detected",
+        "type",
+        "date",
+        "country",
+        "city",
+        "killed",
+        "injured",
+        "perpetrators",
+        "victims",
+    )
+    right = dict.fromkeys(fields, 0)
+    total = dict.fromkeys(fields, 0)
+    languages: set[str] = set()
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        doc = json.loads(line)
+        gold = doc["gold"]
+        languages.add(doc["language"])
+        published = datetime.fromisoformat(doc["published"])
+        e = extract_report(doc["text"], language=doc["language"], published=published)
+        checks = {
+            "detected": e.is_incident,
+            "type": e.type_name == gold["type"],
+            "date": e.date is not None and e.date.isoformat() == gold["date"],
+            "country": bool(e.place and e.place.country == gold["country"]),
+            "city": bool(e.place and e.place.name == gold.get("city")),
+        }
+        if "killed" in gold:
+            checks["killed"] = e.killed_count == gold["killed"]
+        if "injured" in gold:
+            checks["injured"] = e.injured_count == gold["injured"]
+        for role, found in (
+            ("perpetrators", e.perpetrator_individuals),
+            ("victims", e.human_targets),
+        ):
+            if gold.get(role):
+                names = [x.value.lower() for x in found]
+                checks[role] = all(any(g.lower() in n for n in names) for g in gold[role])
+        for key, ok in checks.items():
+            total[key] += 1
+            right[key] += bool(ok)
+        if progress is not None:
+            progress(1)
+    return {
+        "languages": ",".join(sorted(languages)),
+        **{k: share(right[k], total[k]) for k in fields},
+    }

@@ -356,8 +356,8 @@ def _number_near(doc: _Doc, hit: Hit, skip: set[int]) -> tuple[int, int] | None:
 
 
 def _number(token: Token, lex: Lexicon) -> int | None:
-    if _DIGITS.match(token.text):
-        value = int(token.text)
+    if _DIGITS.match(token.norm):  # norm drops a Turkish suffix: "500'den" -> "500"
+        value = int(token.norm)
         return value if value < 5000 else None
     if token.norm in ("a", "an", "bir"):
         return None

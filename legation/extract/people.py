@@ -72,7 +72,7 @@ def perpetrators(
             found.append(chunk)
     verb_starts = {hit.first for hit in verb_hits}
     for chunk in chunks:
-        if any(chunk.last < v <= chunk.last + 2 for v in verb_starts) and chunk not in found:
+        if any(chunk.last < v <= chunk.last + 3 for v in verb_starts) and chunk not in found:
             found.append(chunk)
     return found
 
