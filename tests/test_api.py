@@ -157,3 +157,15 @@ def test_appearance_is_assessed(client: TestClient) -> None:
 def test_production_refuses_the_development_key() -> None:
     with pytest.raises(ValueError, match="LEGATION_ADMIN_API_KEY"):
         Settings(environment="production")
+
+
+def test_oversized_bodies_are_refused_before_reading(
+    client: TestClient, settings: Settings
+) -> None:
+    limit = settings.max_report_bytes * 10
+    big = b"[" + b'{"text": "' + b"x" * (limit + 10) + b'"}]'
+    answer = client.post(
+        "/api/v1/reports", content=big, headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert_error_shape(answer, 413)
+    assert str(limit) in answer.json()["error"]["message"]

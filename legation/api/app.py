@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from legation import __version__
-from legation.api.errors import HANDLERS
+from legation.api.errors import HANDLERS, error_body
 from legation.api.routes import router
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
+
+MAX_BODY_REPORTS = 10  # a request body may hold this many maximum-size reports
+
+
+def _body_limit(
+    limit: int,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Refuse bodies over ``limit`` bytes by their Content-Length, before reading them."""
+
+    async def check(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            message = f"request body of {length} bytes is over the limit of {limit} bytes"
+            return JSONResponse(error_body("TooLargeError", message), status_code=413)
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            message = "request body without Content-Length is refused; send the length"
+            return JSONResponse(error_body("LengthRequired", message), status_code=411)
+        return await call_next(request)
+
+    return check
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -35,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
     )
     app.state.settings = settings
+    app.middleware("http")(_body_limit(settings.max_report_bytes * MAX_BODY_REPORTS))
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
     return app
