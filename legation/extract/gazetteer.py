@@ -71,9 +71,6 @@ class Gazetteer:
                 index[key].append(entry)
         return dict(index)
 
-    def lookup(self, name: str) -> list[Entry]:
-        return self.names.get(fold(name), [])
-
     def country(self, code: str) -> Entry | None:
         return self.countries.get(code)
 

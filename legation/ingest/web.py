@@ -128,6 +128,6 @@ def fetch_page(client: httpx.Client, url: str, *, max_bytes: int) -> ReportInput
 
 
 def next_poll(failures: int, interval_seconds: int) -> datetime:
-    """After a failure, wait interval x 2^failures (capped at six hours)."""
-    delay = timedelta(seconds=interval_seconds * (2 ** min(failures, 10)))
-    return utcnow() + min(delay, MAX_BACKOFF) if failures else utcnow() + delay
+    """The interval after a success; after failures, interval x 2^failures, at most six hours."""
+    delay = timedelta(seconds=interval_seconds * 2 ** min(failures, 10))
+    return utcnow() + (min(delay, MAX_BACKOFF) if failures else delay)

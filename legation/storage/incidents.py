@@ -13,6 +13,7 @@ from legation.domain.clock import utcnow
 from legation.domain.geo import bounding_box, covering_boxes
 from legation.domain.models import Evidence, Extraction, IncidentSummary
 from legation.errors import NotFoundError
+from legation.extract.contract import place_json, values
 from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
 
 
@@ -27,7 +28,6 @@ def _evidence(item: Evidence | None) -> dict[str, Any] | None:
 def extraction_to_json(extraction: Extraction) -> dict[str, Any]:
     """The extraction as stored: every field with its confidence and text span."""
     e = extraction
-    place = e.place
     return {
         "language": e.language,
         "is_incident": e.is_incident,
@@ -36,17 +36,7 @@ def extraction_to_json(extraction: Extraction) -> dict[str, Any]:
         "weapon": _evidence(e.weapon),
         "date": e.date.isoformat() if e.date else None,
         "date_evidence": _evidence(e.date_evidence),
-        "place": None
-        if place is None
-        else {
-            "name": place.name,
-            "country": place.country,
-            "lat": place.lat,
-            "lon": place.lon,
-            "precision": place.precision,
-            "admin1": place.admin1,
-            "geonameid": place.geonameid,
-        },
+        "place": place_json(e.place),
         "place_evidence": _evidence(e.place_evidence),
         "perpetrator_individuals": [_evidence(x) for x in e.perpetrator_individuals],
         "perpetrator_organizations": [_evidence(x) for x in e.perpetrator_organizations],
@@ -148,9 +138,9 @@ def new_incident(extraction: Extraction) -> IncidentRow:
         injured=extraction.injured_count,
         target_categories=[e.value for e in extraction.target_categories],
         target_states=list(extraction.target_states),
-        victims=_values(extraction.human_targets),
-        perpetrators=_values(extraction.perpetrator_individuals),
-        organizations=_values(extraction.perpetrator_organizations),
+        victims=values(extraction.human_targets),
+        perpetrators=values(extraction.perpetrator_individuals),
+        organizations=values(extraction.perpetrator_organizations),
         confidence=extraction.confidence,
         created_at=now,
         updated_at=now,
@@ -166,9 +156,9 @@ def merge_into(row: IncidentRow, extraction: Extraction) -> None:
         row.target_categories, [e.value for e in extraction.target_categories]
     )
     row.target_states = _union(row.target_states, extraction.target_states)
-    row.victims = _union(row.victims, _values(extraction.human_targets))
-    row.perpetrators = _union(row.perpetrators, _values(extraction.perpetrator_individuals))
-    row.organizations = _union(row.organizations, _values(extraction.perpetrator_organizations))
+    row.victims = _union(row.victims, values(extraction.human_targets))
+    row.perpetrators = _union(row.perpetrators, values(extraction.perpetrator_individuals))
+    row.organizations = _union(row.organizations, values(extraction.perpetrator_organizations))
     place = extraction.place
     if place is not None and (row.lat is None or _finer(place.precision, row.precision)):
         row.place_name, row.country, row.lat, row.lon = (
@@ -187,10 +177,6 @@ def merge_into(row: IncidentRow, extraction: Extraction) -> None:
 def _finer(new: str, old: str | None) -> bool:
     order = {"country": 0, "admin1": 1, "city": 2, "point": 3}
     return order.get(new, 0) > order.get(old or "country", 0)
-
-
-def _values(items: list[Evidence]) -> list[str]:
-    return list(dict.fromkeys(e.value for e in items))
 
 
 def _union(old: list[Any], new: list[Any]) -> list[Any]:
