@@ -134,3 +134,24 @@ def test_upper_case_wire_copy_still_yields_type_and_place() -> None:
 )
 def test_language_detection(name: str, language: str) -> None:
     assert detect_language(_read(name)) == language
+
+
+def test_names_in_all_caps_wire_copy_are_victims_or_speakers() -> None:
+    text = (
+        "LIMA, 9 JAN 90 -- AUTHORITIES REPORTED THAT FORMER DEFENSE MINISTER GENERAL\n"
+        "ENRIQUE LOPEZ ALBUJAR DIED TODAY AFTER GUNMEN SHOT HIM.  THE KIDNAPPING OF\n"
+        "UNION LEADER HECTOR OQUELI\nCOLINDRES WAS ALSO REPORTED.  PRESIDENT ALAN GARCIA\n"
+        "SAID THE KILLING OF LOPEZ WAS A CRIME."
+    )
+    extraction = extract_report(text, language="en", published=date(1990, 1, 9))
+    victims = {e.value for e in extraction.human_targets}
+    assert "ENRIQUE LOPEZ ALBUJAR" in victims
+    assert "HECTOR OQUELI\nCOLINDRES" in victims  # a line break inside a name does not end it
+    assert "ALAN GARCIA" not in victims  # the speaker of a statement is not a victim
+
+
+def test_a_name_before_a_passive_verb_is_a_victim_not_a_perpetrator() -> None:
+    text = "Ambassador Juan Perez was killed by gunmen in Lima on Monday, police said."
+    extraction = extract_report(text, language="en", published=date(2024, 5, 8))
+    assert [e.value for e in extraction.perpetrator_individuals] != ["Juan Perez"]
+    assert "Juan Perez" in {e.value for e in extraction.human_targets}

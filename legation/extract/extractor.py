@@ -17,6 +17,7 @@ from legation.extract.people import (
     name_chunks,
     perpetrators,
     victims_after_titles,
+    victims_near_harm,
 )
 from legation.extract.places import PlaceMention, choose_place, find_hints, find_places, find_towns
 from legation.extract.text import Token, is_mostly_upper, tokenize
@@ -143,17 +144,31 @@ def _decide(doc: _Doc, core: set[int]) -> tuple[bool, float]:
 def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: Gazetteer) -> None:
     mentions = find_places(doc.tokens, gaz, any_case=doc.any_case)
     place_tokens = {i for m in mentions for i in range(m.first, m.last + 1)}
-    chunks = name_chunks(doc.tokens, doc.lex, any_case=doc.any_case, places=place_tokens)
+    chunks = name_chunks(
+        doc.tokens, doc.lex, any_case=doc.any_case, places=place_tokens, text=doc.text
+    )
     title_hits = [
         h
         for h in doc.hits["target"]
         if h.label in _PERSON_TITLES and doc.tokens[h.first].sentence in core
     ]
     victims = victims_after_titles(doc.tokens, title_hits, chunks)
+    harm = [
+        h
+        for g in ("type", "killed", "injured")
+        for h in doc.hits[g]
+        if doc.tokens[h.first].sentence in core and h.label != "threat"
+    ]
+    titled = {v for v, _ in victims}
     culprits = perpetrators(
         doc.tokens, doc.hits["perpetrator_cue"], doc.hits["attack_verb"], chunks
     )
-    culprits = [c for c in culprits if all(c != v for v, _ in victims)]
+    culprits = [c for c in culprits if c not in titled]
+    hurt = [
+        c
+        for c in victims_near_harm(doc.tokens, harm, chunks, doc.lex, doc.text)
+        if c not in titled and c not in culprits
+    ]
     dates = find_dates(doc.tokens, doc.lex, day)
     date_tokens = {i for d in dates for i in range(d.first, d.last + 1)}
 
@@ -180,9 +195,11 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
                 entry.place.name, confidence, mention.first, mention.last
             )
     near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
-    result.human_targets = [
-        doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims
-    ] + _victim_descriptions(doc, core, near_culprit)
+    result.human_targets = (
+        [doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims]
+        + [doc.evidence(c.text(doc.tokens, doc.text), 0.5, c.first, c.last) for c in hurt]
+        + _victim_descriptions(doc, core, near_culprit)
+    )
     result.perpetrator_individuals = [
         doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
     ] + _perpetrator_descriptions(doc, core)

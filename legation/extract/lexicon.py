@@ -37,6 +37,8 @@ class LexiconFile(BaseModel):
     weapon_nouns: list[str]
     perpetrator_nouns: list[str]
     victim_nouns: list[str]
+    speech_verbs: list[str] = []
+    caps_not_names: list[str] = []
 
 
 class Hit(NamedTuple):
@@ -112,6 +114,8 @@ class Lexicon:
     weekdays: dict[str, int]
     relative_days: dict[str, int]
     not_names: frozenset[str]
+    speech_verbs: frozenset[str] = frozenset()
+    caps_not_names: frozenset[str] = frozenset()
 
 
 def read_lexicon_file(name: str) -> Any:
@@ -142,6 +146,8 @@ def lexicon(language: str) -> Lexicon:
         weekdays={fold(k): v for k, v in data.weekdays.items()},
         relative_days={fold(k): v for k, v in data.relative_days.items()},
         not_names=frozenset(fold(w) for w in data.not_names),
+        speech_verbs=frozenset(fold(w) for w in data.speech_verbs),
+        caps_not_names=frozenset(fold(w) for w in data.caps_not_names),
     )
 
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import yaml
+from wordfreq import get_frequency_dict
 
 from legation.extract.lexicon import Hit, Lexicon
 from legation.extract.text import Token, fold
 
 _WINDOW = 6
+_COMMON_ZIPF = 3.0  # a word at least this frequent (per 10^9 words, log10) is a common word
+_SURNAME_ZIPF = 4.5  # after a given name, a word rarer than this continues the name ("LOPEZ")
+_SPANISH_MARGIN = 0.3  # ... unless it is this much more frequent in Spanish (a Spanish name)
+_NAME_PARTICLES = frozenset(
+    {"de", "del", "la", "los", "las", "y", "van", "von", "bin", "ibn", "al"}
+)
+_MAX_NAME_WORDS = 5
+_AFTER_HARM = 7  # "killed Mayor X", "the murder of X": a name this close after the harm word
+_BEFORE_PASSIVE = 14  # "X, the mayor of Y, was killed"
+_DIED = frozenset({"died", "dies", "perished"})  # "X died": X was hurt
+_PASSIVE = frozenset({"was", "were", "been", "being"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,18 +37,23 @@ class NameChunk:
 
 
 def name_chunks(
-    tokens: list[Token], lex: Lexicon, *, any_case: bool, places: set[int]
+    tokens: list[Token], lex: Lexicon, *, any_case: bool, places: set[int], text: str = ""
 ) -> list[NameChunk]:
-    """Runs of capitalised words that are neither places nor known common words."""
+    """Runs of capitalised words that are neither places nor known common words.
+
+    In all-caps text capitals say nothing, so a name is a run of two or more words that are not
+    common words of the language (or are more common in Spanish, as Latin American names are).
+    """
     if any_case:
-        return []
+        return _rare_word_chunks(tokens, lex, places, text)
+    given = _given_names()
     chunks: list[NameChunk] = []
     start: int | None = None
     for i, token in enumerate(tokens):
         usable = (
             token.capitalised
             and token.norm not in lex.not_names
-            and i not in places
+            and (i not in places or (start is not None and tokens[i - 1].norm in given))
             and not token.text.isdigit()
             and (start is None or tokens[start].sentence == token.sentence)
         )
@@ -47,6 +65,114 @@ def name_chunks(
     if start is not None:
         chunks.append(NameChunk(start, len(tokens) - 1))
     return [c for c in chunks if c.last - c.first < 4]
+
+
+@cache
+def _zipf_tables(language: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Zipf frequencies of the language's and of Spanish common words (wordfreq, small lists)."""
+
+    def table(lang: str) -> dict[str, float]:
+        return {w: math.log10(f) + 9 for w, f in get_frequency_dict(lang, wordlist="small").items()}
+
+    return table(language), table("es")
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    raw = resources.files("legation.extract").joinpath("lexicons", "given_names.yaml")
+    return frozenset(fold(str(n)) for n in yaml.safe_load(raw.read_text("utf-8"))["given_names"])
+
+
+def _name_word(
+    token: Token, lex: Lexicon, own: dict[str, float], spanish: dict[str, float]
+) -> bool:
+    word = token.norm
+    if not word.isalpha() or len(word) < 2 or word in lex.not_names or word in lex.caps_not_names:
+        return False
+    if word in _given_names():
+        return True
+    common = own.get(word, 0.0)
+    return common < _COMMON_ZIPF or spanish.get(word, 0.0) > common + _SPANISH_MARGIN
+
+
+def _surname_word(token: Token, lex: Lexicon, own: dict[str, float]) -> bool:
+    word = token.norm
+    return (
+        word.isalpha()
+        and word not in lex.not_names
+        and word not in lex.caps_not_names
+        and own.get(word, 0.0) < _SURNAME_ZIPF
+    )
+
+
+def _same_sentence(tokens: list[Token], a: int, b: int, text: str) -> bool:
+    """Tokens a < b are in one sentence, or only a line break parts them (wire copy breaks
+    lines inside sentences: "HECTOR OQUELI / COLINDRES")."""
+    if tokens[a].sentence == tokens[b].sentence:
+        return True
+    gap = text[tokens[a].end : tokens[b].start]
+    return bool(text) and b == a + 1 and gap.count("\n") == 1 and gap.strip() == ""
+
+
+def _joined(tokens: list[Token], first: int, last: int, text: str) -> bool:
+    """Tokens first..last lie in one sentence (line breaks inside wire-copy sentences allowed)."""
+    return all(_same_sentence(tokens, k, k + 1, text) for k in range(first, last))
+
+
+def _rare_word_chunks(
+    tokens: list[Token], lex: Lexicon, places: set[int], text: str
+) -> list[NameChunk]:
+    own, spanish = _zipf_tables(lex.language)
+    given = _given_names()
+    chunks: list[NameChunk] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        opened = False  # the run holds a given name: surnames that are also words may follow
+        while (
+            j < len(tokens)
+            and (j == i or _same_sentence(tokens, j - 1, j, text))
+            and (j not in places or opened)  # "ENRIQUE LOPEZ": a town called Lopez exists
+            and (
+                _name_word(tokens[j], lex, own, spanish)
+                or (j > i and tokens[j].norm in _NAME_PARTICLES)
+                or (opened and _surname_word(tokens[j], lex, own))
+            )
+        ):
+            opened = opened or tokens[j].norm in given
+            j += 1
+        while j > i and tokens[j - 1].norm in _NAME_PARTICLES:
+            j -= 1
+        if 2 <= j - i <= _MAX_NAME_WORDS:
+            chunks.append(NameChunk(i, j - 1))
+        i = max(j, i + 1)
+    return chunks
+
+
+def victims_near_harm(
+    tokens: list[Token], harm_hits: list[Hit], chunks: list[NameChunk], lex: Lexicon, text: str = ""
+) -> list[NameChunk]:
+    """Names hurt by the event: right after a harm word ("the murder of X", "kidnapped X"), or
+    before a passive one ("X ... was killed"); not the speaker of a statement ("X said")."""
+    found: list[NameChunk] = []
+    for chunk in chunks:
+        after = tokens[chunk.last + 1 : chunk.last + 3]
+        if any(t.norm in lex.speech_verbs for t in after):
+            continue
+        for hit in harm_hits:
+            if not _joined(tokens, min(hit.first, chunk.first), max(hit.last, chunk.last), text):
+                continue
+            died = hit.first == chunk.last + 1 and tokens[hit.first].norm in _DIED
+            if hit.last < chunk.first <= hit.last + _AFTER_HARM or died:
+                found.append(chunk)
+                break
+            between = tokens[chunk.last + 1 : hit.first]
+            if chunk.last < hit.first <= chunk.last + _BEFORE_PASSIVE and any(
+                t.norm in _PASSIVE for t in between
+            ):
+                found.append(chunk)
+                break
+    return found
 
 
 def victims_after_titles(
@@ -72,7 +198,12 @@ def perpetrators(
             found.append(chunk)
     verb_starts = {hit.first for hit in verb_hits}
     for chunk in chunks:
-        if any(chunk.last < v <= chunk.last + 3 for v in verb_starts) and chunk not in found:
+        acts = any(
+            chunk.last < v <= chunk.last + 3
+            and not any(t.norm in _PASSIVE for t in tokens[chunk.last + 1 : v])
+            for v in verb_starts
+        )
+        if acts and chunk not in found:
             found.append(chunk)
     return found
 
