@@ -38,7 +38,7 @@ _TYPE_PRIORITY = (
 )
 _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming": "vehicle"}
 _PERSON_TITLES = ("diplomat", "government")
-_PHYSICAL = ("embass", "consulat", "посольств", "консульств", "elcilig", "konsolosl")
+_PHYSICAL_WINDOW = 8  # a building or vehicle this close to a word of attack or damage was hit
 _DIGITS = re.compile(r"^\d{1,5}$")
 _NUMBER_WINDOW = 4
 _COUNT_SENTENCES = 2  # casualty counts are read this many sentences around the event
@@ -98,6 +98,8 @@ def _read(text: str, lex: Lexicon) -> _Doc:
             "weapon_noun",
             "perpetrator_noun",
             "victim_noun",
+            "physical_noun",
+            "damage",
         )
     }
     seen: set[tuple[str, str, int]] = set()
@@ -133,7 +135,7 @@ def _decide(doc: _Doc, core: set[int]) -> tuple[bool, float]:
         return False, 0.9
     support = sum(
         1
-        for group in ("weapon", "killed", "injured")
+        for group in ("weapon", "killed", "injured", "victim_noun")
         for h in doc.hits[group]
         if doc.tokens[h.first].sentence in core
     )
@@ -390,24 +392,31 @@ def _set_targets(
 ) -> None:
     near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
     categories: dict[str, Evidence] = {}
-    physical: list[Evidence] = []
     for hit in doc.hits["target"]:
         if doc.tokens[hit.first].sentence not in core or hit.last in near_culprit:
             continue
         if hit.label not in categories:
             categories[hit.label] = doc.evidence(hit.label, 0.6, hit.first, hit.last)
-        if doc.tokens[hit.first].norm.startswith(_PHYSICAL) or hit.label in (
-            "business",
-            "religious",
-            "transport",
-        ):
-            physical.append(
-                doc.evidence(doc.span(hit.first, hit.last).text, 0.5, hit.first, hit.last)
-            )
     for _, title in victims:
         categories[title.label] = doc.evidence(title.label, 0.8, title.first, title.last)
     result.target_categories = list(categories.values())
-    result.physical_targets = physical
+    result.physical_targets = _physical_targets(doc, core)
+
+
+def _physical_targets(doc: _Doc, core: set[int]) -> list[Evidence]:
+    """Buildings, vehicles and installations a few words from a word of attack or damage."""
+    harm = [h.first for g in ("type", "damage", "weapon") for h in doc.hits[g]]
+    chosen = []
+    for hit in doc.hits["physical_noun"]:
+        sentence = doc.tokens[hit.first].sentence
+        if sentence not in core:
+            continue
+        if any(
+            abs(h - hit.first) <= _PHYSICAL_WINDOW and doc.tokens[h].sentence == sentence
+            for h in harm
+        ):
+            chosen.append(hit)
+    return _mentions(doc, chosen, 0.5)
 
 
 def _target_states(

@@ -38,6 +38,8 @@ class LexiconFile(BaseModel):
     perpetrator_nouns: list[str]
     victim_nouns: list[str]
     speech_verbs: list[str] = []
+    physical_nouns: list[str] = []
+    damage_words: list[str] = []
     caps_not_names: list[str] = []
 
 
@@ -166,6 +168,8 @@ def _build_matcher(data: LexiconFile) -> PhraseMatcher:
         "weapon_noun": data.weapon_nouns,
         "perpetrator_noun": data.perpetrator_nouns,
         "victim_noun": data.victim_nouns,
+        "physical_noun": data.physical_nouns,
+        "damage": data.damage_words,
     }
     for group, patterns in simple.items():
         for pattern in patterns:
