@@ -19,7 +19,13 @@ from legation.extract.people import (
     victims_after_titles,
     victims_near_harm,
 )
-from legation.extract.places import PlaceMention, choose_place, find_hints, find_places, find_towns
+from legation.extract.places import (
+    PlaceMention,
+    choose_place,
+    find_hints,
+    find_places,
+    find_towns,
+)
 from legation.extract.text import Token, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
@@ -206,8 +212,12 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
         doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
     ] + _perpetrator_descriptions(doc, core)
     groups: dict[str, Evidence] = {}  # one mention per group, as first written
+    claimed = {s + d for s in core for d in range(-3, 4)} | {
+        doc.tokens[h.first].sentence for h in doc.hits["claim"]
+    }
     for name, first, last in find_groups(doc.tokens):
-        groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
+        if doc.tokens[first].sentence in claimed:
+            groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
     result.perpetrator_organizations = list(groups.values())
     nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
     result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)

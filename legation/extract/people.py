@@ -95,13 +95,18 @@ def _name_word(
     return common < _COMMON_ZIPF or spanish.get(word, 0.0) > common + _SPANISH_MARGIN
 
 
-def _surname_word(token: Token, lex: Lexicon, own: dict[str, float]) -> bool:
+def _surname_word(
+    token: Token, lex: Lexicon, own: dict[str, float], spanish: dict[str, float]
+) -> bool:
+    """After a given name: a word that is rare, or no rarer in Spanish ("LOPEZ", not "ESCAPED")."""
     word = token.norm
+    common = own.get(word, 0.0)
     return (
         word.isalpha()
         and word not in lex.not_names
         and word not in lex.caps_not_names
-        and own.get(word, 0.0) < _SURNAME_ZIPF
+        and common < _SURNAME_ZIPF
+        and (common < _COMMON_ZIPF + 0.5 or spanish.get(word, 0.0) >= common)
     )
 
 
@@ -136,7 +141,7 @@ def _rare_word_chunks(
             and (
                 _name_word(tokens[j], lex, own, spanish)
                 or (j > i and tokens[j].norm in _NAME_PARTICLES)
-                or (opened and _surname_word(tokens[j], lex, own))
+                or (opened and _surname_word(tokens[j], lex, own, spanish))
             )
         ):
             opened = opened or tokens[j].norm in given
@@ -221,19 +226,24 @@ def _group_parts(name: str) -> tuple[str, ...]:
 
 
 @cache
-def _group_index() -> tuple[dict[tuple[str, ...], str], frozenset[str], int]:
-    """Group names as folded word tuples, the words they can start with, the longest length."""
+def _group_index() -> tuple[dict[tuple[str, ...], str], frozenset[str], int, dict[str, str]]:
+    """Group names as folded word tuples, the words they can start with, the longest length,
+    and one-word names that are also English words ("LeT") and match only as written."""
     raw = resources.files("legation.extract").joinpath("lexicons", "groups.yaml").read_text("utf-8")
     index: dict[tuple[str, ...], str] = {}
+    exact: dict[str, str] = {}
     for names in yaml.safe_load(raw)["groups"]:
-        for name in names:
-            index[_group_parts(str(name))] = str(names[0])
-    return index, frozenset(k[0] for k in index), max(len(k) for k in index)
+        for name in map(str, names):
+            index[_group_parts(name)] = str(names[0])
+            common = _zipf_tables("en")[0].get(fold(name), 0.0) >= _COMMON_ZIPF
+            if common and " " not in name and not (name.isupper() or name.istitle()):
+                exact[fold(name)] = name
+    return index, frozenset(k[0] for k in index), max(len(k) for k in index), exact
 
 
 def find_groups(tokens: list[Token]) -> list[tuple[str, int, int]]:
     """Known armed groups: (canonical name, first token, last token)."""
-    index, firsts, longest = _group_index()
+    index, firsts, longest, exact = _group_index()
     found = []
     i = 0
     while i < len(tokens):
@@ -243,6 +253,12 @@ def find_groups(tokens: list[Token]) -> list[tuple[str, int, int]]:
         for size in range(min(longest, len(tokens) - i), 0, -1):
             key = tuple(part for t in tokens[i : i + size] for part in _group_parts(t.text))
             if key in index:
+                if (
+                    size == 1
+                    and tokens[i].norm in exact
+                    and tokens[i].text != exact[tokens[i].norm]
+                ):
+                    break  # "LET" is a word, "LeT" the group
                 found.append((index[key], i, i + size - 1))
                 i += size - 1
                 break
