@@ -274,10 +274,12 @@ def _longest(hits: list[Hit]) -> list[Hit]:
 
 
 def _mentions(doc: _Doc, hits: list[Hit], confidence: float) -> list[Evidence]:
+    """Each thing once, as first written: "bombs" after "bomb" is the same weapon."""
     found: dict[str, Evidence] = {}
     for hit in _longest(hits):
         text = doc.span(hit.first, hit.last).text
-        found.setdefault(text.lower(), doc.evidence(text, confidence, hit.first, hit.last))
+        key = " ".join(doc.tokens[i].norm.removesuffix("s") for i in range(hit.first, hit.last + 1))
+        found.setdefault(key, doc.evidence(text, confidence, hit.first, hit.last))
     return list(found.values())
 
 
