@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
 from wordfreq import get_frequency_dict
 
-from legation.extract.lexicon import Hit, Lexicon
+from legation.extract.lexicon import Hit, Lexicon, lexicon
 from legation.extract.text import Token, fold
 
 _WINDOW = 6
@@ -83,31 +83,27 @@ def _given_names() -> frozenset[str]:
     return frozenset(fold(str(n)) for n in yaml.safe_load(raw.read_text("utf-8"))["given_names"])
 
 
-def _name_word(
-    token: Token, lex: Lexicon, own: dict[str, float], spanish: dict[str, float]
-) -> bool:
-    word = token.norm
-    if not word.isalpha() or len(word) < 2 or word in lex.not_names or word in lex.caps_not_names:
-        return False
-    if word in _given_names():
-        return True
-    common = own.get(word, 0.0)
-    return common < _COMMON_ZIPF or spanish.get(word, 0.0) > common + _SPANISH_MARGIN
+_OTHER, _NAME, _SURNAME = 0, 1, 2
 
 
-def _surname_word(
-    token: Token, lex: Lexicon, own: dict[str, float], spanish: dict[str, float]
-) -> bool:
-    """After a given name: a word that is rare, or no rarer in Spanish ("LOPEZ", not "ESCAPED")."""
-    word = token.norm
+@lru_cache(maxsize=200_000)
+def _word_class(language: str, word: str) -> int:
+    """_NAME: a word that can be part of a name in all-caps text (a given name, a word rare in
+    the language or more common in Spanish); _SURNAME: a word that can follow a given name
+    (rare, or no rarer in Spanish: "LOPEZ", not "ESCAPED"); _OTHER: neither."""
+    lex = lexicon(language)
+    if not word.isalpha() or word in lex.not_names or word in lex.caps_not_names:
+        return _OTHER
+    own, spanish = _zipf_tables(language)
     common = own.get(word, 0.0)
-    return (
-        word.isalpha()
-        and word not in lex.not_names
-        and word not in lex.caps_not_names
-        and common < _SURNAME_ZIPF
-        and (common < _COMMON_ZIPF + 0.5 or spanish.get(word, 0.0) >= common)
-    )
+    in_spanish = spanish.get(word, 0.0)
+    if len(word) >= 2 and (
+        word in _given_names() or common < _COMMON_ZIPF or in_spanish > common + _SPANISH_MARGIN
+    ):
+        return _NAME
+    if common < _SURNAME_ZIPF and (common < _COMMON_ZIPF + 0.5 or in_spanish >= common):
+        return _SURNAME
+    return _OTHER
 
 
 def _same_sentence(tokens: list[Token], a: int, b: int, text: str) -> bool:
@@ -127,8 +123,8 @@ def _joined(tokens: list[Token], first: int, last: int, text: str) -> bool:
 def _rare_word_chunks(
     tokens: list[Token], lex: Lexicon, places: set[int], text: str
 ) -> list[NameChunk]:
-    own, spanish = _zipf_tables(lex.language)
     given = _given_names()
+    classes = [_word_class(lex.language, t.norm) for t in tokens]
     chunks: list[NameChunk] = []
     i = 0
     while i < len(tokens):
@@ -139,9 +135,9 @@ def _rare_word_chunks(
             and (j == i or _same_sentence(tokens, j - 1, j, text))
             and (j not in places or opened)  # "ENRIQUE LOPEZ": a town called Lopez exists
             and (
-                _name_word(tokens[j], lex, own, spanish)
+                classes[j] == _NAME
                 or (j > i and tokens[j].norm in _NAME_PARTICLES)
-                or (opened and _surname_word(tokens[j], lex, own, spanish))
+                or (opened and classes[j] == _SURNAME)
             )
         ):
             opened = opened or tokens[j].norm in given
