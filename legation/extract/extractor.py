@@ -152,9 +152,15 @@ def _decide(doc: _Doc, core: set[int]) -> tuple[bool, float]:
 def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: Gazetteer) -> None:
     mentions = find_places(doc.tokens, gaz, any_case=doc.any_case)
     place_tokens = {i for m in mentions for i in range(m.first, m.last + 1)}
-    chunks = name_chunks(
-        doc.tokens, doc.lex, any_case=doc.any_case, places=place_tokens, text=doc.text
-    )
+    found_groups = find_groups(doc.tokens)
+    group_tokens = {i for _, first, last in found_groups for i in range(first, last + 1)}
+    chunks = [
+        c
+        for c in name_chunks(
+            doc.tokens, doc.lex, any_case=doc.any_case, places=place_tokens, text=doc.text
+        )
+        if c.first not in group_tokens and c.last not in group_tokens
+    ]
     title_hits = [
         h
         for h in doc.hits["target"]
@@ -215,7 +221,7 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     claimed = {s + d for s in core for d in range(-3, 4)} | {
         doc.tokens[h.first].sentence for h in doc.hits["claim"]
     }
-    for name, first, last in find_groups(doc.tokens):
+    for name, first, last in found_groups:
         if doc.tokens[first].sentence in claimed:
             groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
     result.perpetrator_organizations = list(groups.values())
