@@ -155,3 +155,18 @@ def test_a_name_before_a_passive_verb_is_a_victim_not_a_perpetrator() -> None:
     extraction = extract_report(text, language="en", published=date(2024, 5, 8))
     assert [e.value for e in extraction.perpetrator_individuals] != ["Juan Perez"]
     assert "Juan Perez" in {e.value for e in extraction.human_targets}
+
+
+def test_the_dateline_date_is_not_the_event_date() -> None:
+    text = (
+        "SAN SALVADOR, 27 OCT 89 (ACAN-EFE) -- [TEXT] URBAN GUERRILLAS BOMBED A BUS LAST NIGHT "
+        "IN SOYAPANGO, KILLING TWO PEOPLE."
+    )
+    extraction = extract_report(text, language="en", published=date(1989, 10, 27))
+    assert extraction.date == date(1989, 10, 26)
+
+
+def test_a_date_at_the_start_of_a_sentence_still_counts() -> None:
+    text = "19 December: a gunman shot the ambassador dead at an art gallery in Ankara."
+    extraction = extract_report(text, language="en", published=date(2016, 12, 20))
+    assert extraction.date == date(2016, 12, 19)

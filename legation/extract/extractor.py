@@ -44,6 +44,8 @@ _TYPE_PRIORITY = (
 )
 _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming": "vehicle"}
 _PERSON_TITLES = ("diplomat", "government")
+_DATELINE_TOKENS = 6  # a date this close to the start of a report, then "(AGENCY)" or "--",
+_DATELINE_END = re.compile(r"[\s\d]*(\(|--|—|–)")  # is the report's dateline
 _PHYSICAL_WINDOW = 8  # a building or vehicle this close to a word of attack or damage was hit
 _DIGITS = re.compile(r"^\d{1,5}$")
 _NUMBER_WINDOW = 4
@@ -329,7 +331,9 @@ def _victim_descriptions(doc: _Doc, core: set[int], excluded: set[int]) -> list[
 def _set_date(
     result: Extraction, doc: _Doc, dates: list[DateMention], core: set[int], day: date | None
 ) -> None:
-    usable = [d for d in dates if day is None or d.value <= day]
+    # The dateline's date ("SAN SALVADOR, 27 OCT 89 --") is when the story was filed: the
+    # fallback, not evidence of when the event happened.
+    usable = [d for d in dates if (day is None or d.value <= day) and not _is_dateline(doc, d)]
 
     def rank(mention: DateMention) -> tuple[int, int, int]:
         return (mention.sentence in core, mention.explicit, -mention.first)
@@ -344,6 +348,13 @@ def _set_date(
     elif day is not None:
         result.date = day
         result.date_evidence = Evidence(day.isoformat(), 0.4, None)
+
+
+def _is_dateline(doc: _Doc, mention: DateMention) -> bool:
+    if mention.first > _DATELINE_TOKENS:
+        return False
+    after = doc.text[doc.tokens[mention.last].end : doc.tokens[mention.last].end + 12]
+    return bool(_DATELINE_END.match(after))
 
 
 def _count(
