@@ -23,6 +23,7 @@ _RU_ENDINGS = (
 
 _NAME_GUARD_POPULATION = 200_000
 _CAPITALS_POPULATION = 500_000  # in all-caps text, a city in a country not named must be this big
+_MAX_COUNTRY_VOTES = 8.0  # a country named again and again outweighs one foreign city nearby
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +196,7 @@ def _score(
     score = 0.0 if entry.is_country else 1.0
     if mention.sentence in core:
         score += 2.0
-    score += 0.5 * min(countries.get(entry.place.country, 0.0), 3.0)
+    score += 0.5 * min(countries.get(entry.place.country, 0.0), _MAX_COUNTRY_VOTES)
     score += min(entry.population, 10_000_000) / 10_000_000  # tie-break towards larger places
     if len(mention.entries) > 1:
         score -= 0.3
