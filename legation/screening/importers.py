@@ -21,12 +21,12 @@ from datetime import date
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
-from legation.errors import LegationError
+from legation.errors import InputError
 
 MAX_FIELD_CHARS = 2_000
 
 
-class ListFormatError(LegationError):
+class ListFormatError(InputError):
     """A list publication that cannot be read at all."""
 
 
