@@ -196,3 +196,59 @@ def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert scored[2]["error"].startswith("line 3: not JSON")
     assert "0 added, 0 removed, 0 changed" in cli("lists", "diff", "un").stdout
     assert "give either a NAME or --input" in cli("screen", ok=False).stderr
+
+
+def test_api_match_batch_and_decisions(
+    settings: Settings, factory: sessionmaker[Session], local_server: LocalServer
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from legation.api import create_app
+
+    settings = _settings(settings, local_server)
+    _serve(local_server, _un_small())
+    with httpx.Client() as client:
+        update_lists(factory, settings, client)
+    admin = {"Authorization": "Bearer test-admin-key"}
+    with TestClient(create_app(settings)) as api:
+        viewer = {
+            "X-API-Key": api.post(
+                "/api/v1/keys", json={"name": "v", "role": "viewer"}, headers=admin
+            ).json()["key"]
+        }
+        body = {
+            "queries": [
+                {"name": "Eric Badege", "schema": "Person", "birth_date": "1971"},
+                {"name": " "},
+            ]
+        }
+        assert api.post("/api/v1/screening/match", json=body, headers=viewer).status_code == 403
+        answer = api.post("/api/v1/screening/match", json=body, headers=admin)
+        assert answer.status_code == 200, answer.text
+        data = answer.json()
+        assert data["list_versions"] == {"un": 1} and data["algorithm"].startswith("legation")
+        first, second = data["answers"]
+        assert first["results"][0]["entity_id"] == "un-CDi.001" and first["results"][0]["match"]
+        assert "birth_date" in first["results"][0]["explanation"]
+        assert second == {"index": 1, "error": "name is empty"}
+        sid = first["screening_id"]
+        bad = api.post(
+            f"/api/v1/screening/{sid}/decisions",
+            json={"entity_id": "un-CDi.001", "decision": "maybe"},
+            headers=admin,
+        )
+        assert bad.status_code == 422 and "decision 'maybe'" in bad.json()["error"]["message"]
+        ok = api.post(
+            f"/api/v1/screening/{sid}/decisions",
+            json={"entity_id": "un-CDi.001", "decision": "true_match"},
+            headers=admin,
+        )
+        assert ok.status_code == 201
+        stored = api.get(f"/api/v1/screening/{sid}", headers=viewer).json()
+        assert (
+            stored["decisions"][0]["decision"] == "true_match"
+            and stored["query"]["name"] == "Eric Badege"
+        )
+        assert api.get("/api/v1/screening/lists", headers=viewer).json()[0]["entity_count"] == 60
+        too_many = {"queries": [{"name": "a"}] * 101}
+        assert api.post("/api/v1/screening/match", json=too_many, headers=admin).status_code == 422
