@@ -129,8 +129,8 @@ def _weight(part: Part) -> float:
 
 
 def _abjad(text: str) -> bool:
-    """Arabic-script text writes no short vowels: only its consonant skeleton can be compared."""
-    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+    """Arabic and Hebrew script write no short vowels: only the consonant skeleton compares."""
+    return any("\u0590" <= ch <= "\u06ff" for ch in text)
 
 
 def part_similarity(a: Part, b: Part) -> float:

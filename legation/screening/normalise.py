@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rigour.text import ascii_text
+
 MAX_NAME_CHARS = 500
 
 _CYRILLIC = {
@@ -36,6 +38,12 @@ _ARABIC = {
     "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ة": "a", "و": "u",
     "ي": "i", "ى": "a", "ء": "", "ئ": "", "ؤ": "u", "پ": "p", "چ": "ch", "ژ": "zh",
     "گ": "g", "ک": "k", "ی": "i", "ہ": "h", "ۀ": "h", "ـ": "",
+}  # fmt: skip
+
+_HEBREW = {
+    "א": "a", "ב": "b", "ג": "g", "ד": "d", "ה": "h", "ו": "u", "ז": "z", "ח": "h", "ט": "t",
+    "י": "i", "כ": "k", "ך": "k", "ל": "l", "מ": "m", "ם": "m", "נ": "n", "ן": "n", "ס": "s",
+    "ע": "a", "פ": "p", "ף": "f", "צ": "ts", "ץ": "ts", "ק": "k", "ר": "r", "ש": "sh", "ת": "t",
 }  # fmt: skip
 
 _SPECIAL_LATIN = {
@@ -157,6 +165,8 @@ def fold(text: str) -> str:
             out.append(_CYRILLIC[ch])
         elif ch in _ARABIC:
             out.append(_ARABIC[ch])
+        elif ch in _HEBREW:
+            out.append(_HEBREW[ch])
         elif ch in _SPECIAL_LATIN:
             out.append(_SPECIAL_LATIN[ch])
         elif ch.isascii():
@@ -222,7 +232,11 @@ def _part(token: str) -> Part | None:
 
 def name_parts(name: str) -> tuple[Part, ...]:
     """Parts of ``name`` without particles and honorifics (kept if nothing else is left)."""
-    tokens = [t for t in _TOKEN.findall(name[:MAX_NAME_CHARS])]
+    name = name[:MAX_NAME_CHARS]
+    if not fold(name).isascii():
+        # scripts without our own table (Greek, Georgian, Hangul, Han…): ICU through rigour
+        name = ascii_text(name)
+    tokens = _TOKEN.findall(name)
     parts = [p for p in (_part(t) for t in tokens) if p is not None]
     parts = _join_abd(parts)
     kept = [p for p in parts if p.latin not in PARTICLES and p.latin not in HONORIFICS]
