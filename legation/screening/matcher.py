@@ -128,6 +128,9 @@ def _weight(part: Part) -> float:
     return min(1.0, 0.4 + 0.1 * len(part.latin))
 
 
+_AMBIGUOUS = str.maketrans({"z": "d", "c": "s"})
+
+
 def _abjad(text: str) -> bool:
     """Arabic and Hebrew script write no short vowels: only the consonant skeleton compares."""
     return any("\u0590" <= ch <= "\u06ff" for ch in text)
@@ -150,7 +153,12 @@ def part_similarity(a: Part, b: Part) -> float:
             Levenshtein.normalized_similarity(a.phonetic, b.phonetic) + 0.15,
         )
     latin = max(latin, phon)
-    if a.skeleton == b.skeleton:
+    if cross and a.skeleton != b.skeleton:
+        # Arabic ض/ذ are d or z, ش/چ sh or ch (French) depending on who romanised them
+        same = a.skeleton.translate(_AMBIGUOUS) == b.skeleton.translate(_AMBIGUOUS)
+    else:
+        same = a.skeleton == b.skeleton
+    if same:
         if cross:
             sk = 0.93 + 0.05 * latin
         elif len(a.skeleton) >= 3:

@@ -37,7 +37,9 @@ _ARABIC = {
     "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "a", "غ": "gh", "ف": "f",
     "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ة": "a", "و": "u",
     "ي": "i", "ى": "a", "ء": "", "ئ": "", "ؤ": "u", "پ": "p", "چ": "ch", "ژ": "zh",
-    "گ": "g", "ک": "k", "ی": "i", "ہ": "h", "ۀ": "h", "ـ": "",
+    "گ": "g", "ک": "k", "ی": "i", "ہ": "h", "ۀ": "h", "ـ": "", "ھ": "h", "ۃ": "a", "ے": "e",
+    "ں": "n", "ٹ": "t", "ڈ": "d", "ڑ": "r", "ې": "e", "ۍ": "i", "ښ": "sh", "ځ": "dz", "څ": "ts",
+    "ډ": "d", "ړ": "r", "ږ": "zh", "ګ": "g", "ڼ": "n", "ٸ": "i", "ٶ": "u",
 }  # fmt: skip
 
 _HEBREW = {
@@ -70,6 +72,9 @@ PARTICLES = frozenset(
         "ben",
         "bint",
         "bent",
+        "bn",
+        "abn",
+        "bnt",
         "ould",
         "wuld",
         "ould",
@@ -135,7 +140,7 @@ _ABD = re.compile(r"^(abd|abdu|abdul|abdal|abdel|abdoul|abdur|abdar|abdel|abdil|
 _ARABIC_ARTICLE = re.compile(r"^(ال|وال|بال)(?=\w\w)")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGRAPHS = (
-    ("shch", "S"), ("sch", "S"), ("shh", "S"), ("tsch", "C"), ("dzh", "J"), ("tch", "C"),
+    ("shch", "S"), ("sch", "S"), ("tsch", "C"), ("dzh", "J"), ("tch", "C"),
     ("sh", "S"), ("ch", "C"), ("zh", "J"), ("dj", "J"), ("kh", "H"), ("gh", "g"), ("th", "t"),
     ("dh", "d"), ("ph", "f"), ("ts", "C"), ("tz", "C"), ("cz", "C"), ("ck", "k"), ("ks", "x"),
     ("q", "k"), ("c", "k"),
@@ -160,7 +165,7 @@ class Part:
 def fold(text: str) -> str:
     """Lower-case Latin with our Cyrillic/Arabic tables and diacritics removed."""
     out: list[str] = []
-    for ch in unicodedata.normalize("NFC", text.lower()):
+    for ch in unicodedata.normalize("NFKC", text).lower():
         if ch in _CYRILLIC:
             out.append(_CYRILLIC[ch])
         elif ch in _ARABIC:
