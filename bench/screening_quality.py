@@ -49,7 +49,8 @@ Pair = dict[str, Any]
 GOST = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
         "з": "z", "и": "i", "й": "j", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
         "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "x", "ц": "cz", "ч": "ch",
-        "ш": "sh", "щ": "shh", "ъ": "", "ы": "y'", "ь": "'", "э": "e'", "ю": "yu", "я": "ya"}  # fmt: skip
+        "ш": "sh", "щ": "shh", "ъ": "", "ы": "y'", "ь": "'", "э": "e'", "ю": "yu",
+        "я": "ya"}  # fmt: skip
 BGN = {**GOST, "ё": "yo", "й": "y", "х": "kh", "ц": "ts", "щ": "shch", "ы": "y", "ь": "",
        "э": "e"}  # fmt: skip
 ICAO = {**BGN, "ё": "e", "й": "i", "ъ": "ie", "ю": "iu", "я": "ia"}
@@ -94,17 +95,30 @@ def negatives(slice_: str, lefts: list[tuple[str, str, str]], pool: list[tuple[s
 
 
 def un_original(rng: random.Random) -> list[Pair]:
-    rows = list(csv.DictReader((DATA / "names" / "un_name_variants_derived.csv").open(encoding="utf-8")))
+    rows = list(
+        csv.DictReader((DATA / "names" / "un_name_variants_derived.csv").open(encoding="utf-8"))
+    )
     pos, lefts = [], []
     pool = [(r["ref"], r["name_latin"], _schema(r["kind"])) for r in rows]
     for r in rows:
         if r["name_original_script"]:
             schema = _schema(r["kind"])
-            pos.append(pair("un_original_script", r["name_original_script"], r["name_latin"], True, schema, "positive"))
+            pos.append(
+                pair(
+                    "un_original_script",
+                    r["name_original_script"],
+                    r["name_latin"],
+                    True,
+                    schema,
+                    "positive",
+                )
+            )
             lefts.append((r["ref"], r["name_latin"], schema))
     negs = negatives("un_original_script", lefts, pool, rng)
     # negatives compare the original script of one entry with another entry's Latin name
-    originals = {r["name_latin"]: r["name_original_script"] for r in rows if r["name_original_script"]}
+    originals = {
+        r["name_latin"]: r["name_original_script"] for r in rows if r["name_original_script"]
+    }
     for n in negs:
         n["left"] = originals[n["left"]]
     return pos + negs
@@ -122,9 +136,14 @@ def ru_tokens(rng: random.Random, sample: int) -> tuple[list[Pair], list[tuple[s
             rows.append((parts[0], parts[1].replace(" ", "")))
     rng.shuffle(rows)
     rows = rows[:sample]
-    pos = [pair("ru_wikidata_tokens", cyr.capitalize(), lat.capitalize(), True, "Person", "positive") for lat, cyr in rows]
+    pos = [
+        pair("ru_wikidata_tokens", cyr.capitalize(), lat.capitalize(), True, "Person", "positive")
+        for lat, cyr in rows
+    ]
     lefts = [(lat, lat.capitalize(), "Person") for lat, _ in rows]
-    negs = negatives("ru_wikidata_tokens", lefts, [(lat, lat.capitalize(), "Person") for lat, _ in rows], rng)
+    negs = negatives(
+        "ru_wikidata_tokens", lefts, [(lat, lat.capitalize(), "Person") for lat, _ in rows], rng
+    )
     cyr_of = {lat.capitalize(): cyr.capitalize() for lat, cyr in rows}
     for n in negs:
         n["left"] = cyr_of[n["left"]]
@@ -139,13 +158,16 @@ def cross_script() -> list[Pair]:
         query, match = line.split(",")[:2]
         items.append((query, match))
     out = [pair("cross_script", q, m, True, "Person", "positive") for q, m in items]
-    out += [pair("cross_script", q, items[(i + 1) % len(items)][1], False, "Person", "negative")
-            for i, (q, _m) in enumerate(items)]  # fmt: skip
+    out += [
+        pair("cross_script", q, items[(i + 1) % len(items)][1], False, "Person", "negative")
+        for i, (q, _m) in enumerate(items)
+    ]
     return out
 
 
-DIACRITICS = str.maketrans({"a": "á", "e": "é", "i": "í", "o": "ö", "u": "ü", "s": "ş",
-                            "c": "ç", "g": "ğ", "n": "ñ"})  # fmt: skip
+DIACRITICS = str.maketrans(
+    {"a": "á", "e": "é", "i": "í", "o": "ö", "u": "ü", "s": "ş", "c": "ç", "g": "ğ", "n": "ñ"}
+)
 
 
 def vary(name: str, schema: str, rng: random.Random) -> list[tuple[str, str]]:
@@ -155,12 +177,21 @@ def vary(name: str, schema: str, rng: random.Random) -> list[tuple[str, str]]:
         out.append(("reversal", " ".join([tokens[-1], *tokens[:-1]])))
         if schema == "Person":
             out.append(("initials", " ".join([tokens[0][0] + ".", *tokens[1:]])))
-    joined = re.sub(r"\b(Abdul|Abd|Abu|Abdel|ABDUL|ABD|ABU|ABDEL)[\s-]+(\w)", lambda m: m.group(1) + m.group(2).lower(), name)
+    joined = re.sub(
+        r"\b(Abdul|Abd|Abu|Abdel|ABDUL|ABD|ABU|ABDEL)[\s-]+(\w)",
+        lambda m: m.group(1) + m.group(2).lower(),
+        name,
+    )
     if joined != name:
         out.append(("compound", joined))
     elif len(tokens) >= 3:
         i = rng.randrange(len(tokens) - 1)
-        out.append(("compound", " ".join([*tokens[:i], tokens[i] + tokens[i + 1].lower(), *tokens[i + 2:]])))
+        out.append(
+            (
+                "compound",
+                " ".join([*tokens[:i], tokens[i] + tokens[i + 1].lower(), *tokens[i + 2 :]]),
+            )
+        )
     out.append(("diacritics", name.lower().translate(DIACRITICS)))
     if re.search(r"\b(al|Al|AL|el|El|EL)[- ]", name):
         out.append(("particles", re.sub(r"\b(al|Al|AL|el|El|EL)[- ]", "", name)))
@@ -171,7 +202,10 @@ def vary(name: str, schema: str, rng: random.Random) -> list[tuple[str, str]]:
 
 def variants(rng: random.Random, count: int) -> list[Pair]:
     un = parse_un_xml((DATA / "sanctions" / "un_consolidated_2026-02-27.xml").read_bytes()).entities
-    files = [(DATA / "sanctions" / f"ofac_{n}.csv").read_bytes() for n in ("sdn", "alt", "add", "sdn_comments")]
+    files = [
+        (DATA / "sanctions" / f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
     ofac = parse_ofac_csv(*files).entities
     pool = []
     for e in un + ofac:
@@ -195,12 +229,32 @@ def cyrillic(rows: list[tuple[str, str]]) -> list[Pair]:
     out = []
     for lat, cyr in rows[:500]:
         for system, fn in SYSTEMS.items():
-            out.append(pair("cyrillic_romanisations", fn(cyr.capitalize()), lat.capitalize(), True, "Person", system))
-    un = list(csv.DictReader((DATA / "names" / "un_name_variants_derived.csv").open(encoding="utf-8")))
+            out.append(
+                pair(
+                    "cyrillic_romanisations",
+                    fn(cyr.capitalize()),
+                    lat.capitalize(),
+                    True,
+                    "Person",
+                    system,
+                )
+            )
+    un = list(
+        csv.DictReader((DATA / "names" / "un_name_variants_derived.csv").open(encoding="utf-8"))
+    )
     for r in un:
         if re.search("[а-яА-Я]", r["name_original_script"]):
             for system, fn in SYSTEMS.items():
-                out.append(pair("cyrillic_romanisations", fn(r["name_original_script"]), r["name_latin"], True, "Person", system))
+                out.append(
+                    pair(
+                        "cyrillic_romanisations",
+                        fn(r["name_original_script"]),
+                        r["name_latin"],
+                        True,
+                        "Person",
+                        system,
+                    )
+                )
     lefts = [(p["right"], p["left"], "Person") for p in out]
     pool = [(p["right"], p["right"], "Person") for p in out]
     return out + negatives("cyrillic_romanisations", lefts, pool, random.Random(7))
@@ -217,8 +271,10 @@ def ent(i, schema, name):
 pairs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 warm = algo.compare(ent("a", "Person", "Abu Bakr"), ent("b", "Person", "Abu Bakr"), cfg)
 t1 = time.perf_counter()
-scores = [algo.compare(ent(f"l{n}", p["schema"], p["left"]), ent(f"r{n}", p["schema"], p["right"]), cfg).score
-          for n, p in enumerate(pairs)]
+scores = []
+for n, p in enumerate(pairs):
+    left, right = ent(f"l{n}", p["schema"], p["left"]), ent(f"r{n}", p["schema"], p["right"])
+    scores.append(algo.compare(left, right, cfg).score)
 t2 = time.perf_counter()
 json.dump({"scores": scores, "startup_s": t1 - t0, "score_s": t2 - t1}, sys.stdout)
 """
@@ -228,14 +284,22 @@ def nomenklatura_scores(pairs: list[Pair]) -> dict[str, Any]:
     python = NK_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(NK_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", f"nomenklatura=={NK_VERSION}"], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", f"nomenklatura=={NK_VERSION}"], check=True
+        )
     path = ROOT / "bench" / "results" / "pairs.tmp"
     path.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs), "utf-8")
-    done = subprocess.run([str(python), "-c", NK_RUNNER, str(path)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(python), "-c", NK_RUNNER, str(path)], capture_output=True, text=True, check=True
+    )
     path.unlink()
     result: dict[str, Any] = json.loads(done.stdout)
-    version = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('nomenklatura'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('nomenklatura'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     result["version"] = version
     return result
 
@@ -249,11 +313,17 @@ def metrics(pairs: list[Pair], scores: list[float]) -> dict[str, Any]:
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[str(t)] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+        out[str(t)] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+        }
     return out
 
 
-def recall_at_fpr(pairs: list[Pair], scores: list[float], max_fpr: float = 0.01) -> dict[str, float]:
+def recall_at_fpr(
+    pairs: list[Pair], scores: list[float], max_fpr: float = 0.01
+) -> dict[str, float]:
     neg = sorted((s for p, s in zip(pairs, scores, strict=True) if not p["label"]), reverse=True)
     pos = [s for p, s in zip(pairs, scores, strict=True) if p["label"]]
     allowed = int(max_fpr * len(neg))  # negatives allowed at or above the cut
@@ -264,6 +334,11 @@ def recall_at_fpr(pairs: list[Pair], scores: list[float], max_fpr: float = 0.01)
     return {"threshold": round(cut, 4), "recall": round(recall, 4), "fpr": round(fpr, 4)}
 
 
+def _share(idx: list[int], pairs: list[Pair], scores: list[float], kind: str) -> float:
+    chosen = [i for i in idx if pairs[i]["kind"] == kind]
+    return round(sum(scores[i] >= 0.7 for i in chosen) / len(chosen), 4)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ru-sample", type=int, default=2000)
@@ -272,10 +347,21 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     ru_pairs, ru_rows = ru_tokens(rng, args.ru_sample)
-    pairs = un_original(rng) + ru_pairs + cross_script() + variants(rng, args.variants) + cyrillic(ru_rows)
+    pairs = (
+        un_original(rng)
+        + ru_pairs
+        + cross_script()
+        + variants(rng, args.variants)
+        + cyrillic(ru_rows)
+    )
     t0 = time.perf_counter()
-    ours = [score_pair(Subject.build("l", p["schema"], [p["left"]]), Subject.build("r", p["schema"], [p["right"]])).score
-            for p in pairs]  # fmt: skip
+    ours = [
+        score_pair(
+            Subject.build("l", p["schema"], [p["left"]]),
+            Subject.build("r", p["schema"], [p["right"]]),
+        ).score
+        for p in pairs
+    ]
     ours_s = time.perf_counter() - t0
     nk = nomenklatura_scores(pairs)
     slices: dict[str, Any] = {}
@@ -297,18 +383,22 @@ def main() -> None:
         if len(kinds) > 1:
             entry["recall_at_0.7_by_kind"] = {
                 k: {
-                    "legation": round(sum(ours[i] >= 0.7 for i in idx if pairs[i]["kind"] == k) / sum(pairs[i]["kind"] == k for i in idx), 4),
-                    "logic_v2": round(sum(nk["scores"][i] >= 0.7 for i in idx if pairs[i]["kind"] == k) / sum(pairs[i]["kind"] == k for i in idx), 4),
+                    "legation": _share(idx, pairs, ours, k),
+                    "logic_v2": _share(idx, pairs, nk["scores"], k),
                 }
                 for k in kinds
-            }  # fmt: skip
+            }
         slices[name] = entry
     result = {
         "command": "python bench/screening_quality.py " + " ".join(sys.argv[1:]),
         "seed": args.seed,
         "algorithm": ALGORITHM,
-        "nomenklatura": {"version": nk["version"], "algorithm": "logic-v2", "startup_s": round(nk["startup_s"], 2),
-                         "score_s": round(nk["score_s"], 2)},  # fmt: skip
+        "nomenklatura": {
+            "version": nk["version"],
+            "algorithm": "logic-v2",
+            "startup_s": round(nk["startup_s"], 2),
+            "score_s": round(nk["score_s"], 2),
+        },
         "legation_score_s": round(ours_s, 2),
         "pairs": len(pairs),
         "machine": f"{platform.machine()} {platform.python_version()}, shared with other engineers",
@@ -317,9 +407,19 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "screening_quality.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
     for name, entry in slices.items():
-        print(name, entry["pairs"], {t: (entry["legation"][t]["f1"], entry["logic_v2"][t]["f1"]) for t in entry["legation"]})
+        print(
+            name,
+            entry["pairs"],
+            {
+                t: (entry["legation"][t]["f1"], entry["logic_v2"][t]["f1"])
+                for t in entry["legation"]
+            },
+        )
     if "recall_at_1pct_fpr" in slices.get("un_original_script", {}):
-        print("un_original_script recall at <=1% FPR", slices["un_original_script"]["recall_at_1pct_fpr"])
+        print(
+            "un_original_script recall at <=1% FPR",
+            slices["un_original_script"]["recall_at_1pct_fpr"],
+        )
 
 
 if __name__ == "__main__":

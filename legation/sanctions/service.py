@@ -273,6 +273,7 @@ def load_index(session: Session) -> tuple[ScreeningIndex, dict[str, int], dict[s
         for version_id, data, print_ in rows:
             index.add(subject_from_ftm(data, by_id[version_id]))
             prints[str(data["id"])] = print_
+        index.freeze()
         _CACHE[key] = (index, prints)
     index, prints = _CACHE[key]
     return index, {v.source: v.id for v in versions}, prints

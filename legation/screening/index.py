@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
+import gc
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -10,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from legation.screening.matcher import DEFAULT_THRESHOLD, Result, Subject, score_pair
-from legation.screening.normalise import Part, make_part
+from legation.screening.normalise import Part
 
-MAX_CANDIDATES = 25
-COMMON_KEY = 3_000
+MAX_CANDIDATES = 20
+COMMON_KEY = 500
+KEEP_SHARE = 0.4  # candidates sharing less than this share of the best key weight are not scored
 _ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber")
 _COUNTRY_PROPS = ("nationality", "citizenship", "country", "jurisdiction")
 
@@ -67,6 +69,11 @@ class ScreeningIndex:
         for subject in subjects:
             self.add(subject)
 
+    def freeze(self) -> None:
+        """Keep the garbage collector from walking the index (its pauses made p99 4x worse)."""
+        gc.collect()
+        gc.freeze()
+
     def __len__(self) -> int:
         return len(self.subjects)
 
@@ -75,12 +82,8 @@ class ScreeningIndex:
         self.subjects.append(subject)
         for n, name in enumerate(subject.names):
             keys: set[str] = set()
-            parts = name.parts
-            for part in parts:
+            for _positions, part in name.units:
                 keys |= part_keys(part)
-            for a, b in itertools.pairwise(parts):
-                if not (a.initial or b.initial):
-                    keys |= part_keys(make_part(a.original + b.original, a.latin + b.latin))
             for key in keys:
                 self.postings[key].append((s, n))
         for identifier in subject.identifiers:
@@ -91,30 +94,29 @@ class ScreeningIndex:
         total = max(1, len(self.subjects))
         keys: set[str] = set()
         for name in query.names:
-            for part in name.parts:
+            for _positions, part in name.units:
                 keys |= part_keys(part)
-            for a, b in zip(name.parts, name.parts[1:], strict=False):
-                if not (a.initial or b.initial):
-                    keys |= part_keys(make_part(a.original + b.original, a.latin + b.latin))
         ranked = sorted((len(self.postings.get(k, ())), k) for k in keys)
-        weights: dict[tuple[int, int], float] = defaultdict(float)
+        weights: dict[int, float] = defaultdict(float)
+        hits: dict[tuple[int, int], float] = defaultdict(float)
         for size, key in ranked:
             if size == 0:
                 continue
-            if size > COMMON_KEY and len(weights) >= limit:
-                continue
             idf = math.log(1 + total / size) * (0.5 if key.startswith("s3:") else 1.0)
+            only_known = size > COMMON_KEY and len(weights) >= limit
             for posting in self.postings[key]:
-                weights[posting] += idf
-        best: dict[int, float] = {}
-        names: dict[int, list[int]] = defaultdict(list)
-        for (s, n), weight in sorted(weights.items(), key=lambda kv: kv[1], reverse=True):
-            if s not in best:
-                if len(best) >= limit:
+                if only_known and posting[0] not in weights:
                     continue
-                best[s] = weight
-            if len(names[s]) < 3:
-                names[s].append(n)
+                weights[posting[0]] += idf
+                hits[posting] += idf
+        best = heapq.nlargest(limit, weights.items(), key=lambda kv: kv[1])
+        floor = best[0][1] * KEEP_SHARE if best else 0.0
+        kept: dict[int, list[tuple[float, int]]] = {s: [] for s, w in best if w >= floor}
+        for (s, n), weight in hits.items():
+            found = kept.get(s)
+            if found is not None:
+                found.append((weight, n))
+        names = {s: [n for _w, n in sorted(found, reverse=True)[:2]] for s, found in kept.items()}
         for identifier in query.identifiers:
             for s in self.identifiers.get(identifier, ()):
                 names.setdefault(s, [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
@@ -36,17 +37,35 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 _ID_CHARS = re.compile(r"[^0-9A-Z]")
 
 
+Unit = tuple[frozenset[int], Part]
+
+
 @dataclass(frozen=True, slots=True)
 class Name:
-    """One name of an entity with its parts; ``weak`` for weak/low-quality aliases."""
+    """One name of an entity with its parts; ``weak`` for weak/low-quality aliases.
+
+    ``units`` are the parts and each pair of neighbours joined (for compounds), made once.
+    """
 
     text: str
     parts: tuple[Part, ...]
     weak: bool = False
+    units: tuple[Unit, ...] = ()
 
     @classmethod
     def of(cls, text: str, *, weak: bool = False) -> Name:
-        return cls(text, name_parts(text), weak)
+        parts = name_parts(text)
+        return cls(text, parts, weak, units(parts))
+
+
+def units(parts: Sequence[Part]) -> tuple[Unit, ...]:
+    singles = [(frozenset({i}), p) for i, p in enumerate(parts)]
+    pairs = [
+        (frozenset({i, i + 1}), _merge(parts[i], parts[i + 1]))
+        for i in range(len(parts) - 1)
+        if not (parts[i].initial or parts[i + 1].initial)
+    ]
+    return tuple(singles + pairs)
 
 
 @dataclass(slots=True)
@@ -131,20 +150,20 @@ def _weight(part: Part) -> float:
 _AMBIGUOUS = str.maketrans({"z": "d", "c": "s"})
 
 
-def _abjad(text: str) -> bool:
-    """Arabic and Hebrew script write no short vowels: only the consonant skeleton compares."""
-    return any("\u0590" <= ch <= "\u06ff" for ch in text)
-
-
+@lru_cache(maxsize=500_000)
 def part_similarity(a: Part, b: Part) -> float:
     """Similarity of two name parts in [0, 1]; 0 below the cut-off."""
     if a.latin == b.latin:
         return 1.0
     if a.initial or b.initial:
         return 0.9 if a.latin[0] == b.latin[0] else 0.0
+    cross = a.abjad != b.abjad
+    if not cross:
+        la, lb = len(a.phonetic), len(b.phonetic)
+        if abs(la - lb) * 2 > max(la, lb) + 1 and a.skeleton != b.skeleton:
+            return 0.0  # lengths too far apart for any of the measures below to pass
     latin = JaroWinkler.normalized_similarity(a.latin, b.latin, prefix_weight=0.1)
     latin = min(latin, Levenshtein.normalized_similarity(a.latin, b.latin) + 0.15)
-    cross = _abjad(a.original) != _abjad(b.original)
     if a.phonetic == b.phonetic:
         phon = 0.95 + 0.04 * latin
     else:
@@ -178,27 +197,22 @@ def _merge(a: Part, b: Part) -> Part:
     return make_part(a.original + " " + b.original, latin)
 
 
-def compare_names(query: Sequence[Part], listed: Sequence[Part]) -> tuple[float, str]:
+def compare_names(
+    query: Sequence[Part],
+    listed: Sequence[Part],
+    q_units: Sequence[Unit] | None = None,
+    r_units: Sequence[Unit] | None = None,
+) -> tuple[float, str]:
     """Order-free alignment of parts (compounds may join two parts); a score and its pairs."""
     if not query or not listed:
         return 0.0, "no name"
     options: list[tuple[float, float, frozenset[int], frozenset[int], str]] = []
-    q_units = [(frozenset({i}), p) for i, p in enumerate(query)]
-    r_units = [(frozenset({j}), p) for j, p in enumerate(listed)]
-    q_units += [
-        (frozenset({i, i + 1}), _merge(query[i], query[i + 1]))
-        for i in range(len(query) - 1)
-        if not (query[i].initial or query[i + 1].initial)
-    ]
-    r_units += [
-        (frozenset({j, j + 1}), _merge(listed[j], listed[j + 1]))
-        for j in range(len(listed) - 1)
-        if not (listed[j].initial or listed[j + 1].initial)
-    ]
+    q_units = units(query) if q_units is None else q_units
+    r_units = units(listed) if r_units is None else r_units
     for qi, qp in q_units:
         for rj, rp in r_units:
             merged = len(qi) + len(rj) > 2
-            if len(qi) == 2 and len(rj) == 2:
+            if merged and (len(qi) == len(rj) or abs(len(qp.phonetic) - len(rp.phonetic)) > 3):
                 continue
             sim = part_similarity(qp, rp)
             if sim <= 0.0 or (merged and sim < 0.9):
@@ -283,7 +297,7 @@ def best_name(query: Subject, listed: Subject, names: Iterable[int] | None = Non
     for qn in query.names:
         for j in indices:
             ln = listed.names[j]
-            score, detail = compare_names(qn.parts, ln.parts)
+            score, detail = compare_names(qn.parts, ln.parts, qn.units, ln.units)
             if ln.weak:
                 score *= WEAK_ALIAS_FACTOR
                 detail += f" (weak alias, ×{WEAK_ALIAS_FACTOR})"

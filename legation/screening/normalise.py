@@ -138,6 +138,7 @@ HONORIFICS = frozenset(
 # Arabic compounds spelt together or apart: "Abdul Rahman" / "Abdulrahman" / "Abd al-Rahman".
 _ABD = re.compile(r"^(abd|abdu|abdul|abdal|abdel|abdoul|abdur|abdar|abdel|abdil|abdol)(?=[a-z])")
 _ARABIC_ARTICLE = re.compile(r"^(ال|وال|بال)(?=\w\w)")
+_ABJAD = re.compile("[\u0590-\u06ff\ufb1d-\ufefc]")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGRAPHS = (
     ("shch", "S"), ("sch", "S"), ("tsch", "C"), ("dzh", "J"), ("tch", "C"),
@@ -156,10 +157,8 @@ class Part:
     latin: str
     skeleton: str
     phonetic: str = ""
-
-    @property
-    def initial(self) -> bool:
-        return len(self.latin) == 1
+    abjad: bool = False  # Arabic or Hebrew script: no short vowels written
+    initial: bool = False
 
 
 def fold(text: str) -> str:
@@ -222,7 +221,8 @@ def phonetic(latin: str) -> str:
 
 
 def make_part(original: str, latin: str) -> Part:
-    return Part(original, latin, skeleton(latin) or latin, phonetic(latin))
+    abjad = not original.isascii() and _ABJAD.search(original) is not None
+    return Part(original, latin, skeleton(latin) or latin, phonetic(latin), abjad, len(latin) == 1)
 
 
 @lru_cache(maxsize=200_000)
