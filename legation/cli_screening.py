@@ -51,6 +51,12 @@ def lists_update(
             err.print(f"[yellow]warning:[/] {problem}", highlight=False)
         if len(r.errors) > 10:
             err.print(f"[yellow]… {len(r.errors) - 10} more record errors[/]")
+    if any(r.status == "new" for r in reports):
+        from legation.sanctions.service import load_index, snapshot_dir
+        from legation.storage.db import transaction
+
+        with transaction(factory) as session:
+            load_index(session, snapshot_dir(settings))  # the snapshot for quick starts
     if rescreen and any(r.status == "new" for r in reports):
         alerts = rescreen_subjects(factory, settings)
         out.print(f"re-screened stored subjects: {len(alerts)} new alerts")
@@ -192,7 +198,7 @@ def screen_command(
         return
     if (name is None) == (input is None):
         raise InputError("give either a NAME or --input FILE")
-    from legation.sanctions.service import Query, screen
+    from legation.sanctions.service import Query, screen, snapshot_dir
     from legation.storage.db import transaction
 
     settings, factory, _out, err = _ctx()
@@ -202,7 +208,14 @@ def screen_command(
         if name is not None:
             query = Query(name, schema, birth_date, country.lower() if country else None)
             with transaction(factory) as session:
-                row = screen(session, query, actor="cli", threshold=cut, limit=limit)
+                row = screen(
+                    session,
+                    query,
+                    actor="cli",
+                    threshold=cut,
+                    limit=limit,
+                    snapshot_dir=snapshot_dir(settings),
+                )
                 rows = [
                     {"line": None, "query": name, **r, "screening_id": row.id} for r in row.results
                 ]
@@ -211,14 +224,21 @@ def screen_command(
             _write(handle, format, rows, None)
             return
         assert input is not None
-        _screen_file(input, handle, format, cut, limit, factory, err)
+        _screen_file(input, handle, format, cut, limit, factory, err, snapshot_dir(settings))
     finally:
         if output:
             handle.close()
 
 
 def _screen_file(
-    path: Path, handle: TextIO, fmt: str, cut: float, limit: int, factory: Any, err: Any
+    path: Path,
+    handle: TextIO,
+    fmt: str,
+    cut: float,
+    limit: int,
+    factory: Any,
+    err: Any,
+    snapshots: Path,
 ) -> None:
     from legation.cli import _progress
     from legation.sanctions.service import Query, screen
@@ -243,7 +263,9 @@ def _screen_file(
                     str(raw.get("birth_date") or "") or None,
                     str(raw.get("country") or "").lower() or None,
                 )
-                row = screen(session, query, actor="cli", threshold=cut, limit=limit)
+                row = screen(
+                    session, query, actor="cli", threshold=cut, limit=limit, snapshot_dir=snapshots
+                )
             except InputError as exc:
                 writer = _write(handle, fmt, [{"line": number, "error": str(exc)}], writer)
                 errors += 1

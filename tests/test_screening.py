@@ -248,3 +248,19 @@ def test_index_retrieves_from_the_un_list_across_scripts() -> None:
     assert arabic and arabic[0].subject.id == "un-IQi.001"
     assert index.search(person("Zzyzx Qwerty")) == []
     assert len(index.candidates(person("Mohammed Ali"), 25)) <= 25
+
+
+def test_index_snapshot_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = ScreeningIndex(subject_from_ftm(e) for e in _un()[:100])
+    path = tmp_path / "index.pickle"
+    index.save(path, {"extra": 1})
+    loaded = ScreeningIndex.load(path)
+    assert loaded is not None and loaded[1] == {"extra": 1}
+    query = person("Eric Badege")
+    assert [h.subject.id for h in loaded[0].search(query)] == [
+        h.subject.id for h in index.search(query)
+    ]
+    import pickle
+
+    path.write_bytes(pickle.dumps(("other-version", index, None)))
+    assert ScreeningIndex.load(path) is None

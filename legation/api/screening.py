@@ -18,6 +18,7 @@ from legation.sanctions.service import (
     load_index,
     screen,
     screening_dict,
+    snapshot_dir,
 )
 from legation.screening.matcher import ALGORITHM
 from legation.storage.screening import ScreeningDecisionRow, ScreeningRow
@@ -68,7 +69,8 @@ def match(
 ) -> dict[str, Any]:
     """Screen one or more queries; each is stored (audit) with the list versions used."""
     threshold = settings.screening_threshold if body.threshold is None else body.threshold
-    _index, versions, _prints = load_index(session)
+    snapshots = snapshot_dir(settings)
+    _index, versions, _prints = load_index(session, snapshots)
     answers: list[dict[str, Any]] = []
     for number, q in enumerate(body.queries):
         query = Query(
@@ -79,7 +81,14 @@ def match(
             tuple(q.identifiers),
         )
         try:
-            row = screen(session, query, actor=caller.name, threshold=threshold, limit=body.limit)
+            row = screen(
+                session,
+                query,
+                actor=caller.name,
+                threshold=threshold,
+                limit=body.limit,
+                snapshot_dir=snapshots,
+            )
         except InputError as exc:
             answers.append({"index": number, "error": str(exc)})
             continue

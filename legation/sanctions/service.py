@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -174,6 +175,10 @@ def update_lists(
     return reports
 
 
+def snapshot_dir(settings: Settings) -> Path:
+    return settings.data_dir / "screening"
+
+
 def current_version(session: Session, source: str) -> ListVersionRow | None:
     return session.scalars(
         select(ListVersionRow)
@@ -256,27 +261,54 @@ def diff_versions(
 _CACHE: dict[tuple[int, ...], tuple[ScreeningIndex, dict[str, str]]] = {}
 
 
-def load_index(session: Session) -> tuple[ScreeningIndex, dict[str, int], dict[str, str]]:
-    """The index over the current list versions, entity fingerprints, version ids by source."""
+def load_index(
+    session: Session, snapshot_dir: Path | None = None
+) -> tuple[ScreeningIndex, dict[str, int], dict[str, str]]:
+    """The index over the current list versions, entity fingerprints, version ids by source.
+
+    Kept in memory per process; with ``snapshot_dir`` also as a file per set of versions, so
+    that a new process starts in about a second instead of rebuilding the index.
+    """
     versions = current_versions(session)
     key = tuple(v.id for v in versions)
     if key not in _CACHE:
         _CACHE.clear()
-        index = ScreeningIndex()
-        prints: dict[str, str] = {}
-        by_id = {v.id: v.source for v in versions}
-        rows = session.execute(
-            select(ListEntityRow.version_id, ListEntityRow.data, ListEntityRow.fingerprint).where(
-                ListEntityRow.version_id.in_(key)
-            )
-        )
-        for version_id, data, print_ in rows:
-            index.add(subject_from_ftm(data, by_id[version_id]))
-            prints[str(data["id"])] = print_
-        index.freeze()
-        _CACHE[key] = (index, prints)
+        _CACHE[key] = _snapshot(session, versions, key, snapshot_dir)
     index, prints = _CACHE[key]
     return index, {v.source: v.id for v in versions}, prints
+
+
+def _snapshot(
+    session: Session,
+    versions: list[ListVersionRow],
+    key: tuple[int, ...],
+    snapshot_dir: Path | None,
+) -> tuple[ScreeningIndex, dict[str, str]]:
+    path = None
+    if snapshot_dir is not None and key:
+        path = snapshot_dir / f"index-{'-'.join(map(str, key))}.pickle"
+        if path.exists():
+            loaded = ScreeningIndex.load(path)
+            if loaded is not None and isinstance(loaded[1], dict):
+                return loaded[0], loaded[1]
+    index = ScreeningIndex()
+    prints: dict[str, str] = {}
+    by_id = {v.id: v.source for v in versions}
+    rows = session.execute(
+        select(ListEntityRow.version_id, ListEntityRow.data, ListEntityRow.fingerprint).where(
+            ListEntityRow.version_id.in_(key)
+        )
+    )
+    for version_id, data, print_ in rows:
+        index.add(subject_from_ftm(data, by_id[version_id]))
+        prints[str(data["id"])] = print_
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("index-*.pickle"):
+            old.unlink(missing_ok=True)
+        index.save(path, prints)
+    index.freeze()
+    return index, prints
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,10 +394,11 @@ def screen(
     limit: int = 10,
     subject_id: int | None = None,
     now: datetime | None = None,
+    snapshot_dir: Path | None = None,
 ) -> ScreeningRow:
     """Screen ``query`` against the current lists and store the screening (the audit)."""
     subject = query.subject()
-    index, versions, prints = load_index(session)
+    index, versions, prints = load_index(session, snapshot_dir)
     hits = index.search(subject, threshold=threshold, limit=limit)
     key = query.key()
     whitelisted = {
@@ -529,6 +562,7 @@ def rescreen_subjects(
                 threshold=settings.screening_threshold,
                 subject_id=subject.id,
                 now=now,
+                snapshot_dir=snapshot_dir(settings),
             )
             for result in screening.results:
                 if result["suppressed"] or not result["match"]:
