@@ -130,6 +130,37 @@ def lists_rescreen() -> None:
     out.print(f"{len(alerts)} new alerts")
 
 
+@lists_app.command("link-incidents")
+def lists_link_incidents() -> None:
+    """Link incidents' perpetrator groups to designated organisations on the current lists."""
+    from legation.sanctions.service import link_incidents
+
+    settings, factory, out, _err = _ctx()
+    out.print(f"{link_incidents(factory, settings)} new links")
+
+
+@lists_app.command("links")
+def lists_links(
+    entity: Annotated[str | None, typer.Option(help="A listed entity id, e.g. un-QDe.115")] = None,
+    incident: Annotated[int | None, typer.Option(help="An incident id")] = None,
+) -> None:
+    """Incidents of a designated organisation, or the designated groups of an incident."""
+    from legation.sanctions.service import designations_of_incident, incidents_of_entity
+    from legation.storage.db import transaction
+
+    if (entity is None) == (incident is None):
+        raise InputError("give either --entity or --incident")
+    _settings, factory, out, _err = _ctx()
+    with transaction(factory) as session:
+        links = (
+            incidents_of_entity(session, entity)
+            if entity is not None
+            else designations_of_incident(session, incident or 0)
+        )
+    for link in links:
+        out.print(json.dumps(link, ensure_ascii=False), highlight=False, markup=False)
+
+
 def _read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """(line number, query fields or None, error) from a CSV or JSONL file."""
     with path.open(encoding="utf-8-sig", newline="") as handle:

@@ -253,3 +253,59 @@ def test_api_match_batch_and_decisions(
         assert api.get("/api/v1/screening/lists", headers=viewer).json()[0]["entity_count"] == 60
         too_many = {"queries": [{"name": "a"}] * 101}
         assert api.post("/api/v1/screening/match", json=too_many, headers=admin).status_code == 422
+
+
+def test_designated_organisations_link_to_incidents_both_ways(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from legation.sanctions.service import (
+        designations_of_incident,
+        incidents_of_entity,
+        link_incidents,
+    )
+    from legation.storage.tables import IncidentRow
+
+    data = shared_path("data", "sanctions", "un_consolidated_2026-02-27.xml").read_bytes()
+    entities = re.findall(rb"<ENTITY>.*?</ENTITY>", data, re.S)[:40]
+    head = data[: data.index(b"<INDIVIDUALS>")]
+    _serve(
+        local_server,
+        head
+        + b"<INDIVIDUALS/><ENTITIES>"
+        + b"".join(entities)
+        + b"</ENTITIES></CONSOLIDATED_LIST>",
+    )
+    settings = _settings(settings, local_server)
+    with httpx.Client() as client:
+        assert update_lists(factory, settings, client)[0].status == "new"
+    names = re.findall(rb"<FIRST_NAME>(.*?)</FIRST_NAME>", b"".join(entities))
+    listed = names[0].decode()
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    with transaction(factory) as session:
+        hit = IncidentRow(
+            type="bombing",
+            perpetrators=[listed.title()],
+            organizations=[],
+            created_at=now,
+            updated_at=now,
+        )
+        miss = IncidentRow(
+            type="bombing",
+            perpetrators=["Local Farmers Cooperative"],
+            organizations=[],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add_all([hit, miss])
+        session.flush()
+        hit_id, miss_id = hit.id, miss.id
+    assert link_incidents(factory, settings) >= 1
+    assert link_incidents(factory, settings) == 0  # idempotent
+    with transaction(factory) as session:
+        found = designations_of_incident(session, hit_id)
+        assert found and found[0]["perpetrator"] == listed.title()
+        assert designations_of_incident(session, miss_id) == []
+        back = incidents_of_entity(session, found[0]["entity_id"])
+        assert [link["incident_id"] for link in back] == [hit_id]

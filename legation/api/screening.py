@@ -15,6 +15,8 @@ from legation.sanctions.service import (
     Query,
     current_versions,
     decide,
+    designations_of_incident,
+    incidents_of_entity,
     load_index,
     screen,
     screening_dict,
@@ -99,6 +101,20 @@ def match(
         "list_versions": versions,
         "answers": answers,
     }
+
+
+@router.get("/designations/{entity_id}/incidents")
+def entity_incidents(entity_id: str, session: SessionDep, _caller: Viewer) -> list[dict[str, Any]]:
+    """Incidents whose perpetrators are this designated organisation."""
+    return incidents_of_entity(session, entity_id)
+
+
+@router.get("/incidents/{incident_id}/designations")
+def incident_designations(
+    incident_id: int, session: SessionDep, _caller: Viewer
+) -> list[dict[str, Any]]:
+    """Designated organisations among an incident's perpetrators."""
+    return designations_of_incident(session, incident_id)
 
 
 @router.get("/{screening_id}")

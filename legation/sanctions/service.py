@@ -32,13 +32,14 @@ from legation.screening.matcher import ALGORITHM, Subject
 from legation.settings import Settings
 from legation.storage.db import transaction
 from legation.storage.screening import (
+    DesignationLinkRow,
     ListEntityRow,
     ListVersionRow,
     ScreeningDecisionRow,
     ScreeningRow,
     ScreeningSubjectRow,
 )
-from legation.storage.tables import AlertRow, RuleRow, StaffRow
+from legation.storage.tables import AlertRow, IncidentRow, RuleRow, StaffRow
 
 log = get_logger(__name__)
 DECISIONS = ("true_match", "false_positive", "whitelisted")
@@ -609,3 +610,74 @@ def _raise_alert(
     for rule in rules:
         _queue_deliveries(session, alert, rule, round_=0, now=now)
     return alert
+
+
+# ---------------------------------------------------------------------------------------
+# designated organisations <-> incident perpetrators (the start of a threat-actor register)
+
+
+def link_incidents(
+    factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+) -> int:
+    """Link every incident's perpetrator groups to designated organisations; new links count."""
+    now = now or utcnow()
+    created = 0
+    with transaction(factory) as session:
+        index, _versions, _prints = load_index(session, snapshot_dir(settings))
+        existing = {
+            (r.incident_id, r.entity_id) for r in session.scalars(select(DesignationLinkRow))
+        }
+        for incident in session.scalars(select(IncidentRow)):
+            groups = dict.fromkeys(
+                str(g) for g in [*incident.perpetrators, *incident.organizations]
+            )
+            for group in groups:
+                if not group.strip() or len(group) > 1000:
+                    continue
+                query = Subject.build("perpetrator", "Organization", [group])
+                for hit in index.search(query, threshold=settings.screening_threshold, limit=3):
+                    if (incident.id, hit.subject.id) in existing:
+                        continue
+                    existing.add((incident.id, hit.subject.id))
+                    session.add(
+                        DesignationLinkRow(
+                            incident_id=incident.id,
+                            entity_id=hit.subject.id,
+                            caption=hit.subject.caption[:1000],
+                            list_source=hit.subject.dataset,
+                            perpetrator=group,
+                            score=round(hit.score, 4),
+                            created_at=now,
+                        )
+                    )
+                    created += 1
+    return created
+
+
+def link_dict(row: DesignationLinkRow) -> dict[str, Any]:
+    return {
+        "incident_id": row.incident_id,
+        "entity_id": row.entity_id,
+        "caption": row.caption,
+        "list": row.list_source,
+        "perpetrator": row.perpetrator,
+        "score": row.score,
+    }
+
+
+def incidents_of_entity(session: Session, entity_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(DesignationLinkRow)
+        .where(DesignationLinkRow.entity_id == entity_id)
+        .order_by(DesignationLinkRow.incident_id)
+    )
+    return [link_dict(r) for r in rows]
+
+
+def designations_of_incident(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(DesignationLinkRow)
+        .where(DesignationLinkRow.incident_id == incident_id)
+        .order_by(DesignationLinkRow.score.desc())
+    )
+    return [link_dict(r) for r in rows]

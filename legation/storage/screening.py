@@ -90,3 +90,22 @@ class ScreeningDecisionRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     user: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class DesignationLinkRow(Base):
+    """An incident's perpetrator group that is a designated (listed) organisation."""
+
+    __tablename__ = "screening_designation_links"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "entity_id", name="uq_screening_designation_links_pair"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    entity_id: Mapped[str] = mapped_column(String(200), index=True)
+    caption: Mapped[str] = mapped_column(String(1000))
+    list_source: Mapped[str] = mapped_column(String(50))
+    perpetrator: Mapped[str] = mapped_column(String(1000))
+    score: Mapped[float]
+    created_at: Mapped[datetime]

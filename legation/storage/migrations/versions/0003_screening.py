@@ -2,7 +2,7 @@
 
 Revision ID: 0003_screening
 Revises: 0001
-Create Date: 2026-11-29 15:54:37.400598
+Create Date: 2026-11-29 16:16:30.138804
 """
 
 from __future__ import annotations
@@ -47,6 +47,33 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_screening_subjects")),
     )
+    op.create_table(
+        "screening_designation_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("entity_id", sa.String(length=200), nullable=False),
+        sa.Column("caption", sa.String(length=1000), nullable=False),
+        sa.Column("list_source", sa.String(length=50), nullable=False),
+        sa.Column("perpetrator", sa.String(length=1000), nullable=False),
+        sa.Column("score", sa.Double(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_screening_designation_links_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_screening_designation_links")),
+        sa.UniqueConstraint("incident_id", "entity_id", name="uq_screening_designation_links_pair"),
+    )
+    with op.batch_alter_table("screening_designation_links", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_screening_designation_links_entity_id"), ["entity_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_screening_designation_links_incident_id"), ["incident_id"], unique=False
+        )
+
     op.create_table(
         "screening_list_entities",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -138,6 +165,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_screening_list_entities_version_id"))
 
     op.drop_table("screening_list_entities")
+    with op.batch_alter_table("screening_designation_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_screening_designation_links_incident_id"))
+        batch_op.drop_index(batch_op.f("ix_screening_designation_links_entity_id"))
+
+    op.drop_table("screening_designation_links")
     op.drop_table("screening_subjects")
     with op.batch_alter_table("screening_list_versions", schema=None) as batch_op:
         batch_op.drop_index("ix_screening_list_versions_source_id")
