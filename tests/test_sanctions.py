@@ -171,7 +171,8 @@ def cli(tmp_path: Path, local_server: LocalServer):  # type: ignore[no-untyped-d
 def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("db", "upgrade")
     assert "new, version 1, 60 entities" in cli("lists", "update").stdout
-    assert [p.name for p in (tmp_path / "data" / "screening").iterdir()] == ["index-1.pickle"]
+    [snapshot] = (tmp_path / "data" / "screening").iterdir()
+    assert re.fullmatch(r"index-1-[0-9a-f]{12}\.pickle", snapshot.name)
     one = cli("screen", "Eric Badege", "--birth-date", "1971", "--country", "CD")
     hit = json.loads(one.stdout.splitlines()[0])
     assert hit["entity_id"] == "un-CDi.001" and "birth_date" in hit["explanation"]

@@ -259,7 +259,7 @@ def diff_versions(
 # ---------------------------------------------------------------------------------------
 # the index over the current versions (cached per process by version ids)
 
-_CACHE: dict[tuple[int, ...], tuple[ScreeningIndex, dict[str, str]]] = {}
+_CACHE: dict[tuple[tuple[int, str], ...], tuple[ScreeningIndex, dict[str, str]]] = {}
 
 
 def load_index(
@@ -271,10 +271,11 @@ def load_index(
     that a new process starts in about a second instead of rebuilding the index.
     """
     versions = current_versions(session)
-    key = tuple(v.id for v in versions)
+    # ids alone could collide between two databases; the checksums make the key the content
+    key = tuple((v.id, v.checksum) for v in versions)
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = _snapshot(session, versions, key, snapshot_dir)
+        _CACHE[key] = _snapshot(session, versions, snapshot_dir)
     index, prints = _CACHE[key]
     return index, {v.source: v.id for v in versions}, prints
 
@@ -282,12 +283,13 @@ def load_index(
 def _snapshot(
     session: Session,
     versions: list[ListVersionRow],
-    key: tuple[int, ...],
     snapshot_dir: Path | None,
 ) -> tuple[ScreeningIndex, dict[str, str]]:
+    key = [v.id for v in versions]
     path = None
     if snapshot_dir is not None and key:
-        path = snapshot_dir / f"index-{'-'.join(map(str, key))}.pickle"
+        digest = hashlib.sha256("".join(v.checksum for v in versions).encode()).hexdigest()
+        path = snapshot_dir / f"index-{'-'.join(map(str, key))}-{digest[:12]}.pickle"
         if path.exists():
             loaded = ScreeningIndex.load(path)
             if loaded is not None and isinstance(loaded[1], dict):

@@ -147,7 +147,7 @@ def _weight(part: Part) -> float:
     return min(1.0, 0.4 + 0.1 * len(part.latin))
 
 
-_AMBIGUOUS = str.maketrans({"z": "d", "c": "s"})
+_AMBIGUOUS = str.maketrans({"z": "d", "c": "s", "j": "g", "k": "g"})
 
 
 @lru_cache(maxsize=500_000)
@@ -173,7 +173,8 @@ def part_similarity(a: Part, b: Part) -> float:
         )
     latin = max(latin, phon)
     if cross and a.skeleton != b.skeleton:
-        # Arabic ض/ذ are d or z, ش/چ sh or ch (French) depending on who romanised them
+        # Arabic ض/ذ are d or z, ش sh or ch (French), ج j or g (Egypt), ق q or g (Maghreb),
+        # depending on who romanised them
         same = a.skeleton.translate(_AMBIGUOUS) == b.skeleton.translate(_AMBIGUOUS)
     else:
         same = a.skeleton == b.skeleton
@@ -212,7 +213,10 @@ def compare_names(
     for qi, qp in q_units:
         for rj, rp in r_units:
             merged = len(qi) + len(rj) > 2
-            if merged and (len(qi) == len(rj) or abs(len(qp.phonetic) - len(rp.phonetic)) > 3):
+            if merged and (
+                len(qi) == len(rj)
+                or (qp.abjad == rp.abjad and abs(len(qp.phonetic) - len(rp.phonetic)) > 3)
+            ):
                 continue
             sim = part_similarity(qp, rp)
             if sim <= 0.0 or (merged and sim < 0.9):
