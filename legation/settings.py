@@ -68,10 +68,11 @@ class Settings(BaseSettings):
     )
     screening_ofac_url: str = Field(
         default="https://www.treasury.gov/ofac/downloads/{file}.csv",
-        description="OFAC SDN CSV set; {file} is sdn, alt, add and sdn_comments in turn.",
+        description="OFAC SDN CSV set ({file} = sdn, alt, add, sdn_comments), or an SDN.XML URL.",
     )
     screening_eu_url: str = Field(
-        default="", description="EU Financial Sanctions Files CSV 1.0/1.1 address (with its token)."
+        default="",
+        description="EU Financial Sanctions Files address, XML or CSV 1.0 (with its token).",
     )
     screening_uk_url: str = Field(
         default="https://ofsistorage.blob.core.windows.net/publishlive/2022format/ConList.csv",

@@ -310,3 +310,18 @@ def test_designated_organisations_link_to_incidents_both_ways(
         assert designations_of_incident(session, miss_id) == []
         back = incidents_of_entity(session, found[0]["entity_id"])
         assert [link["incident_id"] for link in back] == [hit_id]
+
+
+def test_ofac_update_from_sdn_xml(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    from tests.test_screening import SDN_XML
+
+    local_server.routes["/SDN.XML"] = lambda _seen: Answer(200, SDN_XML)
+    settings = settings.model_copy(
+        update={"screening_ofac_url": local_server.url("/SDN.XML"), "screening_sources": "ofac"}
+    )
+    with httpx.Client() as client:
+        [report] = update_lists(factory, settings, client)
+    assert (report.status, report.entity_count) == ("new", 2)
+    assert report.errors == ["OFAC SDN.XML x: uid 'x' is not a number"]

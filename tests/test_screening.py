@@ -264,3 +264,56 @@ def test_index_snapshot_round_trip(tmp_path) -> None:  # type: ignore[no-untyped
 
     path.write_bytes(pickle.dumps(("other-version", index, None)))
     assert ScreeningIndex.load(path) is None
+
+
+SDN_XML = b"""<?xml version="1.0" standalone="yes"?>
+<sdnList xmlns="https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XSD">
+  <publshInformation><Publish_Date>11/29/2026</Publish_Date></publshInformation>
+  <sdnEntry>
+    <uid>7001</uid><firstName>Omar</firstName><lastName>EXAMPLEMAN</lastName>
+    <sdnType>Individual</sdnType>
+    <programList><program>SDGT</program></programList>
+    <idList><id><uid>1</uid><idType>Passport</idType><idNumber>X1234567</idNumber></id></idList>
+    <akaList>
+      <aka><uid>2</uid><type>a.k.a.</type><category>strong</category><lastName>ABU EXAMPLE</lastName></aka>
+      <aka><uid>3</uid><type>a.k.a.</type><category>weak</category><lastName>THE TEACHER</lastName></aka>
+    </akaList>
+    <dateOfBirthList><dateOfBirthItem><uid>4</uid><dateOfBirth>01 Feb 1970</dateOfBirth></dateOfBirthItem></dateOfBirthList>
+    <nationalityList><nationality><uid>5</uid><country>Yemen</country></nationality></nationalityList>
+  </sdnEntry>
+  <sdnEntry><uid>x</uid><lastName>BROKEN</lastName><sdnType>Entity</sdnType></sdnEntry>
+  <sdnEntry><uid>7002</uid><lastName>EXAMPLE TRADING LLC</lastName><sdnType>Entity</sdnType></sdnEntry>
+</sdnList>"""
+
+EU_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<export xmlns="http://eu.europa.ec/fpi/fsd/export" generationDate="2026-11-29T00:00:00">
+  <sanctionEntity designationDate="2010-01-01" euReferenceNumber="EU.1.1" logicalId="101">
+    <regulation programme="TAQA"/>
+    <subjectType code="person"/>
+    <nameAlias firstName="Omar" lastName="Exampleman" wholeName="Omar Exampleman" strong="true"/>
+    <nameAlias wholeName="Abu Teacher" strong="false"/>
+    <birthdate birthdate="1970-02-01" year="1970"/>
+    <citizenship countryIso2Code="YE"/>
+    <identification identificationTypeCode="passport" number="X1234567"/>
+  </sanctionEntity>
+  <sanctionEntity logicalId="102"><subjectType code="alien"/></sanctionEntity>
+</export>"""
+
+
+def test_ofac_sdn_xml_and_eu_fsf_xml() -> None:
+    from legation.screening.importers import parse_eu_xml, parse_ofac_xml
+
+    ofac = parse_ofac_xml(SDN_XML)
+    assert [e.id for e in ofac.entities] == ["ofac-7001", "ofac-7002"]
+    omar = ofac.entities[0]
+    assert omar.get("weakAlias") == ["THE TEACHER"] and omar.get("alias") == ["ABU EXAMPLE"]
+    assert omar.get("birthDate") == ["1970-02-01"] and omar.get("passportNumber") == ["X1234567"]
+    assert omar.get("nationality") == ["ye"]
+    assert ofac.errors == ["OFAC SDN.XML x: uid 'x' is not a number"]
+    eu = parse_eu_xml(EU_XML)
+    [person] = eu.entities
+    assert person.get("name") == ["Omar Exampleman"] and person.get("weakAlias") == ["Abu Teacher"]
+    assert person.get("birthDate") == ["1970-02-01"] and person.get("nationality") == ["ye"]
+    assert eu.errors == ["EU entity 102: unknown subject type 'alien'"]
+    with pytest.raises(ListFormatError, match="not export"):
+        parse_eu_xml(SDN_XML)

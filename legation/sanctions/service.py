@@ -22,8 +22,10 @@ from legation.screening.importers import (
     Imported,
     ListFormatError,
     parse_eu_csv,
+    parse_eu_xml,
     parse_ftm_json,
     parse_ofac_csv,
+    parse_ofac_xml,
     parse_uk_conlist,
     parse_un_xml,
 )
@@ -66,7 +68,10 @@ def source_urls(settings: Settings, source: str) -> list[str]:
     if source == "un":
         return [settings.screening_un_url]
     if source == "ofac":
-        return [settings.screening_ofac_url.format(file=f) for f in OFAC_FILES]
+        url = settings.screening_ofac_url
+        if "{file}" not in url:
+            return [url]  # SDN.XML
+        return [url.format(file=f) for f in OFAC_FILES]
     if source == "eu":
         return [settings.screening_eu_url] if settings.screening_eu_url else []
     if source == "uk":
@@ -84,6 +89,8 @@ def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
         "uk": parse_uk_conlist,
         "ftm": parse_ftm_json,
     }
+    if source in ("ofac", "eu") and payloads and payloads[0].lstrip()[:1] == b"<":
+        return (parse_ofac_xml if source == "ofac" else parse_eu_xml)(payloads[0])
     return parsers[source](*payloads)
 
 

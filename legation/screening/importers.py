@@ -483,12 +483,169 @@ def parse_ftm_json(data: bytes) -> Imported:
     return result
 
 
+# ---------------------------------------------------------------------------------------
+# XML helpers: the EU and OFAC files put everything in a default namespace
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(node: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in node if _local(c.tag) == name]
+
+
+def _descendants(node: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in node.iter() if _local(c.tag) == name]
+
+
+def _text(node: ET.Element, name: str) -> str:
+    found = _children(node, name)
+    return _clean(found[0].text) if found else ""
+
+
+def _parse_xml(data: bytes, label: str, root_name: str) -> ET.Element:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ListFormatError(f"{label}: not well-formed XML ({exc})") from exc
+    if _local(root.tag) != root_name:
+        raise ListFormatError(f"{label}: root element is {_local(root.tag)!r}, not {root_name}")
+    return root
+
+
+# ---------------------------------------------------------------------------------------
+# OFAC SDN.XML (legacy XML: sdnList/sdnEntry)
+
+_SDN_XML_SCHEMA = {
+    "individual": "Person",
+    "vessel": "Vessel",
+    "aircraft": "Airplane",
+    "entity": "Organization",
+}
+
+
+def parse_ofac_xml(data: bytes) -> Imported:
+    root = _parse_xml(data, "OFAC SDN.XML", "sdnList")
+    result = Imported()
+    for entry in _children(root, "sdnEntry"):
+        uid = _text(entry, "uid")
+        try:
+            result.entities.append(_ofac_xml_record(entry, uid))
+        except (ValueError, TypeError) as exc:
+            result.errors.append(f"OFAC SDN.XML {uid or '?'}: {exc}")
+    return result
+
+
+def _ofac_xml_record(entry: ET.Element, uid: str) -> EntityProxy:
+    if not uid.isdigit():
+        raise ValueError(f"uid {uid!r} is not a number")
+    kind = _text(entry, "sdnType").lower()
+    schema = _SDN_XML_SCHEMA.get(kind)
+    if schema is None:
+        raise ValueError(f"unknown sdnType {kind!r}")
+    entity = _make(schema, f"ofac-{uid}")
+    _add(
+        entity,
+        "name",
+        " ".join(p for p in (_text(entry, "firstName"), _text(entry, "lastName")) if p),
+    )
+    for program in _descendants(entry, "program"):
+        _add(entity, "program", program.text)
+    for aka in _descendants(entry, "aka"):
+        name = " ".join(p for p in (_text(aka, "firstName"), _text(aka, "lastName")) if p)
+        weak = _text(aka, "category").lower() == "weak"
+        prop = (
+            "weakAlias"
+            if weak
+            else _OFAC_ALIAS_PROP.get(_text(aka, "type").lower().replace(".", ""), "alias")
+        )
+        _add(entity, prop, name)
+    for item in _descendants(entry, "id"):
+        number, kind_text = _text(item, "idNumber"), _text(item, "idType").lower()
+        prop = "passportNumber" if "passport" in kind_text else "idNumber"
+        if not entity.schema.get(prop):
+            prop = "registrationNumber"
+        _add(entity, prop, number)
+    if schema == "Person":
+        for dob in _descendants(entry, "dateOfBirthItem"):
+            for when in parse_ofac_dates(_text(dob, "dateOfBirth").replace("circa ", "")):
+                _add(entity, "birthDate", when)
+        for pob in _descendants(entry, "placeOfBirthItem"):
+            _add(entity, "birthPlace", _text(pob, "placeOfBirth"))
+        for nat in _descendants(entry, "nationality"):
+            _add(entity, "nationality", _text(nat, "country"))
+        for cit in _descendants(entry, "citizenship"):
+            _add(entity, "citizenship", _text(cit, "country"))
+    for address in _descendants(entry, "address"):
+        _add(entity, "country", _text(address, "country"))
+    _add(entity, "notes", _text(entry, "remarks"))
+    return _finish(entity, f"OFAC {uid}")
+
+
+# ---------------------------------------------------------------------------------------
+# EU Financial Sanctions Files, XML (export/sanctionEntity)
+
+
+def parse_eu_xml(data: bytes) -> Imported:
+    root = _parse_xml(data, "EU FSF XML", "export")
+    result = Imported()
+    for node in _children(root, "sanctionEntity"):
+        key = node.get("logicalId") or node.get("euReferenceNumber") or ""
+        try:
+            result.entities.append(_eu_xml_record(node, key))
+        except (ValueError, TypeError) as exc:
+            result.errors.append(f"EU entity {key or '?'}: {exc}")
+    return result
+
+
+def _eu_xml_record(node: ET.Element, key: str) -> EntityProxy:
+    if not key:
+        raise ValueError("no logicalId")
+    subject = _children(node, "subjectType")
+    code = (subject[0].get("code") or "") if subject else ""
+    schema = {"person": "Person", "enterprise": "Organization"}.get(code.lower())
+    if schema is None:
+        raise ValueError(f"unknown subject type {code!r}")
+    entity = _make(schema, f"eu-{key}")
+    names = _children(node, "nameAlias")
+    strong = [n for n in names if (n.get("strong") or "true").lower() != "false"]
+    weak = [n for n in names if (n.get("strong") or "true").lower() == "false"]
+    for i, alias in enumerate(strong + weak):
+        whole = _clean(alias.get("wholeName"))
+        if not whole:
+            parts = (alias.get(a) for a in ("firstName", "middleName", "lastName"))
+            whole = " ".join(_clean(p) for p in parts if _clean(p))
+        prop = "weakAlias" if alias in weak else ("name" if i == 0 else "alias")
+        _add(entity, prop, whole)
+    for regulation in _children(node, "regulation"):
+        _add(entity, "program", regulation.get("programme"))
+    if schema == "Person":
+        for birth in _children(node, "birthdate"):
+            value = _clean(birth.get("birthdate"))
+            if value:
+                _add(entity, "birthDate", _eu_date(value))
+            elif _clean(birth.get("year")).isdigit():
+                _add(entity, "birthDate", _clean(birth.get("year")))
+        for citizen in _children(node, "citizenship"):
+            _add(entity, "nationality", citizen.get("countryIso2Code"))
+        for ident in _children(node, "identification"):
+            number = _clean(ident.get("number")) or _clean(ident.get("latinNumber"))
+            passport = "passport" in _clean(ident.get("identificationTypeCode")).lower()
+            _add(entity, "passportNumber" if passport else "idNumber", number)
+    for address in _children(node, "address"):
+        _add(entity, "country", address.get("countryIso2Code"))
+    return _finish(entity, f"EU {key}")
+
+
 PARSERS: dict[str, Callable[..., Imported]] = {
     "un_xml": parse_un_xml,
     "ofac_csv": parse_ofac_csv,
     "eu_csv": parse_eu_csv,
     "uk_conlist": parse_uk_conlist,
     "ftm_json": parse_ftm_json,
+    "ofac_xml": parse_ofac_xml,
+    "eu_xml": parse_eu_xml,
 }
 
 
