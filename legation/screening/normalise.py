@@ -138,6 +138,8 @@ HONORIFICS = frozenset(
 # Arabic compounds spelt together or apart: "Abdul Rahman" / "Abdulrahman" / "Abd al-Rahman".
 _ABD = re.compile(r"^(abd|abdu|abdul|abdal|abdel|abdoul|abdur|abdar|abdel|abdil|abdol)(?=[a-z])")
 _ARABIC_ARTICLE = re.compile(r"^(ال|وال|بال)(?=\w\w)")
+# O'Brien, Sa'id, GOST's e' and y': an apostrophe never separates two name parts
+_APOSTROPHES = re.compile("(?<=\\w)['’ʼʻ`ʿʾ´]+")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0591-\u05c7]")
 _ABJAD = re.compile("[\u0590-\u06ff\ufb1d-\ufefc]")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -238,7 +240,7 @@ def _part(token: str) -> Part | None:
 
 def name_parts(name: str) -> tuple[Part, ...]:
     """Parts of ``name`` without particles and honorifics (kept if nothing else is left)."""
-    name = _ARABIC_MARKS.sub("", name[:MAX_NAME_CHARS])
+    name = _APOSTROPHES.sub("", _ARABIC_MARKS.sub("", name[:MAX_NAME_CHARS]))
     if not fold(name).isascii():
         # scripts without our own table (Greek, Georgian, Hangul, Han…): ICU through rigour
         name = ascii_text(name)
