@@ -58,8 +58,13 @@ def lists_update(
         with transaction(factory) as session:
             load_index(session, snapshot_dir(settings))  # the snapshot for quick starts
     if rescreen and any(r.status == "new" for r in reports):
+        from legation.sanctions.service import link_incidents
+
         alerts = rescreen_subjects(factory, settings)
         out.print(f"re-screened stored subjects: {len(alerts)} new alerts")
+        out.print(
+            f"incidents linked to designated organisations: {link_incidents(factory, settings)} new"
+        )
     if failed:
         raise typer.Exit(1)
 

@@ -170,7 +170,9 @@ def cli(tmp_path: Path, local_server: LocalServer):  # type: ignore[no-untyped-d
 
 def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("db", "upgrade")
-    assert "new, version 1, 60 entities" in cli("lists", "update").stdout
+    updated = cli("lists", "update").stdout
+    assert "new, version 1, 60 entities" in updated and "0 new alerts" in updated
+    assert "designated organisations: 0 new" in updated
     [snapshot] = (tmp_path / "data" / "screening").iterdir()
     assert re.fullmatch(r"index-1-[0-9a-f]{12}\.pickle", snapshot.name)
     one = cli("screen", "Eric Badege", "--birth-date", "1971", "--country", "CD")
