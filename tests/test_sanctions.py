@@ -170,6 +170,7 @@ def cli(tmp_path: Path, local_server: LocalServer):  # type: ignore[no-untyped-d
 
 def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("db", "upgrade")
+    assert "no sanctions list is loaded yet" in cli("screen", "Eric Badege", ok=False).stderr
     updated = cli("lists", "update").stdout
     assert "new, version 1, 60 entities" in updated and "0 new alerts" in updated
     assert "designated organisations: 0 new" in updated

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from legation.alerting.service import _queue_deliveries
 from legation.domain.clock import utcnow
-from legation.errors import InputError, NotFoundError, SourceError
+from legation.errors import ConflictError, InputError, NotFoundError, SourceError
 from legation.logs import get_logger
 from legation.screening.importers import (
     Imported,
@@ -409,6 +409,8 @@ def screen(
     """Screen ``query`` against the current lists and store the screening (the audit)."""
     subject = query.subject()
     index, versions, prints = load_index(session, snapshot_dir)
+    if not versions:
+        raise ConflictError("no sanctions list is loaded yet: run `legation lists update` first")
     hits = index.search(subject, threshold=threshold, limit=limit)
     key = query.key()
     whitelisted = {
