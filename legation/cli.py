@@ -414,6 +414,12 @@ def demo(serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True) 
         serve()
 
 
+from legation.cli_screening import lists_app, screen_command  # noqa: E402
+
+app.add_typer(lists_app, name="lists")
+app.command("screen")(screen_command)
+
+
 def main() -> None:
     try:
         app()

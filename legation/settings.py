@@ -52,6 +52,38 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `legation serve` listens on.")
     log_json: bool = Field(default=False, description="Log one JSON object per line.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    screening_threshold: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Sanctions screening: a result at or above is a match.",
+    )
+    screening_sources: str = Field(
+        default="un,ofac",
+        description="Lists `legation lists update` fetches (un, ofac, eu, uk, ftm).",
+    )
+    screening_un_url: str = Field(
+        default="https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+        description="UN Security Council consolidated list (XML).",
+    )
+    screening_ofac_url: str = Field(
+        default="https://www.treasury.gov/ofac/downloads/{file}.csv",
+        description="OFAC SDN CSV set ({file} = sdn, alt, add, sdn_comments), or an SDN.XML URL.",
+    )
+    screening_eu_url: str = Field(
+        default="",
+        description="EU Financial Sanctions Files address, XML or CSV 1.0 (with its token).",
+    )
+    screening_uk_url: str = Field(
+        default="https://ofsistorage.blob.core.windows.net/publishlive/2022format/ConList.csv",
+        description="UK OFSI consolidated list (ConList.csv).",
+    )
+    screening_ftm_url: str = Field(
+        default="", description="A FollowTheMoney JSON-lines export (e.g. from OpenSanctions)."
+    )
+    screening_max_list_bytes: int = Field(
+        default=200_000_000, description="A list download larger than this is refused."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -60,6 +92,10 @@ class Settings(BaseSettings):
         ):
             raise ValueError("LEGATION_ADMIN_API_KEY still has its development value; set a secret")
         return self
+
+    @property
+    def screening_source_list(self) -> list[str]:
+        return [s.strip() for s in self.screening_sources.split(",") if s.strip()]
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -24,9 +24,11 @@ LAYERS = {
     "alerting": 3,
     "demo": 3,
     "evaluation": 3,
+    "sanctions": 3,
     "api": 4,
     "web": 4,
     "cli": 4,
+    "cli_screening": 4,
     "docs_cli": 4,
     "__main__": 4,
 }

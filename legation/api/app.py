@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from legation import __version__
 from legation.api.errors import HANDLERS, error_body
 from legation.api.routes import router
+from legation.api.screening import router as screening_router
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
 
@@ -61,4 +62,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.middleware("http")(_body_limit(settings.max_report_bytes * MAX_BODY_REPORTS))
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
+    app.include_router(screening_router, prefix="/api/v1")
     return app

@@ -1,0 +1,157 @@
+"""Sanctions screening endpoints: single and batch match, decisions, list versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from legation.api.deps import Analyst, SessionDep, SettingsDep, Viewer
+from legation.errors import InputError, NotFoundError
+from legation.sanctions.service import (
+    DECISIONS,
+    Query,
+    current_versions,
+    decide,
+    designations_of_incident,
+    incidents_of_entity,
+    load_index,
+    screen,
+    screening_dict,
+    snapshot_dir,
+)
+from legation.screening.matcher import ALGORITHM
+from legation.storage.screening import ScreeningDecisionRow, ScreeningRow
+
+router = APIRouter(prefix="/screening", tags=["screening"])
+MAX_BATCH = 100
+
+
+class QueryIn(BaseModel):
+    name: str = Field(max_length=1000, description="Name of the person or organisation.")
+    schema_: str = Field(default="LegalEntity", alias="schema", description="Person, Organization…")
+    birth_date: str | None = Field(default=None, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    country: str | None = Field(default=None, description="ISO 3166 two-letter code")
+    identifiers: list[str] = Field(default_factory=list, max_length=20)
+
+
+class MatchIn(BaseModel):
+    queries: list[QueryIn] = Field(min_length=1, max_length=MAX_BATCH)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    limit: int = Field(default=10, ge=1, le=100)
+
+
+class DecisionIn(BaseModel):
+    entity_id: str
+    decision: str = Field(description=" / ".join(DECISIONS))
+    reason: str = ""
+
+
+@router.get("/lists")
+def lists(session: SessionDep, _caller: Viewer) -> list[dict[str, Any]]:
+    """The current version of every list."""
+    return [
+        {
+            "id": v.id,
+            "source": v.source,
+            "fetched_at": v.fetched_at.isoformat(),
+            "checksum": v.checksum,
+            "entity_count": v.entity_count,
+            "error_count": v.error_count,
+        }
+        for v in current_versions(session)
+    ]
+
+
+@router.post("/match")
+def match(
+    body: MatchIn, session: SessionDep, settings: SettingsDep, caller: Analyst
+) -> dict[str, Any]:
+    """Screen one or more queries; each is stored (audit) with the list versions used."""
+    threshold = settings.screening_threshold if body.threshold is None else body.threshold
+    snapshots = snapshot_dir(settings)
+    _index, versions, _prints = load_index(session, snapshots)
+    answers: list[dict[str, Any]] = []
+    for number, q in enumerate(body.queries):
+        query = Query(
+            q.name,
+            q.schema_,
+            q.birth_date,
+            q.country.lower() if q.country else None,
+            tuple(q.identifiers),
+        )
+        try:
+            row = screen(
+                session,
+                query,
+                actor=caller.name,
+                threshold=threshold,
+                limit=body.limit,
+                snapshot_dir=snapshots,
+            )
+        except InputError as exc:
+            answers.append({"index": number, "error": str(exc)})
+            continue
+        answers.append({"index": number, "screening_id": row.id, "results": row.results})
+    return {
+        "algorithm": ALGORITHM,
+        "threshold": threshold,
+        "list_versions": versions,
+        "answers": answers,
+    }
+
+
+@router.get("/designations/{entity_id}/incidents")
+def entity_incidents(entity_id: str, session: SessionDep, _caller: Viewer) -> list[dict[str, Any]]:
+    """Incidents whose perpetrators are this designated organisation."""
+    return incidents_of_entity(session, entity_id)
+
+
+@router.get("/incidents/{incident_id}/designations")
+def incident_designations(
+    incident_id: int, session: SessionDep, _caller: Viewer
+) -> list[dict[str, Any]]:
+    """Designated organisations among an incident's perpetrators."""
+    return designations_of_incident(session, incident_id)
+
+
+@router.get("/{screening_id}")
+def get_screening(screening_id: int, session: SessionDep, _caller: Viewer) -> dict[str, Any]:
+    """One stored screening with its decisions."""
+    row = session.get(ScreeningRow, screening_id)
+    if row is None:
+        raise NotFoundError(f"screening {screening_id} does not exist")
+    decisions = session.scalars(
+        select(ScreeningDecisionRow).where(ScreeningDecisionRow.screening_id == screening_id)
+    )
+    return {
+        **screening_dict(row),
+        "decisions": [
+            {
+                "entity_id": d.entity_id,
+                "decision": d.decision,
+                "reason": d.reason,
+                "user": d.user,
+                "created_at": d.created_at.isoformat(),
+            }
+            for d in decisions
+        ],
+    }
+
+
+@router.post("/{screening_id}/decisions", status_code=201)
+def add_decision(
+    screening_id: int, body: DecisionIn, session: SessionDep, caller: Analyst
+) -> dict[str, Any]:
+    """true_match, false_positive or whitelisted (with a reason) for one result."""
+    row = decide(
+        session,
+        screening_id=screening_id,
+        entity_id=body.entity_id,
+        decision=body.decision,
+        reason=body.reason,
+        user=caller.name,
+    )
+    return {"id": row.id, "entity_id": row.entity_id, "decision": row.decision, "user": row.user}

@@ -1,0 +1,1 @@
+"""Sanctions screening (layer 1): list importers onto FollowTheMoney, matcher and index."""

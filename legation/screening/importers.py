@@ -1,0 +1,654 @@
+"""Official sanctions list formats -> FollowTheMoney entities, one clear error per bad record.
+
+Every parser takes the raw bytes of a publication and returns an ``Imported``: the entities
+it could read and the errors (naming the record) for those it could not. A broken file as a
+whole (not XML, wrong columns) raises ``ListFormatError`` so that an update never replaces a
+good list version with a broken one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from followthemoney import model
+from followthemoney.proxy import EntityProxy
+
+from legation.errors import InputError
+
+MAX_FIELD_CHARS = 2_000
+
+
+class ListFormatError(InputError):
+    """A list publication that cannot be read at all."""
+
+
+@dataclass
+class Imported:
+    entities: list[EntityProxy] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _clean(value: str | None) -> str:
+    if value is None:
+        return ""
+    value = " ".join(value.split())
+    return "" if value in {"-0-", "-0"} else value
+
+
+def _add(entity: EntityProxy, prop: str, value: str | None) -> None:
+    text = _clean(value)
+    if not text:
+        return
+    if len(text) > MAX_FIELD_CHARS:
+        raise ValueError(f"{prop} longer than {MAX_FIELD_CHARS} characters")
+    entity.add(prop, text, quiet=True, fuzzy=prop in {"nationality", "citizenship", "country"})
+
+
+def _make(schema: str, entity_id: str) -> EntityProxy:
+    entity = model.make_entity(schema)
+    entity.id = entity_id
+    entity.add("topics", "sanction", quiet=True)
+    return entity
+
+
+def _finish(entity: EntityProxy, label: str) -> EntityProxy:
+    if not entity.get("name"):
+        raise ValueError(f"{label}: no name")
+    return entity
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 as the older list files use."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+# ---------------------------------------------------------------------------------------
+# UN Security Council consolidated list (XML)
+
+_UN_ALIAS_PROP = {"good": "alias", "a.k.a.": "alias", "low": "weakAlias", "f.k.a.": "previousName"}
+
+
+def parse_un_xml(data: bytes) -> Imported:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ListFormatError(f"UN list: not well-formed XML ({exc})") from exc
+    if root.tag != "CONSOLIDATED_LIST":
+        raise ListFormatError(f"UN list: root element is {root.tag!r}, not CONSOLIDATED_LIST")
+    result = Imported()
+    for kind, schema in (("INDIVIDUAL", "Person"), ("ENTITY", "Organization")):
+        for node in root.iter(kind):
+            ref = _clean(node.findtext("REFERENCE_NUMBER")) or _clean(node.findtext("DATAID"))
+            try:
+                result.entities.append(_un_record(node, kind, schema, ref))
+            except (ValueError, TypeError) as exc:
+                result.errors.append(f"UN {kind.lower()} {ref or '?'}: {exc}")
+    return result
+
+
+def _un_record(node: ET.Element, kind: str, schema: str, ref: str) -> EntityProxy:
+    if not ref:
+        raise ValueError("no REFERENCE_NUMBER or DATAID")
+    entity = _make(schema, f"un-{ref}")
+    parts = [_clean(node.findtext(t)) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME")]
+    parts.append(_clean(node.findtext("FOURTH_NAME")))
+    _add(entity, "name", " ".join(p for p in parts if p))
+    original = _clean(node.findtext("NAME_ORIGINAL_SCRIPT"))
+    _add(entity, "name", original)
+    for alias in node.iter(f"{kind}_ALIAS"):
+        quality = _clean(alias.findtext("QUALITY")).lower()
+        prop = _UN_ALIAS_PROP.get(quality, "alias")
+        for name in _clean(alias.findtext("ALIAS_NAME")).split(";"):
+            _add(entity, prop, name)
+    _add(entity, "notes", node.findtext("COMMENTS1"))
+    _add(entity, "program", node.findtext("UN_LIST_TYPE"))
+    _add(entity, "createdAt", node.findtext("LISTED_ON"))
+    for value in node.findall("NATIONALITY/VALUE"):
+        _add(entity, "nationality", value.text)
+    if schema == "Person":
+        _add(entity, "gender", _clean(node.findtext("GENDER")).lower())
+        for value in node.findall("TITLE/VALUE"):
+            _add(entity, "title", value.text)
+        for dob in node.iter("INDIVIDUAL_DATE_OF_BIRTH"):
+            for when in _un_dates(dob):
+                _add(entity, "birthDate", when)
+        for pob in node.iter("INDIVIDUAL_PLACE_OF_BIRTH"):
+            place = [_clean(pob.findtext(t)) for t in ("CITY", "STATE_PROVINCE", "COUNTRY")]
+            _add(entity, "birthPlace", ", ".join(p for p in place if p))
+        for doc in node.iter("INDIVIDUAL_DOCUMENT"):
+            number = _clean(doc.findtext("NUMBER"))
+            kind_text = _clean(doc.findtext("TYPE_OF_DOCUMENT")).lower()
+            _add(entity, "passportNumber" if "passport" in kind_text else "idNumber", number)
+    for address in node.iter(f"{kind}_ADDRESS"):
+        _add(entity, "country", address.findtext("COUNTRY"))
+    return _finish(entity, f"UN {ref}")
+
+
+def _un_dates(dob: ET.Element) -> list[str]:
+    kind = _clean(dob.findtext("TYPE_OF_DATE")).upper()
+    exact = _clean(dob.findtext("DATE"))
+    year = _clean(dob.findtext("YEAR"))
+    if kind == "BETWEEN":
+        start, end = _clean(dob.findtext("FROM_YEAR")), _clean(dob.findtext("TO_YEAR"))
+        if start.isdigit() and end.isdigit() and 0 <= int(end) - int(start) <= 20:
+            return [str(y) for y in range(int(start), int(end) + 1)]
+        return [v for v in (start, end) if v]
+    return [exact[:10]] if exact else ([year] if year else [])
+
+
+# ---------------------------------------------------------------------------------------
+# OFAC SDN legacy CSV set
+
+_OFAC_SCHEMA = {
+    "individual": "Person",
+    "vessel": "Vessel",
+    "aircraft": "Airplane",
+    "": "Organization",
+}
+_OFAC_ALIAS_PROP = {"aka": "alias", "nka": "alias", "fka": "previousName"}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
+_WEAK = re.compile(r"a\.k\.a\.\s+'([^']+)'")
+_DOB = re.compile(r"^(?:alt\.\s+)?DOB\s+(?:circa\s+)?(.+?)$", re.IGNORECASE)
+_ID_KINDS = (
+    "Passport", "National ID No.", "Identification Number", "Cedula No.", "D.N.I.", "SSN",
+    "Tax ID No.", "C.U.I.T.", "RFC", "CURP", "NIT #", "Registration ID", "Residency Number",
+    "Personal ID Card", "Driver's License No.", "Vessel Registration Identification",
+    "Citizen's Card Number", "Birth Certificate Number", "Registration Number",
+    "Public Security and Immigration No.",
+)  # fmt: skip
+_ID = re.compile(
+    r"^(?:alt\.\s+)?("
+    + "|".join(re.escape(k) for k in _ID_KINDS)
+    + r")\s+([^()]+?)\s*(?:\(([^)]*)\))?$"
+)
+
+
+def parse_ofac_dates(text: str) -> list[str]:
+    """'26 Dec 1992', 'Dec 1960', '1962', '1960 to 1962' -> ISO prefixes (ranges by year)."""
+    text = text.strip().rstrip(".")
+    span = re.fullmatch(r"(?:.*?\b)?(\d{4})\s*(?:to|-)\s*(?:.*?\b)?(\d{4})", text)
+    if span:
+        start, end = int(span.group(1)), int(span.group(2))
+        if 0 <= end - start <= 20:
+            return [str(y) for y in range(start, end + 1)]
+        raise ValueError(f"birth date range {text!r} is implausible")
+    full = re.fullmatch(r"(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})", text)
+    if full and full.group(2).lower() in _MONTHS:
+        day, month, year = int(full.group(1)), _MONTHS[full.group(2).lower()], int(full.group(3))
+        return [date(year, month, day).isoformat()]
+    month_year = re.fullmatch(r"([A-Za-z]{3})\s+(\d{4})", text)
+    if month_year and month_year.group(1).lower() in _MONTHS:
+        return [f"{month_year.group(2)}-{_MONTHS[month_year.group(1).lower()]:02d}"]
+    year_only = re.fullmatch(r"(\d{4})", text)
+    if year_only:
+        return [year_only.group(1)]
+    raise ValueError(f"unreadable birth date {text!r}")
+
+
+def parse_ofac_remarks(entity: EntityProxy, remarks: str) -> list[str]:
+    """Birth dates, nationality, documents, gender and weak aliases out of OFAC Remarks."""
+    problems: list[str] = []
+    for name in _WEAK.findall(remarks):
+        _add(entity, "weakAlias", name)
+    for item in remarks.split(";"):
+        item = item.strip().rstrip(".").strip()
+        if not item:
+            continue
+        dob = _DOB.match(item)
+        if dob and entity.schema.is_a("Person"):
+            try:
+                for value in parse_ofac_dates(dob.group(1)):
+                    _add(entity, "birthDate", value)
+            except ValueError as exc:
+                problems.append(str(exc))
+            continue
+        lowered = item.lower()
+        for prefix, prop in (("nationality ", "nationality"), ("citizen ", "citizenship")):
+            starts = lowered.startswith(prefix) or lowered.startswith("alt. " + prefix)
+            if starts and entity.schema.is_a("Person"):
+                _add(entity, prop, item.split(prefix.strip(), 1)[1].strip())
+        if lowered.startswith("gender ") and entity.schema.is_a("Person"):
+            _add(entity, "gender", lowered.split(" ", 1)[1])
+        if lowered.startswith("pob ") and entity.schema.is_a("Person"):
+            _add(entity, "birthPlace", item[4:])
+        found = _ID.match(item)
+        if found:
+            kind, number, _country = found.groups()
+            prop = "passportNumber" if kind == "Passport" else "idNumber"
+            if not entity.schema.get(prop):
+                prop = "registrationNumber"
+            _add(entity, prop, number)
+    return problems
+
+
+def _read_headless_csv(data: bytes, label: str, columns: int) -> list[list[str]]:
+    rows = []
+    for number, row in enumerate(csv.reader(io.StringIO(decode(data))), start=1):
+        if not row or (len(row) == 1 and not row[0].strip()) or row[0].strip() == "\x1a":
+            continue
+        if len(row) < columns:
+            raise ListFormatError(f"{label} line {number}: {len(row)} columns, expected {columns}")
+        rows.append([_clean(c) for c in row])
+    return rows
+
+
+def parse_ofac_csv(
+    sdn: bytes, alt: bytes = b"", add: bytes = b"", comments: bytes = b""
+) -> Imported:
+    result = Imported()
+    alts: dict[str, list[list[str]]] = defaultdict(list)
+    for row in _read_headless_csv(alt, "alt.csv", 4) if alt else []:
+        alts[row[0]].append(row)
+    countries: dict[str, list[str]] = defaultdict(list)
+    for row in _read_headless_csv(add, "add.csv", 5) if add else []:
+        countries[row[0]].append(row[4])
+    extra: dict[str, str] = {}
+    for row in _read_headless_csv(comments, "sdn_comments.csv", 2) if comments else []:
+        extra[row[0]] = row[1]
+    for row in _read_headless_csv(sdn, "sdn.csv", 12):
+        ent_num = row[0]
+        try:
+            result.entities.append(
+                _ofac_record(row, alts[ent_num], countries[ent_num], extra.get(ent_num, ""),
+                             result.errors)
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            result.errors.append(f"OFAC SDN {ent_num}: {exc}")
+    return result
+
+
+def ofac_name(raw: str, schema: str) -> str:
+    """'AL ZAWAHIRI, Dr. Ayman' -> 'Dr. Ayman AL ZAWAHIRI' for persons."""
+    if schema == "Person" and raw.count(",") == 1:
+        last, first = (p.strip() for p in raw.split(","))
+        return f"{first} {last}".strip()
+    return raw
+
+
+def _ofac_record(
+    row: list[str], alts: list[list[str]], countries: list[str], extra: str, errors: list[str]
+) -> EntityProxy:
+    ent_num, raw_name, kind, program = row[0], row[1], row[2].lower(), row[3]
+    if not ent_num.isdigit():
+        raise ValueError(f"entry number {ent_num!r} is not a number")
+    if kind not in _OFAC_SCHEMA:
+        raise ValueError(f"unknown SDN type {kind!r}")
+    schema = _OFAC_SCHEMA[kind]
+    entity = _make(schema, f"ofac-{ent_num}")
+    _add(entity, "name", ofac_name(raw_name, schema))
+    _add(entity, "program", program)
+    if schema == "Person":
+        _add(entity, "title", row[4])
+    for alt in alts:
+        prop = _OFAC_ALIAS_PROP.get(alt[2].lower(), "alias")
+        _add(entity, prop, ofac_name(alt[3], schema))
+    for country in countries:
+        _add(entity, "country", country)
+    remarks = row[11] + (" " + extra if extra else "")
+    _add(entity, "notes", remarks[:MAX_FIELD_CHARS])
+    for problem in parse_ofac_remarks(entity, remarks):
+        errors.append(f"OFAC SDN {ent_num}: {problem} (record kept)")
+    return _finish(entity, f"OFAC {ent_num}")
+
+
+# ---------------------------------------------------------------------------------------
+# EU Financial Sanctions Files, CSV 1.0 (semicolon-separated, one row per entity x detail)
+
+
+def _eu_rows(text: str) -> list[list[str]]:
+    rows = []
+    for raw in text.splitlines():
+        line = raw.strip().rstrip("\t")
+        if line.startswith('"') and line.endswith('"') and line.count('"') == 2:
+            line = line[1:-1]
+        if line:
+            rows.append(next(csv.reader([line], delimiter=";")))
+    return rows
+
+
+def parse_eu_csv(data: bytes) -> Imported:
+    rows = _eu_rows(decode(data))
+    if not rows or "Entity_logical_id" not in rows[0] or "Naal_wholename" not in rows[0]:
+        raise ListFormatError("EU list: header with Entity_logical_id and Naal_wholename missing")
+    header = rows[0]
+    index = {name: header.index(name) for name in header}  # first occurrence wins
+    groups: dict[str, list[list[str]]] = defaultdict(list)
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) < len(header) - 5:
+            groups[f"line {number}"].append([])
+            continue
+        groups[row[index["Entity_logical_id"]]].append(row)
+    result = Imported()
+    for key, members in groups.items():
+        try:
+            result.entities.append(_eu_record(key, members, index))
+        except (ValueError, TypeError, IndexError) as exc:
+            result.errors.append(f"EU entity {key}: {exc}")
+    return result
+
+
+def _col(row: list[str], index: dict[str, int], name: str) -> str:
+    i = index[name]
+    return _clean(row[i]) if i < len(row) else ""
+
+
+def _eu_record(key: str, rows: list[list[str]], index: dict[str, int]) -> EntityProxy:
+    if not key.isdigit() or not all(rows):
+        raise ValueError("row with too few columns")
+    kind = _col(rows[0], index, "Subject_type")
+    schema = {"P": "Person", "E": "Organization"}.get(kind)
+    if schema is None:
+        raise ValueError(f"unknown subject type {kind!r}")
+    entity = _make(schema, f"eu-{key}")
+    names: list[str] = []
+    for row in rows:
+        whole = _col(row, index, "Naal_wholename")
+        if not whole:
+            parts = ("Naal_firstname", "Naal_middlename", "Naal_lastname")
+            whole = " ".join(p for p in (_col(row, index, c) for c in parts) if p)
+        if whole and whole not in names:
+            names.append(whole)
+        _add(entity, "program", _col(row, index, "Programme"))
+        if schema == "Person":
+            birth = _col(row, index, "Birt_date")
+            if birth and birth.upper() != "N/A":
+                _add(entity, "birthDate", _eu_date(birth))
+            _add(entity, "nationality", _col(row, index, "Citi_country"))
+            _add(entity, "idNumber", _col(row, index, "Iden_number").split(" (")[0])
+        _add(entity, "country", _col(row, index, "Addr_country"))
+    for i, name in enumerate(names):
+        _add(entity, "name" if i == 0 else "alias", name)
+    return _finish(entity, f"EU {key}")
+
+
+def _eu_date(value: str) -> str:
+    found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if not found:
+        raise ValueError(f"unreadable birth date {value!r}")
+    year, month, day = found.groups()
+    if month == "00":
+        return year
+    if day == "00":
+        return f"{year}-{month}"
+    return date(int(year), int(month), int(day)).isoformat()
+
+
+# ---------------------------------------------------------------------------------------
+# UK: the former HM Treasury / OFSI ConList.csv
+
+_UK_SCHEMA = {"individual": "Person", "entity": "Organization", "ship": "Vessel"}
+
+
+def parse_uk_conlist(data: bytes) -> Imported:
+    lines = decode(data).splitlines()
+    start = next((i for i, line in enumerate(lines[:5]) if "Name 6" in line), None)
+    if start is None:
+        raise ListFormatError("UK ConList: header with 'Name 6' not found in the first lines")
+    reader = csv.reader(io.StringIO("\n".join(lines[start:])))
+    header = next(reader)
+    if header and not header[0].strip():
+        header = header[1:]  # the published sample carries an empty leading header cell
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    result = Imported()
+    for number, cells in enumerate(reader, start=start + 2):
+        if not any(c.strip() for c in cells):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        group = _clean(row.get("Group ID"))
+        if not group:
+            result.errors.append(f"UK ConList line {number}: no Group ID")
+            continue
+        groups[group].append(row)
+    for group, rows in groups.items():
+        try:
+            result.entities.append(_uk_record(group, rows))
+        except (ValueError, TypeError) as exc:
+            result.errors.append(f"UK ConList group {group}: {exc}")
+    return result
+
+
+def _uk_record(group: str, rows: list[dict[str, str]]) -> EntityProxy:
+    kind = _clean(rows[0].get("Group Type")).lower()
+    schema = _UK_SCHEMA.get(kind)
+    if schema is None:
+        raise ValueError(f"unknown group type {kind!r}")
+    entity = _make(schema, f"uk-{group}")
+    ordered = sorted(rows, key=lambda r: _clean(r.get("Alias Type")).lower() != "primary name")
+    for i, row in enumerate(ordered):
+        parts = [_clean(row.get(f"Name {n}")) for n in (1, 2, 3, 4, 5, 6)]
+        name = " ".join(p for p in parts if p)
+        _add(entity, "name" if i == 0 else "alias", name)
+        if schema == "Person":
+            dob = _clean(row.get("DOB"))
+            if dob:
+                _add(entity, "birthDate", _uk_date(dob))  # a bad date rejects the group
+            for nat in re.split(r"\d\)\s*", _clean(row.get("Nationality"))):
+                _add(entity, "nationality", nat)
+            passport = re.search(r"(?:Passport\s*(?:No\.?|Number)?:?\s*)([A-Z0-9]{5,})",
+                                 _clean(row.get("Passport Details")))  # fmt: skip
+            if passport:
+                _add(entity, "passportNumber", passport.group(1))
+        _add(entity, "country", row.get("Country"))
+        _add(entity, "program", row.get("Regime"))
+    return _finish(entity, f"UK {group}")
+
+
+def _uk_date(value: str) -> str:
+    found = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value)
+    if not found:
+        raise ValueError(f"unreadable birth date {value!r}")
+    day, month, year = found.groups()
+    if month == "00":
+        return year
+    if day == "00":
+        return f"{year}-{month}"
+    return date(int(year), int(month), int(day)).isoformat()
+
+
+# ---------------------------------------------------------------------------------------
+# FollowTheMoney JSON lines (OpenSanctions exports)
+
+
+def parse_ftm_json(data: bytes) -> Imported:
+    result = Imported()
+    for number, line in enumerate(decode(data).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict) or not raw.get("id"):
+                raise ValueError("not an entity object with an id")
+            entity = model.get_proxy(raw, cleaned=False)
+        except (ValueError, TypeError, KeyError) as exc:
+            result.errors.append(f"FtM line {number}: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - followthemoney raises its own InvalidData
+            result.errors.append(f"FtM line {number}: {type(exc).__name__}: {exc}")
+            continue
+        wanted = entity.schema.is_a("LegalEntity") or entity.schema.is_a("Vessel")
+        if wanted and entity.get("name"):
+            result.entities.append(entity)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# XML helpers: the EU and OFAC files put everything in a default namespace
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(node: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in node if _local(c.tag) == name]
+
+
+def _descendants(node: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in node.iter() if _local(c.tag) == name]
+
+
+def _text(node: ET.Element, name: str) -> str:
+    found = _children(node, name)
+    return _clean(found[0].text) if found else ""
+
+
+def _parse_xml(data: bytes, label: str, root_name: str) -> ET.Element:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ListFormatError(f"{label}: not well-formed XML ({exc})") from exc
+    if _local(root.tag) != root_name:
+        raise ListFormatError(f"{label}: root element is {_local(root.tag)!r}, not {root_name}")
+    return root
+
+
+# ---------------------------------------------------------------------------------------
+# OFAC SDN.XML (legacy XML: sdnList/sdnEntry)
+
+_SDN_XML_SCHEMA = {
+    "individual": "Person",
+    "vessel": "Vessel",
+    "aircraft": "Airplane",
+    "entity": "Organization",
+}
+
+
+def parse_ofac_xml(data: bytes) -> Imported:
+    root = _parse_xml(data, "OFAC SDN.XML", "sdnList")
+    result = Imported()
+    for entry in _children(root, "sdnEntry"):
+        uid = _text(entry, "uid")
+        try:
+            result.entities.append(_ofac_xml_record(entry, uid))
+        except (ValueError, TypeError) as exc:
+            result.errors.append(f"OFAC SDN.XML {uid or '?'}: {exc}")
+    return result
+
+
+def _ofac_xml_record(entry: ET.Element, uid: str) -> EntityProxy:
+    if not uid.isdigit():
+        raise ValueError(f"uid {uid!r} is not a number")
+    kind = _text(entry, "sdnType").lower()
+    schema = _SDN_XML_SCHEMA.get(kind)
+    if schema is None:
+        raise ValueError(f"unknown sdnType {kind!r}")
+    entity = _make(schema, f"ofac-{uid}")
+    _add(
+        entity,
+        "name",
+        " ".join(p for p in (_text(entry, "firstName"), _text(entry, "lastName")) if p),
+    )
+    for program in _descendants(entry, "program"):
+        _add(entity, "program", program.text)
+    for aka in _descendants(entry, "aka"):
+        name = " ".join(p for p in (_text(aka, "firstName"), _text(aka, "lastName")) if p)
+        weak = _text(aka, "category").lower() == "weak"
+        prop = (
+            "weakAlias"
+            if weak
+            else _OFAC_ALIAS_PROP.get(_text(aka, "type").lower().replace(".", ""), "alias")
+        )
+        _add(entity, prop, name)
+    for item in _descendants(entry, "id"):
+        number, kind_text = _text(item, "idNumber"), _text(item, "idType").lower()
+        prop = "passportNumber" if "passport" in kind_text else "idNumber"
+        if not entity.schema.get(prop):
+            prop = "registrationNumber"
+        _add(entity, prop, number)
+    if schema == "Person":
+        for dob in _descendants(entry, "dateOfBirthItem"):
+            for when in parse_ofac_dates(_text(dob, "dateOfBirth").replace("circa ", "")):
+                _add(entity, "birthDate", when)
+        for pob in _descendants(entry, "placeOfBirthItem"):
+            _add(entity, "birthPlace", _text(pob, "placeOfBirth"))
+        for nat in _descendants(entry, "nationality"):
+            _add(entity, "nationality", _text(nat, "country"))
+        for cit in _descendants(entry, "citizenship"):
+            _add(entity, "citizenship", _text(cit, "country"))
+    for address in _descendants(entry, "address"):
+        _add(entity, "country", _text(address, "country"))
+    _add(entity, "notes", _text(entry, "remarks"))
+    return _finish(entity, f"OFAC {uid}")
+
+
+# ---------------------------------------------------------------------------------------
+# EU Financial Sanctions Files, XML (export/sanctionEntity)
+
+
+def parse_eu_xml(data: bytes) -> Imported:
+    root = _parse_xml(data, "EU FSF XML", "export")
+    result = Imported()
+    for node in _children(root, "sanctionEntity"):
+        key = node.get("logicalId") or node.get("euReferenceNumber") or ""
+        try:
+            result.entities.append(_eu_xml_record(node, key))
+        except (ValueError, TypeError) as exc:
+            result.errors.append(f"EU entity {key or '?'}: {exc}")
+    return result
+
+
+def _eu_xml_record(node: ET.Element, key: str) -> EntityProxy:
+    if not key:
+        raise ValueError("no logicalId")
+    subject = _children(node, "subjectType")
+    code = (subject[0].get("code") or "") if subject else ""
+    schema = {"person": "Person", "enterprise": "Organization"}.get(code.lower())
+    if schema is None:
+        raise ValueError(f"unknown subject type {code!r}")
+    entity = _make(schema, f"eu-{key}")
+    names = _children(node, "nameAlias")
+    strong = [n for n in names if (n.get("strong") or "true").lower() != "false"]
+    weak = [n for n in names if (n.get("strong") or "true").lower() == "false"]
+    for i, alias in enumerate(strong + weak):
+        whole = _clean(alias.get("wholeName"))
+        if not whole:
+            parts = (alias.get(a) for a in ("firstName", "middleName", "lastName"))
+            whole = " ".join(_clean(p) for p in parts if _clean(p))
+        prop = "weakAlias" if alias in weak else ("name" if i == 0 else "alias")
+        _add(entity, prop, whole)
+    for regulation in _children(node, "regulation"):
+        _add(entity, "program", regulation.get("programme"))
+    if schema == "Person":
+        for birth in _children(node, "birthdate"):
+            value = _clean(birth.get("birthdate"))
+            if value:
+                _add(entity, "birthDate", _eu_date(value))
+            elif _clean(birth.get("year")).isdigit():
+                _add(entity, "birthDate", _clean(birth.get("year")))
+        for citizen in _children(node, "citizenship"):
+            _add(entity, "nationality", citizen.get("countryIso2Code"))
+        for ident in _children(node, "identification"):
+            number = _clean(ident.get("number")) or _clean(ident.get("latinNumber"))
+            passport = "passport" in _clean(ident.get("identificationTypeCode")).lower()
+            _add(entity, "passportNumber" if passport else "idNumber", number)
+    for address in _children(node, "address"):
+        _add(entity, "country", address.get("countryIso2Code"))
+    return _finish(entity, f"EU {key}")
+
+
+PARSERS: dict[str, Callable[..., Imported]] = {
+    "un_xml": parse_un_xml,
+    "ofac_csv": parse_ofac_csv,
+    "eu_csv": parse_eu_csv,
+    "uk_conlist": parse_uk_conlist,
+    "ftm_json": parse_ftm_json,
+    "ofac_xml": parse_ofac_xml,
+    "eu_xml": parse_eu_xml,
+}
+
+
+def iter_names(entity: EntityProxy) -> Iterable[str]:
+    for prop in ("name", "alias", "previousName"):
+        yield from entity.get(prop)

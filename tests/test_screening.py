@@ -1,0 +1,319 @@
+"""Screening engine: importers of the official formats, the scorer and the index."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from legation.screening.importers import (
+    ListFormatError,
+    parse_eu_csv,
+    parse_ftm_json,
+    parse_ofac_csv,
+    parse_ofac_dates,
+    parse_uk_conlist,
+    parse_un_xml,
+)
+from legation.screening.index import ScreeningIndex, subject_from_ftm
+from legation.screening.matcher import Subject, score_pair
+from tests.conftest import shared_path
+
+
+def person(name: str, **kw: object) -> Subject:
+    return Subject.build("q", "Person", [name], **kw)  # type: ignore[arg-type]
+
+
+def score(a: str, b: str, **kw: object) -> float:
+    return score_pair(person(a), person(b, **kw)).score
+
+
+# --- weak spots of the reference matchers (docs/screening.md lists them) ------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("Jon Smith", "John Smith"),  # short tokens: nomenklatura#366 gives 0.50
+        ("Ron L Hubbard", "Ron Hubbard"),  # middle initial, nomenklatura#211
+        ("H. Nasrallah", "Hassan Nasrallah"),  # initials
+        ("Abdul Rahman Yasin", "Abdulrahman Yaseen"),  # compounds and vowels
+        ("Bush George", "George Bush"),  # order: SLS gives 0 hits
+        ("Şükrü Kaçar", "Sukru Kacar"),  # Turkish letters
+        ("Recep Tayyip Erdoğan", "ERDOGAN, Recep Tayyip"),
+        ("محمد علي", "Mohamed Ali"),  # Arabic vs Latin: Jaro-Winkler gives 0
+        ("أبو بكر البغدادي", "Abu Bakr al-Baghdadi"),  # particles in both scripts
+        ("Usama bin Ladin", "Osama bin Laden"),
+        ("Владимир Путин", "Vladimir Putin"),
+        ("Aleksandr Shchukin", "Alexander Ščukin"),  # BGN vs Czech-style
+        ("Yuriy Ivanov", "Iurii Ivanov"),  # BGN vs ICAO
+        ("Khasan Akhmedov", "Hasan Ahmedov"),
+    ],
+)
+def test_variants_match(query: str, listed: str) -> None:
+    assert score(query, listed) >= 0.7
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("John Smith", "Jane Smyth"),
+        ("Aleksandr Shchukin", "Aleksandr Kuznetsov"),
+        ("Mohamed Ali Hassan", "Ibrahim Yusuf"),
+        ("Владимир Путин", "Pavel Sidorov"),
+    ],
+)
+def test_different_people_do_not_match(query: str, listed: str) -> None:
+    assert score(query, listed) < 0.7
+
+
+def test_generic_company_word_is_not_a_match() -> None:
+    # watchman#483: "BELLETECH CORP" scored 100 % against "11420 CORP."
+    q = Subject.build("q", "Organization", ["BELLETECH CORP"])
+    r = Subject.build("r", "Organization", ["11420 CORP."])
+    assert score_pair(q, r).score < 0.7
+
+
+def test_person_query_does_not_match_a_company() -> None:
+    q = Subject.build("q", "Person", ["Emma Daniels"])
+    r = Subject.build("r", "Organization", ["EMMA LLC"])
+    assert score_pair(q, r).score == 0.0
+
+
+def test_omitted_patronymic_scores_above_a_contradicting_one() -> None:
+    omitted = score("Ivan Sidorov", "Ivan Petrovich Sidorov")
+    contradicting = score("Ivan Nikolaevich Sidorov", "Ivan Petrovich Sidorov")
+    assert omitted > contradicting
+    assert omitted >= 0.7
+
+
+def test_weak_alias_is_weighted_down_and_explained() -> None:
+    q = person("Abu Hafs")
+    strong = Subject.build("r", "Person", ["Abu Hafs"])
+    weak = Subject.build("r", "Person", ["Mahfouz Ould al-Walid"], weak_names=["Abu Hafs"])
+    weak_result = score_pair(q, weak)
+    assert weak_result.score < score_pair(q, strong).score
+    assert "weak alias" in weak_result.features["name"].detail
+
+
+def test_birth_dates_and_countries_move_the_score() -> None:
+    base = score("Ali Hassan", "Ali Hassan")
+    assert base == 1.0
+    same_year = score("Ali Hassan Mahmoud", "Ali Hassan", birth_dates=["1970-03-01"])
+    q = person("Ali Hassan Mahmoud", birth_dates=["1970"])
+    r = person("Ali Hassan", birth_dates=["1970-03-01"])
+    assert score_pair(q, r).score > same_year
+    conflict = score_pair(person("Ali Hassan", birth_dates=["1985"]), r)
+    assert conflict.score < 1.0
+    assert "conflict" in conflict.features["birth_date"].detail
+    nation = score_pair(
+        person("Ali Hassan", countries=["iq"]), person("Ali Hassan", countries=["sy"])
+    )
+    assert nation.score < 1.0 and "country" in nation.features
+
+
+def test_exact_identifier_is_strong_evidence() -> None:
+    q = person("A. Zawahri", identifiers=["1084010"])
+    r = person("Ayman al-Zawahiri", identifiers=["1084-010"])
+    result = score_pair(q, r)
+    assert result.score >= 0.95
+    assert "identifier" in result.features
+    no_name = score_pair(person("Someone Else", identifiers=["1084010"]), r)
+    assert 0.8 <= no_name.score < 0.95
+
+
+def test_scores_stay_in_range_for_odd_input() -> None:
+    assert score("", "Ali") == 0.0
+    assert score("x" * 10_000_000, "Ali Hassan") == 0.0
+    assert 0.0 <= score("!!! ???", "Ali") <= 1.0
+
+
+# --- importers --------------------------------------------------------------------------
+
+
+@cache
+def _un() -> list[dict[str, object]]:
+    data = shared_path("data", "sanctions", "un_consolidated_2026-02-27.xml").read_bytes()
+    result = parse_un_xml(data)
+    assert result.errors == []
+    return [e.to_dict() for e in result.entities]
+
+
+def test_un_list_reads_every_entry_with_original_script_and_weak_aliases() -> None:
+    entities = _un()
+    assert len(entities) == 1003
+    by_id = {e["id"]: e for e in entities}
+    mahfouz = by_id["un-QDi.015"]["properties"]
+    assert "محفوظ ولد الوليد" in mahfouz["name"]  # type: ignore[index]
+    assert mahfouz["nationality"] == ["mr"]  # type: ignore[index]
+    weak = [e for e in entities if e["properties"].get("weakAlias")]  # type: ignore[attr-defined]
+    assert weak, "Low-quality aliases become weakAlias"
+
+
+def test_broken_un_xml_is_refused_and_bad_records_are_reported() -> None:
+    with pytest.raises(ListFormatError, match="not well-formed"):
+        parse_un_xml(b"<CONSOLIDATED_LIST><INDIVIDUALS>")
+    xml = (
+        b"<CONSOLIDATED_LIST><INDIVIDUALS>"
+        b"<INDIVIDUAL><DATAID>1</DATAID><REFERENCE_NUMBER>QDi.1</REFERENCE_NUMBER></INDIVIDUAL>"
+        b"<INDIVIDUAL><REFERENCE_NUMBER>QDi.2</REFERENCE_NUMBER><FIRST_NAME>ALI</FIRST_NAME>"
+        b"<INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>BETWEEN</TYPE_OF_DATE><FROM_YEAR>1960"
+        b"</FROM_YEAR><TO_YEAR>1962</TO_YEAR></INDIVIDUAL_DATE_OF_BIRTH></INDIVIDUAL>"
+        b"</INDIVIDUALS></CONSOLIDATED_LIST>"
+    )
+    result = parse_un_xml(xml)
+    assert [e.id for e in result.entities] == ["un-QDi.2"]
+    assert result.entities[0].get("birthDate") == ["1960", "1961", "1962"]
+    assert result.errors == ["UN individual QDi.1: UN QDi.1: no name"]
+
+
+def test_ofac_csv_set_with_remarks() -> None:
+    files = [
+        shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
+    result = parse_ofac_csv(*files)
+    assert len(result.entities) == 8976
+    zawahiri = next(e for e in result.entities if e.id == "ofac-2676")
+    assert zawahiri.get("birthDate") == ["1951-06-19"]
+    assert set(zawahiri.get("passportNumber")) == {"1084010", "19820215"}
+    assert "Ayman AL ZAWAHIRI" in zawahiri.get("name")[0]
+    weak = [e for e in result.entities if e.get("weakAlias")]
+    assert len(weak) > 100
+
+
+def test_ofac_remarks_dates_and_bad_rows() -> None:
+    assert parse_ofac_dates("26 Dec 1992") == ["1992-12-26"]
+    assert parse_ofac_dates("1960 to 1962") == ["1960", "1961", "1962"]
+    assert parse_ofac_dates("Dec 1960") == ["1960-12"]
+    with pytest.raises(ValueError, match="birth date"):
+        parse_ofac_dates("32 Foo 1960")
+    sdn = (
+        b'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,'
+        b"\"DOB 31 Feb 1970; nationality Iraq; a.k.a. 'JD'.\"\n"
+        b'x2,"BAD",-0-,"SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-\n'
+        b'3,"GOOD CO",-0-,"SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-\n'
+    )
+    result = parse_ofac_csv(sdn)
+    assert [e.id for e in result.entities] == ["ofac-1", "ofac-3"]
+    doe = result.entities[0]
+    assert doe.get("weakAlias") == ["JD"] and doe.get("nationality") == ["iq"]
+    assert any("x2" in e for e in result.errors)
+    assert any(e.startswith("OFAC SDN 1: day is out of range") for e in result.errors)
+    with pytest.raises(ListFormatError, match=r"sdn\.csv line 1"):
+        parse_ofac_csv(b"1,2,3\n")
+
+
+def test_eu_and_uk_samples() -> None:
+    eu = parse_eu_csv(
+        shared_path("data", "sanctions", "eu_fsf_v1_sample_999rows_2018-07-04.csv").read_bytes()
+    )
+    mugabe = next(e for e in eu.entities if e.id == "eu-1")
+    assert mugabe.get("birthDate") == ["1924-02-21"] and mugabe.get("idNumber") == ["AD001095"]
+    assert len(eu.entities) > 50
+    uk = parse_uk_conlist(
+        shared_path("data", "sanctions", "uk_hmt_conlist_sample_77rows.csv").read_bytes()
+    )
+    qahtani = next(e for e in uk.entities if e.id == "uk-13349")
+    assert qahtani.get("nationality") == ["sa", "qa"] and qahtani.get("birthDate") == [
+        "1980",
+        "1981",
+    ]
+    with pytest.raises(ListFormatError):
+        parse_eu_csv(b"a;b;c\n")
+    with pytest.raises(ListFormatError):
+        parse_uk_conlist(b"x,y\n")
+
+
+def test_ftm_json_lines_continue_after_bad_lines() -> None:
+    data = (
+        b'{"id": "a", "schema": "Person", "properties": {"name": ["Ali Hassan"]}}\n'
+        b"not json\n"
+        b'{"id": "b", "schema": "NoSuchSchema", "properties": {}}\n'
+        b'{"id": "c", "schema": "Organization", "properties": {"name": ["Hamas"]}}\n'
+    )
+    result = parse_ftm_json(data)
+    assert [e.id for e in result.entities] == ["a", "c"]
+    assert len(result.errors) == 2 and "line 2" in result.errors[0] and "line 3" in result.errors[1]
+
+
+# --- index ------------------------------------------------------------------------------
+
+
+def test_index_retrieves_from_the_un_list_across_scripts() -> None:
+    index = ScreeningIndex(subject_from_ftm(e) for e in _un())
+    hits = index.search(person("A. al-Zawahiri"))
+    assert hits and hits[0].subject.caption.upper().endswith("ZAWAHIRI")
+    arabic = index.search(person("صدام حسين التكريتي"))
+    assert arabic and arabic[0].subject.id == "un-IQi.001"
+    assert index.search(person("Zzyzx Qwerty")) == []
+    assert len(index.candidates(person("Mohammed Ali"), 25)) <= 25
+
+
+def test_index_snapshot_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = ScreeningIndex(subject_from_ftm(e) for e in _un()[:100])
+    path = tmp_path / "index.pickle"
+    index.save(path, {"extra": 1})
+    loaded = ScreeningIndex.load(path)
+    assert loaded is not None and loaded[1] == {"extra": 1}
+    query = person("Eric Badege")
+    assert [h.subject.id for h in loaded[0].search(query)] == [
+        h.subject.id for h in index.search(query)
+    ]
+    import pickle
+
+    path.write_bytes(pickle.dumps(("other-version", index, None)))
+    assert ScreeningIndex.load(path) is None
+
+
+SDN_XML = b"""<?xml version="1.0" standalone="yes"?>
+<sdnList xmlns="https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/XSD">
+  <publshInformation><Publish_Date>11/29/2026</Publish_Date></publshInformation>
+  <sdnEntry>
+    <uid>7001</uid><firstName>Omar</firstName><lastName>EXAMPLEMAN</lastName>
+    <sdnType>Individual</sdnType>
+    <programList><program>SDGT</program></programList>
+    <idList><id><uid>1</uid><idType>Passport</idType><idNumber>X1234567</idNumber></id></idList>
+    <akaList>
+      <aka><uid>2</uid><type>a.k.a.</type><category>strong</category><lastName>ABU EXAMPLE</lastName></aka>
+      <aka><uid>3</uid><type>a.k.a.</type><category>weak</category><lastName>THE TEACHER</lastName></aka>
+    </akaList>
+    <dateOfBirthList><dateOfBirthItem><uid>4</uid><dateOfBirth>01 Feb 1970</dateOfBirth></dateOfBirthItem></dateOfBirthList>
+    <nationalityList><nationality><uid>5</uid><country>Yemen</country></nationality></nationalityList>
+  </sdnEntry>
+  <sdnEntry><uid>x</uid><lastName>BROKEN</lastName><sdnType>Entity</sdnType></sdnEntry>
+  <sdnEntry><uid>7002</uid><lastName>EXAMPLE TRADING LLC</lastName><sdnType>Entity</sdnType></sdnEntry>
+</sdnList>"""
+
+EU_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<export xmlns="http://eu.europa.ec/fpi/fsd/export" generationDate="2026-11-29T00:00:00">
+  <sanctionEntity designationDate="2010-01-01" euReferenceNumber="EU.1.1" logicalId="101">
+    <regulation programme="TAQA"/>
+    <subjectType code="person"/>
+    <nameAlias firstName="Omar" lastName="Exampleman" wholeName="Omar Exampleman" strong="true"/>
+    <nameAlias wholeName="Abu Teacher" strong="false"/>
+    <birthdate birthdate="1970-02-01" year="1970"/>
+    <citizenship countryIso2Code="YE"/>
+    <identification identificationTypeCode="passport" number="X1234567"/>
+  </sanctionEntity>
+  <sanctionEntity logicalId="102"><subjectType code="alien"/></sanctionEntity>
+</export>"""
+
+
+def test_ofac_sdn_xml_and_eu_fsf_xml() -> None:
+    from legation.screening.importers import parse_eu_xml, parse_ofac_xml
+
+    ofac = parse_ofac_xml(SDN_XML)
+    assert [e.id for e in ofac.entities] == ["ofac-7001", "ofac-7002"]
+    omar = ofac.entities[0]
+    assert omar.get("weakAlias") == ["THE TEACHER"] and omar.get("alias") == ["ABU EXAMPLE"]
+    assert omar.get("birthDate") == ["1970-02-01"] and omar.get("passportNumber") == ["X1234567"]
+    assert omar.get("nationality") == ["ye"]
+    assert ofac.errors == ["OFAC SDN.XML x: uid 'x' is not a number"]
+    eu = parse_eu_xml(EU_XML)
+    [person] = eu.entities
+    assert person.get("name") == ["Omar Exampleman"] and person.get("weakAlias") == ["Abu Teacher"]
+    assert person.get("birthDate") == ["1970-02-01"] and person.get("nationality") == ["ye"]
+    assert eu.errors == ["EU entity 102: unknown subject type 'alien'"]
+    with pytest.raises(ListFormatError, match="not export"):
+        parse_eu_xml(SDN_XML)
