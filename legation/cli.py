@@ -16,6 +16,7 @@ from rich.table import Table
 from legation.errors import LegationError
 from legation.logs import configure_logging
 from legation.settings import Settings
+from legation.web.cli import users_app
 
 app = typer.Typer(
     help="Legation: protective intelligence for sites and people abroad.",
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sites_app, name="sites")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 

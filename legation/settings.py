@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `legation serve` listens on.")
     port: int = Field(default=8000, description="Port `legation serve` listens on.")
     log_json: bool = Field(default=False, description="Log one JSON object per line.")
+    session_hours: float = Field(
+        default=12.0, description="A dashboard login lasts this long without a new login."
+    )
+    tile_url: str | None = Field(
+        default=None,
+        description="Optional map tile URL template (https://host/{z}/{x}/{y}.png) drawn under "
+        "the country outlines; none by default: the dashboard then needs no internet.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @model_validator(mode="after")

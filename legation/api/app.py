@@ -13,6 +13,7 @@ from legation.api.errors import HANDLERS, error_body
 from legation.api.routes import router
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
+from legation.web.app import mount_web
 
 MAX_BODY_REPORTS = 10  # a request body may hold this many maximum-size reports
 
@@ -61,4 +62,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.middleware("http")(_body_limit(settings.max_report_bytes * MAX_BODY_REPORTS))
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
+    mount_web(app, settings)  # the dashboard, at /
     return app
