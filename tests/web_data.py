@@ -64,13 +64,13 @@ def add_report(
     return report
 
 
-def add_hostile_incident(session: Session) -> tuple[int, int]:
+def add_hostile_incident(session: Session, day: date | None = None) -> tuple[int, int]:
     """A site at level 4, an incident whose report carries script payloads, and its alert."""
     now = utcnow()
     incident = IncidentRow(
         type="armed_assault",
         weapon="firearm",
-        date=date.today() - timedelta(days=1),
+        date=day or date.today() - timedelta(days=1),
         place_name="Izmir <i>onerror</i>",
         country="TR",
         lat=38.42,

@@ -1,7 +1,7 @@
 // The situation map: sites by threat level and incidents by type and recency, clustered when
 // dense, filtered in the browser. Timings go to performance marks ("map-interactive", "filter").
 import Supercluster from "supercluster";
-import { drawBasemap, fitCanvas, land, projection } from "./basemap.js";
+import { drawBasemap, fitCanvas, projection } from "./basemap.js";
 
 export const LEVEL_COLOURS = { 1: "#3c8d5a", 2: "#c9a227", 3: "#e07b24", 4: "#c8312b", 5: "#6d1a4f" };
 export const TYPE_COLOURS = {
@@ -12,6 +12,13 @@ export const TYPE_COLOURS = {
 const DAY_MS = 86400000;
 const RECENT_DAYS = 7;
 const HIT_PX = 9;
+// The inhabited world, without most of Antarctica (which Mercator would blow up).
+const WORLD = { type: "MultiPoint", coordinates: [[-180, -56], [180, 76]] };
+const OWN_MARK_LEVEL = 3; // sites at this level or above are never hidden in a cluster
+
+function plural(n, word) {
+  return `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
+}
 
 function parseDay(text) {
   return text ? Date.parse(text + "T00:00:00Z") : NaN;
@@ -34,7 +41,7 @@ function features(data) {
 
 function clusterIndex(points, asOf) {
   const index = new Supercluster({
-    radius: 36,
+    radius: 32,
     maxZoom: 12,
     map: (p) => ({
       sites: p.kind === "site" ? 1 : 0,
@@ -63,7 +70,7 @@ export function startMap(box) {
 
   function resetView() {
     const { width, height } = state.size;
-    state.proj = projection().fitExtent([[8, 8], [width - 8, height - 8]], land);
+    state.proj = projection().fitExtent([[8, 8], [width - 8, height - 8]], WORLD);
     state.base = state.proj.scale();
   }
 
@@ -82,7 +89,9 @@ export function startMap(box) {
   function applyFilters() {
     const f = readFilters();
     const chosen = state.all.filter((feature) => keep(f, feature.properties));
-    state.index = clusterIndex(chosen, state.asOf);
+    const own = (p) => p.kind === "site" && p.level >= OWN_MARK_LEVEL;
+    state.own = chosen.filter((x) => own(x.properties));
+    state.index = clusterIndex(chosen.filter((x) => !own(x.properties)), state.asOf);
     state.counts = {
       sites: chosen.filter((x) => x.properties.kind === "site").length,
       incidents: chosen.filter((x) => x.properties.kind === "incident").length,
@@ -101,8 +110,10 @@ export function startMap(box) {
     }
   }
 
+  // Supercluster measures its radius in a 512-unit tile: the zoom whose world is at least as
+  // wide as ours keeps clusters between half and all of that radius on screen.
   function zoomLevel() {
-    return Math.max(0, Math.min(16, Math.floor(Math.log2((2 * Math.PI * state.proj.scale()) / 256))));
+    return Math.max(0, Math.min(16, Math.ceil(Math.log2((2 * Math.PI * state.proj.scale()) / 512))));
   }
 
   function draw() {
@@ -111,8 +122,13 @@ export function startMap(box) {
     drawTiles(ctx, width, height);
     const west = state.proj.invert([0, height]);
     const east = state.proj.invert([width, 0]);
-    const bbox = [Math.max(-180, west[0]), Math.max(-85, west[1]), Math.min(180, east[0]), Math.min(85, east[1])];
-    const items = state.index.getClusters(bbox, zoomLevel());
+    // Longitudes unclamped: supercluster takes a span of 360 or more as the whole world and a
+    // west edge east of the east edge as a view across the antimeridian.
+    // (d3's invert wraps longitudes into -180..180, so they come from the linear transform.)
+    const [tx] = state.proj.translate();
+    const lonAt = (x) => state.proj.center()[0] + ((x - tx) / state.proj.scale()) * (180 / Math.PI);
+    const bbox = [lonAt(0), Math.max(-85, west[1]), lonAt(width), Math.min(85, east[1])];
+    const items = state.index.getClusters(bbox, zoomLevel()).concat(state.own);
     // Incidents first, then sites by level, clusters on top: the worst is the most visible.
     items.sort((a, b) => rank(a) - rank(b));
     state.drawn = [];
@@ -123,19 +139,21 @@ export function startMap(box) {
       state.drawn.push({ item, x, y, r });
     }
     const c = state.counts;
-    status.textContent = `${c.sites.toLocaleString("en")} sites and ${c.incidents.toLocaleString("en")} incidents match the filters; ${state.drawn.length.toLocaleString("en")} marks drawn.`;
+    status.textContent = `${plural(c.sites, "site")} and ${plural(c.incidents, "incident")} match the filters; ${plural(state.drawn.length, "mark")} on the map.`;
   }
 
+  // Drawing order: clusters, then single low-level sites, incidents, and threatened sites last.
   function rank(item) {
     const p = item.properties;
-    if (p.cluster) return 100 + p.maxLevel;
-    return p.kind === "site" ? 10 + p.level : 0;
+    if (p.cluster) return p.maxLevel;
+    if (p.kind === "incident") return 50;
+    return p.level >= OWN_MARK_LEVEL ? 100 + p.level : 10 + p.level;
   }
 
   function drawItem(ctx, item, x, y) {
     const p = item.properties;
     if (p.cluster) {
-      const r = 9 + Math.min(14, Math.log2(p.point_count) * 2);
+      const r = 7 + Math.min(9, Math.log2(p.point_count) * 1.3);
       ctx.beginPath();
       ctx.arc(x, y, r, 0, 2 * Math.PI);
       ctx.fillStyle = p.maxLevel ? LEVEL_COLOURS[p.maxLevel] : "#4a6fa5";
@@ -146,10 +164,10 @@ export function startMap(box) {
       ctx.strokeStyle = p.recent ? "#111" : "#fff";
       ctx.stroke();
       ctx.fillStyle = p.maxLevel === 2 || p.maxLevel === 3 ? "#1c2330" : "#fff";
-      ctx.font = "600 11px system-ui, sans-serif";
+      ctx.font = "600 10px system-ui, sans-serif";
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
-      ctx.fillText(p.point_abbreviated, x, y);
+      ctx.fillText(String(p.point_count_abbreviated), x, y);
       return r;
     }
     if (p.kind === "site") {
@@ -329,6 +347,20 @@ export function startMap(box) {
     window.addEventListener("resize", () => { state.size = canvas.getBoundingClientRect(); resetView(); draw(); });
   }
 
+  function typeLegend() {
+    const list = document.getElementById("type-legend");
+    if (!list) return;
+    for (const option of form.elements.type.options) {
+      if (!option.value) continue;
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = "swatch incident";
+      swatch.style.background = TYPE_COLOURS[option.value] || "#4d4d4d";
+      item.append(swatch, document.createTextNode(option.textContent));
+      list.append(item);
+    }
+  }
+
   async function load() {
     const answer = await fetch(box.dataset.source, { credentials: "same-origin", cache: "no-store" });
     if (!answer.ok) throw new Error(`the map data answered ${answer.status}`);
@@ -340,8 +372,10 @@ export function startMap(box) {
     applyFilters();
     draw();
     bind();
+    typeLegend();
     performance.mark("map-interactive");
     api.ready = true;
+    box.dataset.ready = "true";
   }
 
   load().catch((error) => {

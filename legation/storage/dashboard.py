@@ -70,8 +70,10 @@ def _columns(rows: Any, names: tuple[str, ...]) -> dict[str, list[Any]]:
     return out
 
 
-def latest_incident_date(session: Session) -> date | None:
-    found: date | None = session.scalar(select(func.max(IncidentRow.date)))
+def latest_incident_date(session: Session, *, not_after: date) -> date | None:
+    """The newest incident date up to ``not_after`` (a misread future date moves nothing)."""
+    query = select(func.max(IncidentRow.date)).where(IncidentRow.date <= not_after)
+    found: date | None = session.scalar(query)
     return found
 
 
@@ -97,14 +99,20 @@ def site_countries(session: Session) -> list[tuple[str, str]]:
     return [(str(code), str(name)) for code, name in rows]
 
 
-def inbox(session: Session, *, state: str | None, limit: int = 200) -> list[dict[str, Any]]:
-    """Alerts with their site and assignee, newest first; ``state`` None means the open ones."""
+def inbox(
+    session: Session, *, state: str | None, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Alerts with their site and assignee, highest level then newest first.
+
+    ``state`` None means the open ones (new and escalated).
+    """
     query = (
         select(AlertRow, SiteRow.key, SiteRow.name, AlertAssignmentRow.assignee)
         .outerjoin(SiteRow, SiteRow.id == AlertRow.site_id)
         .outerjoin(AlertAssignmentRow, AlertAssignmentRow.alert_id == AlertRow.id)
-        .order_by(AlertRow.id.desc())
+        .order_by(AlertRow.level.desc(), AlertRow.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     if state:
         query = query.where(AlertRow.state == state)

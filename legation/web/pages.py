@@ -138,7 +138,7 @@ def home(_user: UserDep) -> Response:
 
 @router.get("/map")
 def map_page(request: Request, session: SessionDep, user: UserDep) -> Response:
-    latest = views.latest_incident_date(session)
+    latest = views.latest_incident_date(session, not_after=utcnow().date())
     return render(
         request,
         "map.html",
@@ -155,7 +155,7 @@ def map_page(request: Request, session: SessionDep, user: UserDep) -> Response:
 
 @router.get("/map/data.json")
 def map_data(session: SessionDep, _user: UserDep) -> Response:
-    latest = views.latest_incident_date(session)
+    latest = views.latest_incident_date(session, not_after=utcnow().date())
     data: dict[str, Any] = {
         **views.map_points(session),
         "as_of": (latest or utcnow().date()).isoformat(),
@@ -171,19 +171,37 @@ def _type_labels() -> list[tuple[str, str]]:
 # ---- alerts --------------------------------------------------------------------------------
 
 
+INBOX_PAGE = 50
+
+
 @router.get("/alerts")
 def alerts_page(
-    request: Request, session: SessionDep, user: UserDep, state: str = "open", done: str = ""
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    state: str = "open",
+    done: str = "",
+    page: int = 1,
 ) -> Response:
     shown = state if state in (*views.INBOX_STATES, "duplicate", "false_positive") else None
+    page = max(1, page)
+    counts = views.alert_counts(session)
+    total = (
+        counts.get("new", 0) + counts.get("escalated", 0) if shown is None else counts.get(shown, 0)
+    )
     return render(
         request,
         "alerts.html",
         {
             "user": user,
             "state": shown or "open",
-            "alerts": views.inbox(session, state=shown),
-            "counts": views.alert_counts(session),
+            "alerts": views.inbox(
+                session, state=shown, limit=INBOX_PAGE, offset=(page - 1) * INBOX_PAGE
+            ),
+            "counts": counts,
+            "page": page,
+            "pages": max(1, -(-total // INBOX_PAGE)),
+            "total": total,
             "newest": views.newest_alert_id(session),
             "users": usernames(session),
             "done": DONE.get(done),
@@ -256,6 +274,7 @@ def incident_page(
             "user": user,
             "incident": incident,
             "type_label": _label(incident.type),
+            "weapon_label": taxonomy().weapons.get(incident.weapon, incident.weapon),
             "reports": reports,
             "sites": views.sites_affected(session, incident_id=incident_id),
         },
