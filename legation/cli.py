@@ -413,6 +413,10 @@ def demo(serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True) 
             f"API on http://{settings.host}:{settings.port}/docs — key: LEGATION_ADMIN_API_KEY "
             "(development default 'dev-admin-key'); Ctrl-C to stop"
         )
+        out.print(
+            f"dashboard on http://{settings.host}:{settings.port}/ — create a login first: "
+            "legation users create NAME --role analyst"
+        )
         serve()
 
 

@@ -14,7 +14,7 @@ const RECENT_DAYS = 7;
 const HIT_PX = 9;
 // The inhabited world, without most of Antarctica (which Mercator would blow up).
 const WORLD = { type: "MultiPoint", coordinates: [[-180, -56], [180, 76]] };
-const OWN_MARK_LEVEL = 3; // sites at this level or above are never hidden in a cluster
+const OWN_MARK_LEVEL = 4; // sites at this level or above are never hidden in a cluster
 
 function plural(n, word) {
   return `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
@@ -171,7 +171,7 @@ export function startMap(box) {
       return r;
     }
     if (p.kind === "site") {
-      const r = 3 + p.level * 1.4;
+      const r = 2.5 + p.level;
       ctx.beginPath();
       ctx.arc(x, y, r, 0, 2 * Math.PI);
       ctx.fillStyle = LEVEL_COLOURS[p.level];
