@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from legation.domain.clock import utcnow
 from legation.pipeline.scenario import run_scenario
 from legation.storage.db import make_engine, session_factory, transaction
 from legation.storage.tables import AlertRow, SiteRow
@@ -53,7 +54,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         facts = {"site_name": site.name, "alert_id": alert.id, "hostile": hostile_incident}
     engine.dispose()
     with serve(url, tmp) as base:
-        yield {"base": base, **facts}
+        yield {"base": base, "url": url, **facts}
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +80,9 @@ def page(browser: Any, dashboard: dict[str, Any]) -> Iterator[Any]:
     context.close()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def log_in(page: Any, user: str) -> None:
@@ -166,7 +167,7 @@ def test_analyst_acknowledges_the_alert(page: Any, dashboard: dict[str, Any]) ->
     log_in(page, "analyst")
     page.goto("/alerts")
     item = page.locator(f"#alert-{dashboard['alert_id']}")
-    shot(page, "alerts")
+    shot(page, "alerts", full_page=False)
     assert (
         page.locator("ul.alerts > li").first.get_attribute("id") == f"alert-{dashboard['alert_id']}"
     )
@@ -177,7 +178,35 @@ def test_analyst_acknowledges_the_alert(page: Any, dashboard: dict[str, Any]) ->
     done = page.locator(f"#alert-{dashboard['alert_id']}")
     assert "acknowledged by analyst" in done.inner_text()
     assert done.locator(".state").text_content() == "Acknowledged"
-    shot(page, "alerts-acknowledged")
+    shot(page, "alerts-acknowledged", full_page=False)
+
+
+def test_inbox_says_when_new_alerts_arrive(page: Any, dashboard: dict[str, Any]) -> None:
+    log_in(page, "viewer")
+    page.goto("/alerts")
+    live = page.locator("#alert-live")
+    page.evaluate("window.legationInbox.check()")
+    assert live.inner_text() == ""
+    engine = make_engine(dashboard["url"])
+    with transaction(session_factory(engine)) as session:
+        now = utcnow()
+        session.add(
+            AlertRow(
+                dedup_key="browser-new",
+                level=3,
+                title="A new alert",
+                body="",
+                state="new",
+                escalations=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    engine.dispose()
+    page.evaluate("window.legationInbox.check()")  # what the page does every 10 s
+    assert "New alerts have arrived" in live.inner_text()
+    live.get_by_role("link", name="Show them").click()
+    assert page.locator("h2", has_text="A new alert").count() == 1
 
 
 def test_viewer_is_refused(page: Any, dashboard: dict[str, Any]) -> None:

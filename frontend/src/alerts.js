@@ -13,7 +13,7 @@ export function pollAlerts(live) {
         live.textContent = "";
         const words = document.createTextNode("New alerts have arrived since this page was loaded. ");
         const link = document.createElement("a");
-        link.href = window.location.pathname + window.location.search;
+        link.href = live.dataset.show;
         link.textContent = "Show them";
         live.append(words, link);
       }
@@ -22,4 +22,5 @@ export function pollAlerts(live) {
     }
   }
   window.setInterval(check, EVERY_MS);
+  window.legationInbox = { check };
 }

@@ -100,9 +100,14 @@ def site_countries(session: Session) -> list[tuple[str, str]]:
 
 
 def inbox(
-    session: Session, *, state: str | None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    state: str | None,
+    newest_first: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Alerts with their site and assignee, highest level then newest first.
+    """Alerts with their site and assignee, highest level then newest first (or newest first).
 
     ``state`` None means the open ones (new and escalated).
     """
@@ -110,7 +115,7 @@ def inbox(
         select(AlertRow, SiteRow.key, SiteRow.name, AlertAssignmentRow.assignee)
         .outerjoin(SiteRow, SiteRow.id == AlertRow.site_id)
         .outerjoin(AlertAssignmentRow, AlertAssignmentRow.alert_id == AlertRow.id)
-        .order_by(AlertRow.level.desc(), AlertRow.id.desc())
+        .order_by(*(() if newest_first else (AlertRow.level.desc(),)), AlertRow.id.desc())
         .limit(limit)
         .offset(offset)
     )

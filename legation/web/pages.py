@@ -182,6 +182,7 @@ def alerts_page(
     state: str = "open",
     done: str = "",
     page: int = 1,
+    sort: str = "level",
 ) -> Response:
     shown = state if state in (*views.INBOX_STATES, "duplicate", "false_positive") else None
     page = max(1, page)
@@ -196,8 +197,13 @@ def alerts_page(
             "user": user,
             "state": shown or "open",
             "alerts": views.inbox(
-                session, state=shown, limit=INBOX_PAGE, offset=(page - 1) * INBOX_PAGE
+                session,
+                state=shown,
+                newest_first=sort == "newest",
+                limit=INBOX_PAGE,
+                offset=(page - 1) * INBOX_PAGE,
             ),
+            "sort": "newest" if sort == "newest" else "level",
             "counts": counts,
             "page": page,
             "pages": max(1, -(-total // INBOX_PAGE)),
