@@ -133,6 +133,26 @@ def test_map_shows_the_russian_embassy_at_the_top_level(
     shot(page, "map-filtered-turkey")
 
 
+def test_clicking_a_site_on_the_map_opens_its_page(page: Any) -> None:
+    log_in(page, "viewer")
+    wait_for_map(page)
+    page.get_by_label("Country").select_option("TR")
+    where = page.evaluate(
+        f"""() => {{
+          const map = window.legationMap;
+          const i = map.state.data.sites.key.indexOf('{RUSSIAN_EMBASSY}');
+          const found = map.state.drawn.find((d) => !d.item.properties.cluster
+            && d.item.properties.kind === 'site' && d.item.properties.i === i);
+          return found && {{ x: found.x, y: found.y }};
+        }}"""
+    )
+    assert where is not None
+    page.locator("#map-canvas").hover(position=where)
+    assert page.locator("#map-tip").inner_text().startswith("Embassy of Russia in Ankara")
+    page.locator("#map-canvas").click(position=where)
+    page.wait_for_url(f"**/sites/{RUSSIAN_EMBASSY}")
+
+
 def test_keyboard_reaches_skip_link_and_zooms_the_map(page: Any) -> None:
     log_in(page, "viewer")
     wait_for_map(page)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -238,3 +242,50 @@ def test_segments_cover_the_text_once() -> None:
     assert "".join(s.text for s in got) == text
     assert Segment("Ankara", "place", "Ankara") in got
     assert [s.label for s in got if s.label] == ["perpetrator", "place"]
+
+
+def test_tile_layer_only_when_configured(settings: Settings, seeded: tuple[int, int]) -> None:
+    with TestClient(create_app(settings)) as plain:
+        login(plain, "viewer")
+        page = plain.get("/map")
+        assert "data-tiles" not in page.text
+        assert "img-src 'self' data:;" in page.headers["content-security-policy"]
+    tiled = settings.model_copy(update={"tile_url": "https://tiles.example.org/{z}/{x}/{y}.png"})
+    with TestClient(create_app(tiled)) as client:
+        login(client, "viewer")
+        page = client.get("/map")
+        assert 'data-tiles="https://tiles.example.org/{z}/{x}/{y}.png"' in page.text
+        assert (
+            "img-src 'self' data: https://tiles.example.org;"
+            in page.headers["content-security-policy"]
+        )
+
+
+def test_users_create_command(tmp_path: Path) -> None:
+    env = {**os.environ, "LEGATION_DATA_DIR": str(tmp_path), "NO_COLOR": "1"}
+    env.pop("LEGATION_DATABASE_URL", None)
+    run = [sys.executable, "-m", "legation"]
+    subprocess.run([*run, "db", "upgrade"], env=env, check=True, capture_output=True)
+    made = subprocess.run(
+        [*run, "users", "create", "alice", "--role", "analyst"],
+        env=env,
+        input="a long password\na long password\n",
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "a long password" not in made.stdout + made.stderr
+    short = subprocess.run(
+        [*run, "users", "create", "bob", "--password", "short"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert short.returncode == 1 and "password for 'bob' has 5 characters" in short.stderr
+    again = subprocess.run(
+        [*run, "users", "create", "alice", "--password", "another long one"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 1 and "exists already" in again.stderr

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Boolean, ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -115,14 +116,17 @@ def create_user(session: Session, *, username: str, password: str, role: str) ->
     return row
 
 
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown names against, so they take as long as known ones."""
+    return hash_password(secrets.token_hex(16))
 
 
 def authenticate_user(session: Session, *, username: str, password: str) -> UserRow | None:
     """The user when the password matches; the same work is done for unknown names."""
     row = session.scalar(select(UserRow).where(UserRow.username == username))
     if row is None:
-        check_password(password, _DUMMY_HASH)
+        check_password(password, _dummy_hash())
         return None
     if not check_password(password, row.password_hash) or row.disabled:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -61,8 +62,6 @@ DONE = {  # messages shown after a redirect, chosen by code (never text from the
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/map") -> Response:
-    import secrets
-
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", {"next": _safe_next(next), "csrf": token})
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
