@@ -5,7 +5,7 @@ import { drawBasemap, fitCanvas, projection } from "./basemap.js";
 
 export const LEVEL_COLOURS = { 1: "#3c8d5a", 2: "#c9a227", 3: "#e07b24", 4: "#c8312b", 5: "#6d1a4f" };
 export const TYPE_COLOURS = {
-  assassination: "#6d1a4f", armed_assault: "#b2182b", bombing: "#d6604d", kidnapping: "#7b3294",
+  assassination: "#e7298a", armed_assault: "#b2182b", bombing: "#d6604d", kidnapping: "#7b3294",
   hostage_taking: "#c2a5cf", hijacking: "#2166ac", arson: "#f4a582", unarmed_assault: "#92c5de",
   vehicle_ramming: "#4393c3", threat: "#878787", unrest: "#bababa", other: "#4d4d4d",
 };
@@ -99,14 +99,17 @@ export function startMap(box) {
     if (f.country) fitTo(chosen);
   }
 
+  // Fit the view to the chosen points, but no closer than a country's width (the outlines are
+  // drawn at 1:110 million and would say nothing at street level).
+  const MAX_FIT = 12;
   function fitTo(chosen) {
     if (!chosen.length) return;
     const collection = { type: "FeatureCollection", features: chosen };
     const { width, height } = state.size;
     state.proj = projection().fitExtent([[40, 40], [width - 40, height - 40]], collection);
-    if (state.proj.scale() > state.base * 200) state.proj.scale(state.base * 200);
-    if (chosen.length === 1 || state.proj.scale() > state.base * 200) {
-      state.proj.center(chosen[0].geometry.coordinates).translate([width / 2, height / 2]);
+    if (state.proj.scale() > state.base * MAX_FIT) {
+      const middle = state.proj.invert([width / 2, height / 2]);
+      state.proj = projection().scale(state.base * MAX_FIT).center(middle).translate([width / 2, height / 2]);
     }
   }
 
@@ -142,12 +145,13 @@ export function startMap(box) {
     status.textContent = `${plural(c.sites, "site")} and ${plural(c.incidents, "incident")} match the filters; ${plural(state.drawn.length, "mark")} on the map.`;
   }
 
-  // Drawing order: clusters, then single low-level sites, incidents, and threatened sites last.
+  // Drawing order: clusters, single sites by level, and incidents last: an incident's small
+  // diamond stays visible on top of the site it happened at.
   function rank(item) {
     const p = item.properties;
     if (p.cluster) return p.maxLevel;
-    if (p.kind === "incident") return 50;
-    return p.level >= OWN_MARK_LEVEL ? 100 + p.level : 10 + p.level;
+    if (p.kind === "incident") return 200;
+    return 10 + p.level;
   }
 
   function drawItem(ctx, item, x, y) {
@@ -171,7 +175,7 @@ export function startMap(box) {
       return r;
     }
     if (p.kind === "site") {
-      const r = 2.5 + p.level;
+      const r = 3 + p.level * 1.2;
       ctx.beginPath();
       ctx.arc(x, y, r, 0, 2 * Math.PI);
       ctx.fillStyle = LEVEL_COLOURS[p.level];
@@ -182,7 +186,7 @@ export function startMap(box) {
       return r;
     }
     const recent = state.asOf - p.day <= RECENT_DAYS * DAY_MS;
-    const r = recent ? 7 : 5;
+    const r = recent ? 6 : 4.5;
     ctx.beginPath();
     ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath();
     ctx.globalAlpha = recent ? 1 : 0.55;
@@ -190,7 +194,7 @@ export function startMap(box) {
     ctx.fill();
     ctx.globalAlpha = 1;
     ctx.lineWidth = recent ? 2 : 1;
-    ctx.strokeStyle = recent ? "#111" : "#fff";
+    ctx.strokeStyle = "#fff";
     ctx.stroke();
     return r;
   }
@@ -344,7 +348,14 @@ export function startMap(box) {
       api.timings.lastFilterMs = m.duration;
     });
     form.addEventListener("submit", (e) => e.preventDefault());
-    window.addEventListener("resize", () => { state.size = canvas.getBoundingClientRect(); resetView(); draw(); });
+    window.addEventListener("resize", () => {
+      const before = state.size;
+      state.size = canvas.getBoundingClientRect();
+      if (before.width === state.size.width && before.height === state.size.height) return;
+      resetView();
+      if (readFilters().country) applyFilters();
+      draw();
+    });
   }
 
   function typeLegend() {
