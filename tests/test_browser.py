@@ -278,3 +278,15 @@ def test_plan_an_appearance_in_the_browser(page: Any) -> None:
     assert "Ambassador A. Karlov at Çağdaş Sanat Merkezi, Ankara" in page.locator("h1").inner_text()
     assert page.locator("ol.checklist li").count() >= 1
     shot(page, "appearance")
+
+
+def test_admin_adds_a_user(page: Any) -> None:
+    log_in(page, "admin")
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("User name").fill("duty-officer")
+    page.get_by_label("Role").select_option("analyst")
+    page.get_by_label("Password (10 characters or more)").fill("a long enough password")
+    page.get_by_role("button", name="Add user").click()
+    assert page.get_by_role("status").first.inner_text() == "Done: user created."
+    assert page.locator("td", has_text="duty-officer").count() == 1
+    shot(page, "users")

@@ -289,3 +289,40 @@ def test_users_create_command(tmp_path: Path) -> None:
         text=True,
     )
     assert again.returncode == 1 and "exists already" in again.stderr
+
+
+def test_only_an_admin_manages_users(client: TestClient) -> None:
+    login(client, "analyst")
+    assert client.get("/admin/users").status_code == 403
+    assert ">Users</a>" not in client.get("/map").text
+    refused = client.post(
+        "/admin/users",
+        data={"csrf": csrf(client), "username": "eve", "password": "x" * 12, "role": "admin"},
+    )
+    assert refused.status_code == 403
+    client.cookies.clear()
+    login(client, "admin")
+    token = csrf(client, "/admin/users")
+    short = client.post(
+        "/admin/users",
+        data={"csrf": token, "username": "eve", "password": "short", "role": "viewer"},
+    )
+    assert (
+        short.status_code == 400
+        and "5 characters" in short.text
+        and "short" not in re.findall(r'value="([^"]*)"', short.text)
+    )
+    made = client.post(
+        "/admin/users",
+        data={"csrf": token, "username": "eve", "password": "x" * 12, "role": "viewer"},
+    )
+    assert (
+        made.status_code == 200
+        and "Done: user created" in made.text
+        and "<td>eve</td>" in made.text
+    )
+    twice = client.post(
+        "/admin/users",
+        data={"csrf": token, "username": "eve", "password": "x" * 12, "role": "viewer"},
+    )
+    assert twice.status_code == 400 and "exists already" in twice.text

@@ -186,5 +186,9 @@ def assign_alert(session: Session, *, alert_id: int, assignee: str, by: str) -> 
     row.assignee, row.assigned_by, row.assigned_at = assignee, by, utcnow()
 
 
+def list_users(session: Session) -> list[UserRow]:
+    return list(session.scalars(select(UserRow).order_by(UserRow.username)))
+
+
 def usernames(session: Session) -> list[str]:
     return list(session.scalars(select(UserRow.username).order_by(UserRow.username)))

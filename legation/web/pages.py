@@ -16,7 +16,7 @@ from legation.api.deps import SessionDep, SettingsDep
 from legation.domain.clock import as_utc, utcnow
 from legation.domain.countries import country_code
 from legation.domain.vocab import INCIDENT_TYPES, taxonomy
-from legation.errors import InputError, NotFoundError
+from legation.errors import ConflictError, InputError, NotFoundError
 from legation.pipeline.worker import assess_appearance_row
 from legation.storage import dashboard as views
 from legation.storage.db import transaction
@@ -27,7 +27,9 @@ from legation.storage.users import (
     WebUser,
     assign_alert,
     authenticate_user,
+    create_user,
     end_session,
+    list_users,
     start_session,
     usernames,
 )
@@ -54,6 +56,7 @@ DONE = {  # messages shown after a redirect, chosen by code (never text from the
     **ALERT_ACTIONS,
     "assigned": "assigned",
     "planned": "planned and assessed",
+    "user": "user created",
 }
 
 
@@ -487,3 +490,55 @@ def appearance_page(
             "done": DONE.get(done),
         },
     )
+
+
+# ---- users (admin) -------------------------------------------------------------------------
+
+
+@router.get("/admin/users")
+def users_page(request: Request, session: SessionDep, user: UserDep, done: str = "") -> Response:
+    require_role(user, "admin", "manage users")
+    return _users(request, session, user, done=DONE.get(done))
+
+
+def _users(
+    request: Request,
+    session: Session,
+    user: WebUser,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "users.html",
+        {
+            "user": user,
+            "users": list_users(session),
+            "done": done,
+            "error": error,
+            "form": form or {},
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.post("/admin/users")
+async def add_user(request: Request) -> Response:
+    form = await read_form(request)
+    factory = request.app.state.sessions
+    try:
+        with transaction(factory) as session:
+            user = _poster(request, session, form, "admin", "manage users")
+            create_user(
+                session,
+                username=form.get("username", "").strip(),
+                password=form.get("password", ""),
+                role=form.get("role", ""),
+            )
+    except (InputError, ConflictError) as exc:
+        form.pop("password", None)
+        with factory() as session:
+            return _users(request, session, user, error=str(exc), form=form)
+    return RedirectResponse("/admin/users?done=user", status_code=303)
