@@ -265,6 +265,7 @@ def test_plan_an_appearance_in_the_browser(page: Any) -> None:
     page.goto("/appearances")
     page.get_by_label("New person's name").fill("Ambassador A. Karlov")
     page.get_by_label("Role").fill("Ambassador")
+    page.get_by_label("Mission (site key, optional)").fill(RUSSIAN_EMBASSY)
     page.get_by_label("Nationality").fill("Russia")
     page.get_by_label("Venue").fill("Çağdaş Sanat Merkezi, Ankara")
     page.get_by_label("Country").fill("Turkey")
@@ -278,6 +279,10 @@ def test_plan_an_appearance_in_the_browser(page: Any) -> None:
     assert "Ambassador A. Karlov at Çağdaş Sanat Merkezi, Ankara" in page.locator("h1").inner_text()
     assert page.locator("ol.checklist li").count() >= 1
     shot(page, "appearance")
+    page.goto(f"/sites/{RUSSIAN_EMBASSY}")
+    assert (
+        page.get_by_role("link", name="Ambassador A. Karlov at Çağdaş Sanat Merkezi").count() == 1
+    )
 
 
 def test_admin_adds_a_user(page: Any) -> None:

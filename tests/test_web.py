@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -206,9 +207,15 @@ def test_plan_an_appearance(client: TestClient) -> None:
     wrong = client.post("/appearances", data=form)
     assert wrong.status_code == 400 and "ends" in wrong.text and 'value="Izmir fair"' in wrong.text
     form["ends_at"] = "2030-01-01T12:00"
+    form["person_site"] = "Q-nowhere"
+    unknown = client.post("/appearances", data=form)
+    assert unknown.status_code == 400
+    assert "site 'Q-nowhere' does not exist" in html.unescape(unknown.text)
+    form["person_site"] = "Q-izmir"
     made = client.post("/appearances", data=form)
     assert made.status_code == 200 and "Ambassador Test at Izmir fair" in made.text
     assert "Checklist" in made.text
+    assert "Ambassador Test at Izmir fair" in client.get("/sites/Q-izmir").text
 
 
 def test_logout_ends_the_session(client: TestClient) -> None:

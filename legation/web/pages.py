@@ -440,10 +440,12 @@ def _person_id(session: Any, form: dict[str, str]) -> int:
     if not name:
         raise ValueError("choose a protected person or give the name of a new one")
     nationality = form.get("nationality", "").strip()
+    site_key = form.get("person_site", "").strip()
     row = PersonRow(
         name=name,
         role=form.get("person_role", "").strip(),
         nationality=country_code(nationality) if nationality else None,
+        site_id=get_site(session, key=site_key).id if site_key else None,
     )
     session.add(row)
     session.flush()
