@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from legation.api.errors import STATUS
 from legation.errors import LegationError
 from legation.settings import Settings
+from legation.web import admin, alerts, login, pages, planning
 from legation.web.auth import BadForm, LoginRequired, Refused
-from legation.web.pages import router
 from legation.web.render import render
 
 NOT_WEB = ("/api/", "/docs", "/openapi.json", "/redoc")
@@ -88,7 +88,8 @@ def _web_or(api_handler: Handler) -> Handler:
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
     """Add the dashboard to ``app`` at ``/`` (the API stays under ``/api/v1``)."""
-    app.include_router(router)
+    for module in (login, pages, alerts, planning, admin):
+        app.include_router(module.router)
     static = resources.files("legation.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
     app.middleware("http")(_headers(settings))

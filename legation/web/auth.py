@@ -7,6 +7,7 @@ from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from legation.api.deps import SessionDep
 from legation.storage.users import WebUser, user_for_token
@@ -60,3 +61,13 @@ def check_csrf(expected: str | None, form: dict[str, str]) -> None:
     sent = form.get("csrf", "")
     if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
         raise BadForm("the form's security token is missing or stale; reload the page and retry")
+
+
+def form_user(
+    request: Request, session: Session, form: dict[str, str], role: str, action: str
+) -> WebUser:
+    """The user behind a form: logged in, the form's CSRF token theirs, the role sufficient."""
+    user = current_user(request, session)
+    check_csrf(user.csrf_token, form)
+    require_role(user, role, action)
+    return user

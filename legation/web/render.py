@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from legation.domain.clock import as_utc
+from legation.domain.vocab import INCIDENT_TYPES, taxonomy
 
 LEVEL_NAMES = {1: "Low", 2: "Guarded", 3: "Elevated", 4: "High", 5: "Critical"}
 STATE_NAMES = {
@@ -23,6 +24,21 @@ STATE_NAMES = {
     "false_positive": "False positive",
 }
 LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "tr": "Turkish"}
+DONE = {  # messages shown after a redirect, chosen by code (never text from the URL)
+    "acknowledged": "acknowledged",
+    "duplicate": "marked as duplicate",
+    "false_positive": "marked as false positive",
+    "resolved": "resolved",
+    "assigned": "assigned",
+    "planned": "planned and assessed",
+    "user": "user created",
+}
+
+
+def type_labels() -> list[tuple[str, str]]:
+    """(key, label) of every incident type, in the taxonomy's order."""
+    labels = taxonomy().incident_types
+    return [(t, labels[t].label) for t in INCIDENT_TYPES]
 
 
 def _when(value: datetime | date | None) -> str:
