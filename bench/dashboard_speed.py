@@ -6,7 +6,8 @@ Playwright driving Debian's Chromium, and reads the browser's own clock:
 
 - map interactive: the ``map-interactive`` performance mark (set once the data is fetched,
   the cluster index built, the first frame drawn and the controls bound), in ms from the
-  start of navigation; several page loads.
+  start of navigation; several page loads. Also when the bundle had arrived, when the map
+  data was parsed ("map-data") and when the cluster index was built ("map-index").
 - filter change: from the select's change event to two animation frames later (the frame with
   the new marks painted), measured with performance.now() in the page, over a series of
   filter changes (country, type, time window, level).
@@ -59,6 +60,8 @@ FILTERS = [  # (select id, value): a duty officer's sequence of filter changes
     ("f-country", "US"),
     ("f-country", ""),
 ]
+BUNDLE_ARRIVED_JS = """performance.getEntriesByType("resource")
+  .find((e) => e.name.endsWith("/static/build/dashboard.js")).responseEnd"""
 CHANGE_JS = """async ([id, value]) => {
   const select = document.getElementById(id);
   const start = performance.now();
@@ -139,11 +142,18 @@ def measure(base: str, loads: int, screenshot: Path | None) -> dict[str, Any]:
         page.get_by_role("button", name="Log in").click()
         page.wait_for_selector("#map[data-ready=true]", state="attached", timeout=60000)
         interactive = []
+        phases: dict[str, list[float]] = {"bundle_arrived": [], "data": [], "index": []}
         for _ in range(loads):
             page.reload()
             page.wait_for_selector("#map[data-ready=true]", state="attached", timeout=60000)
             mark = page.evaluate("performance.getEntriesByName('map-interactive')[0].startTime")
             interactive.append(round(mark, 1))
+            for name, js in (
+                ("bundle_arrived", BUNDLE_ARRIVED_JS),
+                ("data", "performance.getEntriesByName('map-data')[0].startTime"),
+                ("index", "performance.getEntriesByName('map-index')[0].startTime"),
+            ):
+                phases[name].append(round(page.evaluate(js), 1))
         counts = page.evaluate("window.legationMap.state.counts")
         if screenshot:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +183,7 @@ def measure(base: str, loads: int, screenshot: Path | None) -> dict[str, Any]:
             "median": round(statistics.median(totals), 1),
             "max": max(totals),
         },
+        "phases_ms_median": {k: round(statistics.median(v), 1) for k, v in phases.items()},
         "shown_at_start": counts,
         "map_data_bytes": data_bytes,
         "chromium": version,

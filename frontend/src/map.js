@@ -376,11 +376,13 @@ export function startMap(box) {
     const answer = await fetch(box.dataset.source, { credentials: "same-origin", cache: "no-store" });
     if (!answer.ok) throw new Error(`the map data answered ${answer.status}`);
     state.data = await answer.json();
+    performance.mark("map-data");
     state.asOf = parseDay(state.data.as_of);
     state.all = features(state.data);
     state.size = canvas.getBoundingClientRect();
     resetView();
     applyFilters();
+    performance.mark("map-index");
     draw();
     bind();
     typeLegend();
