@@ -38,6 +38,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The Ankara scenario run into a SQLite database, users, a hostile report, a live server."""
+    bundle = Path(__file__).resolve().parents[1] / "legation/web/static/build/dashboard.js"
+    assert bundle.exists(), f"{bundle} is missing: build the browser code with 'make assets'"
     folder = shared_path("scenarios", "ankara-2016")
     tmp = tmp_path_factory.mktemp("dashboard")
     url = f"sqlite:///{tmp / 'legation.db'}"

@@ -333,3 +333,21 @@ def test_only_an_admin_manages_users(client: TestClient) -> None:
         data={"csrf": token, "username": "eve", "password": "x" * 12, "role": "viewer"},
     )
     assert twice.status_code == 400 and "exists already" in twice.text
+
+
+def test_migration_0004_goes_down_and_up(database_url: str) -> None:
+    from sqlalchemy import inspect
+
+    from legation.storage.db import make_engine
+    from legation.storage.migrate import downgrade, upgrade
+
+    downgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    try:
+        assert "users" not in inspect(engine).get_table_names()
+        engine.dispose()
+        upgrade(database_url)
+        names = set(inspect(engine).get_table_names())
+        assert {"users", "web_sessions", "alert_assignments", "alerts"} <= names
+    finally:
+        engine.dispose()
