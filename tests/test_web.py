@@ -351,3 +351,22 @@ def test_migration_0004_goes_down_and_up(database_url: str) -> None:
         assert {"users", "web_sessions", "alert_assignments", "alerts"} <= names
     finally:
         engine.dispose()
+
+
+def test_logins_are_logged_without_secrets(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="legation.web.login")
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    client.post(
+        "/login", data={"username": "viewer", "password": "wrong-secret-xyz", "csrf": token[1]}
+    )
+    login(client, "viewer")
+    events = [(r.getMessage(), getattr(r, "fields", {}).get("user")) for r in caplog.records]
+    assert ("login refused", "viewer") in events and ("login", "viewer") in events
+    logged = caplog.text + " ".join(str(getattr(r, "fields", {})) for r in caplog.records)
+    assert "wrong-secret-xyz" not in logged and PASSWORD not in logged
+    session_cookie = client.cookies.get("legation_session")
+    assert session_cookie and session_cookie not in logged

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from legation.alerting.service import set_alert_state
 from legation.api.deps import SessionDep
+from legation.logs import get_logger
 from legation.storage import dashboard as views
 from legation.storage.db import transaction
 from legation.storage.users import (
@@ -23,6 +24,7 @@ from legation.web.auth import (
 from legation.web.render import DONE, render
 
 router = APIRouter(include_in_schema=False)
+log = get_logger(__name__)
 
 
 INBOX_PAGE = 50
@@ -91,6 +93,7 @@ async def change_alert(request: Request, alert_id: int) -> Response:
             user=user.username,
             note=form.get("note") or None,
         )
+    log.info("alert changed", alert=alert_id, state=state, user=user.username)
     return RedirectResponse(f"/alerts?done={quote(state)}", status_code=303)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from legation.api.deps import SettingsDep
+from legation.logs import get_logger
 from legation.storage.db import transaction
 from legation.storage.users import (
     authenticate_user,
@@ -26,6 +27,7 @@ from legation.web.auth import (
 from legation.web.render import render
 
 router = APIRouter(include_in_schema=False)
+log = get_logger(__name__)
 
 
 @router.get("/login")
@@ -49,13 +51,16 @@ async def login(request: Request, settings: SettingsDep) -> Response:
         if user is not None:
             lifetime = timedelta(hours=settings.session_hours)
             token = start_session(session, user_id=user.id, lifetime=lifetime)
+    name = form.get("username", "")[:100]
     if token is None:
+        log.warning("login refused", user=name, client=_client(request))
         return render(
             request,
             "login.html",
             {"next": target, "csrf": form.get("csrf"), "error": "Wrong user name or password."},
             status_code=401,
         )
+    log.info("login", user=name, client=_client(request))
     redirect = RedirectResponse(target, status_code=303)
     _set_cookie(request, redirect, COOKIE, token, max_age=int(settings.session_hours * 3600))
     redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -69,9 +74,14 @@ async def logout(request: Request) -> Response:
         user = current_user(request, session)
         check_csrf(user.csrf_token, form)
         end_session(session, token=request.cookies.get(COOKIE, ""))
+    log.info("logout", user=user.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 def _safe_next(target: str) -> str:
@@ -90,6 +100,6 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
         max_age=max_age,
         path="/",
         httponly=True,
-        samesite="strict",
+        samesite="lax",  # a link from an alert e-mail opens the page; forms carry CSRF tokens
         secure=settings.environment == "production",
     )
