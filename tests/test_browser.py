@@ -7,6 +7,7 @@ Screenshots of every page go to test-artifacts/ (git-ignored). Skipped with the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -80,6 +81,16 @@ def page(browser: Any, dashboard: dict[str, Any]) -> Iterator[Any]:
     tab.on("pageerror", lambda e: tab.console.append(f"pageerror: {e}"))
     yield tab
     context.close()
+    # Every page the test opened ran without a script error, a blocked script or style, or a
+    # missing resource (a refused login or action answers 401 or 403 on purpose).
+    problems = [
+        c
+        for c in tab.console
+        if c.startswith("pageerror")
+        or "Content Security Policy" in c
+        or ("Failed to load resource" in c and not re.search(r"status of 40[13]", c))
+    ]
+    assert problems == []
 
 
 def shot(page: Any, name: str, full_page: bool = True) -> None:
