@@ -90,6 +90,16 @@ def test_wrong_password_and_foreign_redirects_are_refused(client: TestClient) ->
         follow_redirects=False,
     )
     assert away.headers["location"] == "/map"
+    for target in ("/\\evil.example", "https://evil.example/", "/\tevil", "map"):
+        page = client.get("/login")
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        answer = client.post(
+            "/login",
+            data={"username": "analyst", "password": PASSWORD, "csrf": found[1], "next": target},
+            follow_redirects=False,
+        )
+        assert answer.headers["location"] == "/map", target
 
 
 def test_security_headers_on_pages_not_on_the_api(client: TestClient) -> None:

@@ -85,9 +85,12 @@ def _client(request: Request) -> str:
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site (no scheme, no host, no '//' trick) is followed after login."""
+    """Only a path on this site is followed after login: no scheme, no host, and none of the
+    '//' or '/\\' forms that browsers read as another host."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/map"
+    if "\\" in target or any(ord(c) < 32 for c in target):
         return "/map"
     return target
 
