@@ -374,6 +374,10 @@ export function startMap(box) {
 
   async function load() {
     const answer = await fetch(box.dataset.source, { credentials: "same-origin", cache: "no-store" });
+    if (answer.status === 401) {
+      window.location.assign("/login?next=/map");
+      return;
+    }
     if (!answer.ok) throw new Error(`the map data answered ${answer.status}`);
     state.data = await answer.json();
     performance.mark("map-data");
