@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `legation serve` listens on.")
     port: int = Field(default=8000, description="Port `legation serve` listens on.")
     log_json: bool = Field(default=False, description="Log one JSON object per line.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     session_hours: float = Field(
         default=12.0, description="A dashboard login lasts this long without a new login."
     )
@@ -59,7 +60,6 @@ class Settings(BaseSettings):
         description="Optional map tile URL template (https://host/{z}/{x}/{y}.png) drawn under "
         "the country outlines; none by default: the dashboard then needs no internet.",
     )
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
