@@ -60,6 +60,10 @@ FILTERS = [  # (select id, value): a duty officer's sequence of filter changes
     ("f-country", "US"),
     ("f-country", ""),
 ]
+DATA_JS = """(() => {
+  const e = performance.getEntriesByType("resource").find((r) => r.name.endsWith("/map/data.json"));
+  return [e.responseStart - e.requestStart, e.responseEnd - e.responseStart];
+})()"""
 BUNDLE_ARRIVED_JS = """performance.getEntriesByType("resource")
   .find((e) => e.name.endsWith("/static/build/dashboard.js")).responseEnd"""
 CHANGE_JS = """async ([id, value]) => {
@@ -142,7 +146,13 @@ def measure(base: str, loads: int, screenshot: Path | None) -> dict[str, Any]:
         page.get_by_role("button", name="Log in").click()
         page.wait_for_selector("#map[data-ready=true]", state="attached", timeout=60000)
         interactive = []
-        phases: dict[str, list[float]] = {"bundle_arrived": [], "data": [], "index": []}
+        phases: dict[str, list[float]] = {
+            "bundle_arrived": [],
+            "data_server": [],
+            "data_transfer": [],
+            "data": [],
+            "index": [],
+        }
         for _ in range(loads):
             page.reload()
             page.wait_for_selector("#map[data-ready=true]", state="attached", timeout=60000)
@@ -154,6 +164,9 @@ def measure(base: str, loads: int, screenshot: Path | None) -> dict[str, Any]:
                 ("index", "performance.getEntriesByName('map-index')[0].startTime"),
             ):
                 phases[name].append(round(page.evaluate(js), 1))
+            server, transfer = page.evaluate(DATA_JS)
+            phases["data_server"].append(round(server, 1))
+            phases["data_transfer"].append(round(transfer, 1))
         counts = page.evaluate("window.legationMap.state.counts")
         if screenshot:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
