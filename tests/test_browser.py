@@ -131,6 +131,7 @@ def test_map_shows_the_russian_embassy_at_the_top_level(
     first = page.locator("#threatened li").first
     assert first.get_attribute("data-site") == RUSSIAN_EMBASSY
     assert "5 · Critical" in first.inner_text() and dashboard["site_name"] in first.inner_text()
+    assert "Assassination, Ankara" in page.locator("#latest-incidents").inner_text()
     found = page.evaluate(f"window.legationMap.findSite('{RUSSIAN_EMBASSY}')")
     assert found is not None and found["level"] == 5
     assert found.get("clusterLevel", 5) == 5  # a cluster holding it shows the top level's colour

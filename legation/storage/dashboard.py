@@ -88,6 +88,17 @@ def threatened_sites(session: Session, *, min_level: int = 2, limit: int = 50) -
     return list(session.scalars(query))
 
 
+def latest_incidents(session: Session, *, not_after: date, limit: int = 15) -> list[IncidentRow]:
+    """The newest incidents up to ``not_after``, newest first."""
+    query = (
+        select(IncidentRow)
+        .where(IncidentRow.date <= not_after)
+        .order_by(IncidentRow.date.desc(), IncidentRow.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def site_countries(session: Session) -> list[tuple[str, str]]:
     """(code, name) of every host country with a site, by name."""
     rows = session.execute(

@@ -38,6 +38,8 @@ def map_page(request: Request, session: SessionDep, user: UserDep) -> Response:
         {
             "user": user,
             "sites": views.threatened_sites(session, min_level=2, limit=30),
+            "incidents": views.latest_incidents(session, not_after=utcnow().date()),
+            "labels": dict(type_labels()),
             "countries": views.site_countries(session),
             "types": type_labels(),
             "latest": latest,
