@@ -195,6 +195,8 @@ def test_map_data_and_pages(client: TestClient, seeded: tuple[int, int]) -> None
     site = client.get("/sites/Q-izmir").text
     assert "4 · High" in site and f"/incidents/{seeded[0]}" in site
     assert client.get("/sites/none").status_code == 404
+    bad = client.get("/incidents/abc")
+    assert bad.status_code == 400 and "incident_id &#39;abc&#39;" in bad.text
 
 
 def test_plan_an_appearance(client: TestClient) -> None:

@@ -77,11 +77,13 @@ def _web_or(api_handler: Handler) -> Handler:
     """Error pages for the dashboard's paths; the API keeps its JSON errors."""
 
     async def handle(request: Request, exc: Exception) -> Response:
-        if _is_web(request) and not isinstance(exc, RequestValidationError):
-            return await _error_page(request, exc)
-        if _is_web(request):
-            return render(request, "error.html", {"status": 400, "message": "bad address"}, 400)
-        return await api_handler(request, exc)
+        if not _is_web(request):
+            return await api_handler(request, exc)
+        if isinstance(exc, RequestValidationError):
+            parts = [f"{e['loc'][-1]} {e.get('input')!r}: {e['msg']}" for e in exc.errors()]
+            message = f"the address {request.url.path!r} is not valid: {'; '.join(parts)}"
+            return render(request, "error.html", {"status": 400, "message": message}, 400)
+        return await _error_page(request, exc)
 
     return handle
 
