@@ -167,6 +167,20 @@ def test_clicking_a_site_on_the_map_opens_its_page(page: Any) -> None:
     page.wait_for_url(f"**/sites/{RUSSIAN_EMBASSY}")
 
 
+def test_keyboard_opens_a_mark_under_the_cross(page: Any) -> None:
+    log_in(page, "viewer")
+    wait_for_map(page)
+    page.get_by_label("Incidents in").select_option("0")
+    page.get_by_label("Incident type").select_option("assassination")
+    page.get_by_label("Country").select_option("TR")
+    page.get_by_label("Sites at level").select_option("5")
+    page.locator("#map-canvas").focus()  # the view now fits Ankara: a site and an incident
+    assert "Press Enter to open." in page.locator("#map-tip").inner_text()
+    shot(page, "map-keyboard", full_page=False)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: urlsplit(url).path.startswith(("/sites/", "/incidents/")))
+
+
 def test_keyboard_reaches_skip_link_and_zooms_the_map(page: Any) -> None:
     log_in(page, "viewer")
     wait_for_map(page)

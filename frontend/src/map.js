@@ -141,8 +141,41 @@ export function startMap(box) {
       const r = drawItem(ctx, item, x, y);
       state.drawn.push({ item, x, y, r });
     }
+    if (document.activeElement === canvas) drawCrosshair(ctx, width, height);
     const c = state.counts;
     status.textContent = `${plural(c.sites, "site")} and ${plural(c.incidents, "incident")} match the filters; ${plural(state.drawn.length, "mark")} on the map.`;
+  }
+
+  // Keyboard use: while the map has focus a crosshair marks its centre; Enter opens the mark
+  // under it (the arrow keys bring one there).
+  const CROSS_PX = 16;
+  function drawCrosshair(ctx, width, height) {
+    const x = width / 2;
+    const y = height / 2;
+    ctx.strokeStyle = "#17263d";
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(x - CROSS_PX, y); ctx.lineTo(x - 4, y); ctx.moveTo(x + 4, y); ctx.lineTo(x + CROSS_PX, y);
+    ctx.moveTo(x, y - CROSS_PX); ctx.lineTo(x, y - 4); ctx.moveTo(x, y + 4); ctx.lineTo(x, y + CROSS_PX);
+    ctx.stroke();
+    const found = centreMark();
+    tip.hidden = !found;
+    if (found) {
+      tip.textContent = `${describe(found.item)} Press Enter to open.`;
+      tip.style.left = `${Math.min(x + 12, width - 200)}px`;
+      tip.style.top = `${y + 12}px`;
+    }
+  }
+
+  function centreMark() {
+    const { width, height } = state.size;
+    let best = null;
+    let bestD = Infinity;
+    for (const d of state.drawn) {
+      const dist = Math.hypot(d.x - width / 2, d.y - height / 2);
+      if (dist <= Math.max(d.r, CROSS_PX) && dist < bestD) { best = d; bestD = dist; }
+    }
+    return best;
   }
 
   // Drawing order: clusters, single sites by level, and incidents last: an incident's small
@@ -241,8 +274,10 @@ export function startMap(box) {
       const level = p.maxLevel ? `; highest site level ${p.maxLevel}` : "";
       return `${p.sites} sites and ${p.incidents} incidents${level}. Click to zoom in.`;
     }
-    if (p.kind === "site") return `${s.name[p.i]} — level ${p.level}`;
-    return `${n.type[p.i].replace(/_/g, " ")} in ${n.place[p.i] || "?"}, ${n.date[p.i] || "date unknown"}`;
+    if (p.kind === "site") return `${s.name[p.i]} — level ${p.level}.`;
+    const option = [...form.elements.type.options].find((o) => o.value === n.type[p.i]);
+    const type = option ? option.textContent : n.type[p.i];
+    return `${type} in ${n.place[p.i] || "?"}, ${n.date[p.i] || "date unknown"}.`;
   }
 
   function open(found) {
@@ -335,6 +370,10 @@ export function startMap(box) {
       if (moves[e.key]) { pan(...moves[e.key]); e.preventDefault(); }
       else if (e.key === "+" || e.key === "=") { zoomAt(width / 2, height / 2, 1.5); e.preventDefault(); }
       else if (e.key === "-") { zoomAt(width / 2, height / 2, 1 / 1.5); e.preventDefault(); }
+      else if (e.key === "Enter") {
+        const found = centreMark();
+        if (found) { open(found); e.preventDefault(); }
+      }
     });
     document.getElementById("zoom-in").addEventListener("click", () => zoomAt(state.size.width / 2, state.size.height / 2, 1.5));
     document.getElementById("zoom-out").addEventListener("click", () => zoomAt(state.size.width / 2, state.size.height / 2, 1 / 1.5));
@@ -348,6 +387,8 @@ export function startMap(box) {
       api.timings.lastFilterMs = m.duration;
     });
     form.addEventListener("submit", (e) => e.preventDefault());
+    canvas.addEventListener("focus", draw);
+    canvas.addEventListener("blur", () => { tip.hidden = true; draw(); });
     window.addEventListener("resize", () => {
       const before = state.size;
       state.size = canvas.getBoundingClientRect();
