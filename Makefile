@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest bench docs clean
+ASSETS := legation/web/static/build/dashboard.js
+NODE_MODULES := frontend/node_modules/.package-lock.json
+
+.PHONY: demo test lint typecheck pytest bench docs clean assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +24,20 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
-demo: $(STAMP_RUN)
+# The dashboard's browser code: npm packages from package-lock.json, bundled by esbuild.
+$(NODE_MODULES): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(ASSETS): $(NODE_MODULES) frontend/build.mjs $(wildcard frontend/src/*.js)
+	cd frontend && npm run build
+
+assets: $(ASSETS)
+
+demo: $(STAMP_RUN) $(ASSETS)
 	$(BIN)/legation demo
 
-test: $(STAMP_DEV) lint typecheck pytest
+test: $(STAMP_DEV) $(ASSETS) lint typecheck pytest
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check legation tests bench
@@ -45,4 +58,5 @@ docs: $(STAMP_DEV)
 	$(BIN)/python -m legation.docs_cli settings > docs/settings.md
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache frontend/node_modules \
+		legation/web/static/build test-artifacts

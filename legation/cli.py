@@ -16,6 +16,7 @@ from rich.table import Table
 from legation.errors import LegationError
 from legation.logs import configure_logging
 from legation.settings import Settings
+from legation.web.cli import users_app
 
 app = typer.Typer(
     help="Legation: protective intelligence for sites and people abroad.",
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sites_app, name="sites")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 
@@ -410,6 +412,10 @@ def demo(serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True) 
         out.print(
             f"API on http://{settings.host}:{settings.port}/docs — key: LEGATION_ADMIN_API_KEY "
             "(development default 'dev-admin-key'); Ctrl-C to stop"
+        )
+        out.print(
+            f"dashboard on http://{settings.host}:{settings.port}/ — create a login first: "
+            "legation users create NAME --role analyst"
         )
         serve()
 

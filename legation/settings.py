@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     screening_max_list_bytes: int = Field(
         default=200_000_000, description="A list download larger than this is refused."
     )
+    session_hours: float = Field(
+        default=12.0, description="A dashboard login lasts this long without a new login."
+    )
+    tile_url: str | None = Field(
+        default=None,
+        description="Optional map tile URL template (https://host/{z}/{x}/{y}.png) drawn under "
+        "the country outlines; none by default: the dashboard then needs no internet.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -14,6 +14,7 @@ from legation.api.routes import router
 from legation.api.screening import router as screening_router
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
+from legation.web.app import mount_web
 
 MAX_BODY_REPORTS = 10  # a request body may hold this many maximum-size reports
 
@@ -63,4 +64,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
     app.include_router(screening_router, prefix="/api/v1")
+    mount_web(app, settings)  # the dashboard, at /
     return app

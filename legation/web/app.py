@@ -1,0 +1,103 @@
+"""Mount the dashboard on the API's FastAPI app: pages, static assets, headers, error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from legation.api.errors import STATUS
+from legation.errors import LegationError
+from legation.settings import Settings
+from legation.web import admin, alerts, login, pages, planning
+from legation.web.auth import BadForm, LoginRequired, Refused
+from legation.web.render import render
+
+NOT_WEB = ("/api/", "/docs", "/openapi.json", "/redoc")
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def content_security_policy(settings: Settings) -> str:
+    """Scripts and styles only from this origin; tiles from their host when one is set."""
+    images = "'self' data:"
+    if settings.tile_url:
+        parts = urlsplit(settings.tile_url)
+        images += f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        f"img-src {images}; connect-src 'self'; font-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def _is_web(request: Request) -> bool:
+    return not request.url.path.startswith(NOT_WEB)
+
+
+def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
+    policy = content_security_policy(settings)
+
+    async def add(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if _is_web(request):
+            response.headers["Content-Security-Policy"] = policy
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "same-origin"
+            response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+            response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+            if not request.url.path.startswith("/static/"):
+                response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return add
+
+
+async def _login_required(request: Request, _exc: Exception) -> Response:
+    if request.url.path.endswith(".json"):
+        return Response('{"error": "log in first"}', 401, media_type="application/json")
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    status = 403 if isinstance(exc, Refused) else 400
+    if isinstance(exc, LegationError):
+        status = next(code for cls, code in STATUS.items() if isinstance(exc, cls))
+    return render(request, "error.html", {"status": status, "message": str(exc)}, status)
+
+
+def _web_or(api_handler: Handler) -> Handler:
+    """Error pages for the dashboard's paths; the API keeps its JSON errors."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not _is_web(request):
+            return await api_handler(request, exc)
+        if isinstance(exc, RequestValidationError):
+            parts = [f"{e['loc'][-1]} {e.get('input')!r}: {e['msg']}" for e in exc.errors()]
+            message = f"the address {request.url.path!r} is not valid: {'; '.join(parts)}"
+            return render(request, "error.html", {"status": 400, "message": message}, 400)
+        return await _error_page(request, exc)
+
+    return handle
+
+
+def mount_web(app: FastAPI, settings: Settings) -> None:
+    """Add the dashboard to ``app`` at ``/`` (the API stays under ``/api/v1``)."""
+    for module in (login, pages, alerts, planning, admin):
+        app.include_router(module.router)
+    static = resources.files("legation.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
+    app.middleware("http")(_headers(settings))
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(Refused, _error_page)
+    app.add_exception_handler(BadForm, _error_page)
+    for kind in (LegationError, RequestValidationError):
+        api_handler: Handler = app.exception_handlers[kind]  # type: ignore[assignment]
+        app.add_exception_handler(kind, _web_or(api_handler))
