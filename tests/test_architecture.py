@@ -24,6 +24,7 @@ LAYERS = {
     "alerting": 3,
     "demo": 3,
     "evaluation": 3,
+    "partners": 3,
     "api": 4,
     "web": 4,
     "cli": 4,

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from legation import __version__
 from legation.api.errors import HANDLERS, error_body
 from legation.api.routes import router
+from legation.api.taxii import router as taxii_router
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
 
@@ -19,12 +20,15 @@ MAX_BODY_REPORTS = 10  # a request body may hold this many maximum-size reports
 
 def _body_limit(
     limit: int,
+    exempt: str = "/taxii2/",
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     """Refuse bodies over ``limit`` bytes by their Content-Length, before reading them."""
 
     async def check(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        if request.url.path.startswith(exempt):  # TAXII has its own max_content_length
+            return await call_next(request)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             message = f"request body of {length} bytes is over the limit of {limit} bytes"
@@ -61,4 +65,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.middleware("http")(_body_limit(settings.max_report_bytes * MAX_BODY_REPORTS))
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
+    app.state.taxii_logins = {}
+    app.include_router(taxii_router)
     return app
