@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from legation import errors
-from legation.api.deps import SessionDep, SettingsDep, get_session
+from legation.api.deps import SettingsDep, get_session
 from legation.errors import InputError, NotFoundError
 from legation.settings import Settings
 from legation.sharing.stix import parse_object
@@ -44,6 +44,10 @@ TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "legation"
 LOGIN_CACHE_SECONDS = 60
+
+
+# Committed before the answer leaves: a client may ask for the status or the next page at once.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class TaxiiError(Exception):
@@ -446,7 +450,7 @@ async def add_objects(
     request: Request,
     partner: PartnerDep,
     settings: SettingsDep,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
 ) -> Taxii:
     _check_content_type(request)
     row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
