@@ -31,7 +31,7 @@ def _collection(server: Server) -> Collection:
 
 
 def test_taxii2_client_every_endpoint(live: tuple[str, Setup]) -> None:
-    url, setup = live
+    url, _setup = live
     server = Server(f"{url}/taxii2/", user="writer", password="writer-pass")
     assert server.title.endswith("TAXII server")
     (root,) = server.api_roots
