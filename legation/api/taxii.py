@@ -25,16 +25,12 @@ from starlette.concurrency import run_in_threadpool
 from legation import errors
 from legation.api.deps import SettingsDep, get_session
 from legation.errors import InputError, NotFoundError
+from legation.partners.intake import check_objects
 from legation.settings import Settings
-from legation.sharing.stix import parse_object
 from legation.sharing.tlp import (
-    LEVEL_OF_ID,
     LEVELS,
-    TLP2_IDS,
     Recipient,
     filter_object,
-    level_rank,
-    object_level,
 )
 from legation.storage import taxii as store
 from legation.storage.partners import Partner, partner_by_key, partner_by_login
@@ -489,44 +485,3 @@ def _envelope(raw: bytes) -> list[Any]:
         raise InputError("the request body is not a TAXII envelope ({'objects': [...]})")
     objects: list[Any] = data.get("objects", [])
     return objects
-
-
-def check_objects(
-    objects: list[Any], policy: dict[str, Any]
-) -> tuple[list[store.NewObject], list[dict[str, str]]]:
-    """Valid objects ready to store, and a failure entry naming each invalid one."""
-    default = policy.get("default_tlp", "amber")
-    ceiling = level_rank(policy.get("max_tlp", "amber+strict"))
-    accepted, failures = [], []
-    for index, obj in enumerate(objects):
-        try:
-            accepted.append(_checked(obj, index, default, ceiling))
-        except InputError as exc:
-            ident = obj.get("id") if isinstance(obj, dict) else None
-            failure = {"id": str(ident or f"objects[{index}]"), "message": str(exc)}
-            if isinstance(obj, dict) and isinstance(obj.get("modified"), str):
-                failure["version"] = obj["modified"]
-            failures.append(failure)
-    return accepted, failures
-
-
-def _checked(obj: Any, index: int, default: str, ceiling: int) -> store.NewObject:
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-        raise InputError(f"objects[{index}] is not a STIX object with an 'id'")
-    if obj.get("spec_version") != "2.1":
-        raise InputError(f"{obj['id']}: spec_version {obj.get('spec_version')!r}; send STIX 2.1")
-    body = parse_object(obj, index)
-    if body["type"] == "marking-definition":
-        return store.NewObject(body, "clear", store.version_of(body))
-    if not any(ref in LEVEL_OF_ID for ref in body.get("object_marking_refs", [])):
-        body = {
-            **body,
-            "object_marking_refs": [*body.get("object_marking_refs", []), TLP2_IDS[default]],
-        }
-    level = object_level(body)
-    if LEVELS.index(level) > ceiling:
-        raise InputError(
-            f"{obj['id']}: TLP:{level.upper()} is above this collection's ceiling "
-            f"TLP:{LEVELS[ceiling].upper()}"
-        )
-    return store.NewObject(body, level, store.version_of(body))
