@@ -15,6 +15,7 @@ from rich.table import Table
 
 from legation.errors import LegationError
 from legation.logs import configure_logging
+from legation.partners_cli import partners_app
 from legation.settings import Settings
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sites_app, name="sites")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(keys_app, name="keys")
+app.add_typer(partners_app, name="partners")
 out = Console()
 err = Console(stderr=True)
 

@@ -28,6 +28,7 @@ LAYERS = {
     "api": 4,
     "web": 4,
     "cli": 4,
+    "partners_cli": 4,
     "docs_cli": 4,
     "__main__": 4,
 }

@@ -76,7 +76,7 @@ def test_tlp2_definitions_are_the_official_objects() -> None:
     strict = marking_definition("amber+strict")
     assert strict["id"] == "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
     assert strict["name"] == "TLP:AMBER+STRICT"
-    with pytest.raises(ValueError, match="'purple'"):
+    with pytest.raises(InputError, match="'purple'"):
         level_rank("purple")
 
 
