@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from legation.errors import InputError
+
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 TLP2_CREATED = "2022-10-01T00:00:00.000Z"
 
@@ -40,9 +42,8 @@ def level_rank(level: str) -> int:
     try:
         return LEVELS.index(parse_level(level))
     except ValueError:
-        raise ValueError(
-            f"TLP level {level!r} is unknown; use one of {', '.join(LEVELS)}"
-        ) from None
+        message = f"TLP level {level!r} is unknown; use one of {', '.join(LEVELS)}"
+        raise InputError(message) from None
 
 
 def parse_level(text: str) -> str:
