@@ -11,12 +11,13 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
@@ -157,6 +158,7 @@ def add_objects(
     )
     added = max(now_us(), (last or 0) + 1)
     present = _present_versions(session, collection_id, {o.body["id"] for o in objects})
+    known = {stix_id for stix_id, _version in present}
     results, rows = [], []
     for obj in objects:
         key = (obj.body["id"], obj.version)
@@ -167,9 +169,11 @@ def add_objects(
         rows.append(_row(collection_id, obj, added, source))
         results.append((*key, "added"))
         added += 1
-    session.add_all(rows)
-    session.flush()
-    _mark_ends(session, collection_id, {r.stix_id for r in rows})
+    if rows:
+        session.execute(insert(StixObjectRow), rows)
+    counts = Counter(row["stix_id"] for row in rows)
+    # Objects new to the collection with one version are first and latest already.
+    _mark_ends(session, collection_id, {i for i, n in counts.items() if n > 1 or i in known})
     return results
 
 
@@ -185,22 +189,22 @@ def _present_versions(session: Session, collection_id: str, ids: set[str]) -> se
     return found
 
 
-def _row(collection_id: str, obj: NewObject, added_us: int, source: str) -> StixObjectRow:
+def _row(collection_id: str, obj: NewObject, added_us: int, source: str) -> dict[str, Any]:
     owner = obj.body.get("created_by_ref")
-    return StixObjectRow(
-        collection_id=collection_id,
-        stix_id=obj.body["id"],
-        type=obj.body["type"],
-        version=obj.version,
-        spec_version=obj.body.get("spec_version", "2.1"),
-        added_us=added_us,
-        latest=False,
-        first=False,
-        tlp=LEVELS.index(obj.tlp),
-        owner=owner if isinstance(owner, str) else None,
-        source=source,
-        body=obj.body,
-    )
+    return {
+        "collection_id": collection_id,
+        "stix_id": obj.body["id"],
+        "type": obj.body["type"],
+        "version": obj.version,
+        "spec_version": obj.body.get("spec_version", "2.1"),
+        "added_us": added_us,
+        "latest": True,
+        "first": True,
+        "tlp": LEVELS.index(obj.tlp),
+        "owner": owner if isinstance(owner, str) else None,
+        "source": source,
+        "body": obj.body,
+    }
 
 
 def _mark_ends(session: Session, collection_id: str, ids: Iterable[str]) -> None:
