@@ -47,7 +47,8 @@ class StixObjectRow(Base):
     __table_args__ = (
         UniqueConstraint("collection_id", "stix_id", "version", name="uq_taxii_objects_version"),
         Index("ix_taxii_objects_order", "collection_id", "added_us", "seq"),
-        Index("ix_taxii_objects_stix_id", "collection_id", "stix_id"),
+        # stix_id first: a collection-wide page must walk ix_taxii_objects_order, not this.
+        Index("ix_taxii_objects_stix_id", "stix_id", "collection_id"),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     collection_id: Mapped[str] = mapped_column(

@@ -120,7 +120,7 @@ def upgrade() -> None:
             "ix_taxii_objects_order", ["collection_id", "added_us", "seq"], unique=False
         )
         batch_op.create_index(
-            "ix_taxii_objects_stix_id", ["collection_id", "stix_id"], unique=False
+            "ix_taxii_objects_stix_id", ["stix_id", "collection_id"], unique=False
         )
 
     op.create_table(
