@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from stix2validator import ValidationOptions, validate_instance
 
 from legation.api import create_app
 from legation.partners.publish import publish_incidents
@@ -369,3 +370,42 @@ def test_published_incidents_reach_partners(
     (incident,) = got["objects"]
     assert incident["name"] == "assassination in Ankara, 2016-12-19"
     assert incident["object_marking_refs"] == [TLP2_IDS["green"]]
+    # everything a partner receives is valid STIX 2.1
+    everything = client.get(
+        f"{ROOT}/collections/{setup.collection}/objects/", headers=h(setup.reader_key)
+    ).json()["objects"]
+    assert {
+        "incident",
+        "location",
+        "threat-actor",
+        "relationship",
+        "identity",
+        "marking-definition",
+        "extension-definition",
+    } <= {o["type"] for o in everything}
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--6f4c1ac4-5d3d-4e1c-9d1e-6b0c3d7a9e10",
+        "objects": everything,
+    }
+    result = validate_instance(bundle, ValidationOptions(version="2.1"))
+    assert result.is_valid, [str(e) for e in result.errors]
+
+
+def test_tlp1_markings_are_stored_as_tlp2(client: TestClient, setup: Setup) -> None:
+    white = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
+    amber1 = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+    post(
+        client,
+        setup,
+        [
+            note(1, tlp=None, object_marking_refs=[white]),
+            note(2, tlp=None, object_marking_refs=[amber1]),
+        ],
+    )
+    got = client.get(
+        f"{ROOT}/collections/{setup.collection}/objects/", headers=h(setup.reader_key)
+    ).json()["objects"]
+    assert [o["object_marking_refs"] for o in got] == [
+        [TLP2_IDS["clear"]]
+    ]  # the AMBER one is above the reader

@@ -71,13 +71,18 @@ def _ts(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# ``created`` of objects shared between incidents (places, groups, relationships): one fixed
+# moment, so that every version of an id has the same ``created``, as STIX requires.
+SHARED_CREATED = datetime(1990, 1, 1, tzinfo=UTC)
+
+
 def _common(key_kind: str, key: str, producer: str, tlp: str, when: datetime) -> dict[str, Any]:
     return {
         "id": stix_id(key_kind, key),
         "created_by_ref": producer,
         "object_marking_refs": [TLP2_IDS[tlp]],
-        "created": _ts(when),
-        "modified": _ts(when),
+        "created": SHARED_CREATED,
+        "modified": max(_ts(when), SHARED_CREATED),
         "allow_custom": True,
     }
 
@@ -184,6 +189,7 @@ def _report_object(
     key = f"{report.source}|{report.url}|{report.title}|{report.published.isoformat()}"
     common = _common("report", key, producer, incident.tlp, incident.modified)
     common["created"] = _ts(report.published)
+    common["modified"] = max(_ts(report.published), _ts(incident.modified))
     return _dump(
         stix2.v21.Report(
             name=report.title,
