@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stix2validator import ValidationOptions, validate_instance
 
@@ -17,7 +18,8 @@ from legation.partners.publish import publish_incidents
 from legation.settings import Settings
 from legation.sharing.tlp import TLP2_IDS
 from legation.storage.db import transaction
-from legation.storage.tables import IncidentRow
+from legation.storage.sharing_tables import CollectionRow
+from legation.storage.tables import AlertRow, IncidentRow, SiteRow
 from tests.taxii_fixtures import OWNER_ORG, TAXII, Setup, make_setup, note
 
 ROOT = "/taxii2/legation"
@@ -355,6 +357,44 @@ def test_published_incidents_reach_partners(
             )
         )
     with transaction(factory) as session:
+        incident_id = session.scalars(select(IncidentRow.id)).one()
+        site = SiteRow(
+            key="Q1",
+            name="Embassy of Russia in Ankara",
+            type="embassy",
+            operator="Russia",
+            operator_code="RU",
+            country="Turkey",
+            country_code="TR",
+            city="Ankara",
+            lat=39.9,
+            lon=32.86,
+            level=5,
+            score=9.0,
+            reasons=[],
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(site)
+        session.flush()
+        session.add(
+            AlertRow(
+                dedup_key="a1",
+                site_id=site.id,
+                incident_id=incident_id,
+                level=5,
+                title="t",
+                body="b",
+                state="new",
+                escalations=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        collection = session.get(CollectionRow, setup.collection)
+        assert collection is not None
+        collection.policy = {**collection.policy, "sightings": True}
+    with transaction(factory) as session:
         assert (
             publish_incidents(session, collection="incidents", producer="Example Ministry")[0] == 1
         )
@@ -374,6 +414,10 @@ def test_published_incidents_reach_partners(
     everything = client.get(
         f"{ROOT}/collections/{setup.collection}/objects/", headers=h(setup.reader_key)
     ).json()["objects"]
+    (sighting,) = [o for o in everything if o["type"] == "sighting"]
+    assert sighting["sighting_of_ref"] == incident["id"]
+    (where,) = [o for o in everything if o["id"] == sighting["where_sighted_refs"][0]]
+    assert where["name"] == "Embassy of Russia in Ankara"
     assert {
         "incident",
         "location",

@@ -1,7 +1,9 @@
 """Publish our incidents into a TAXII collection as STIX 2.1, as its policy says.
 
 A collection's policy (JSON) may hold ``max_tlp`` (the ceiling of what goes in),
-``default_tlp`` (the marking of our incidents), ``countries`` and ``types`` (filters).
+``default_tlp`` (the marking of our incidents), ``countries`` and ``types`` (filters), and
+``sightings`` (true: also say at which of our sites an incident raised an alert, as STIX
+sightings; off by default, since it names our missions).
 Re-publishing an unchanged incident stores nothing new; a changed one becomes a new version.
 """
 
@@ -13,12 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import as_utc
-from legation.sharing.model import SharedIncident, SharedPlace, SharedReport
-from legation.sharing.stix import extension_definition, incident_to_stix, producer_identity
+from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
+from legation.sharing.stix import (
+    extension_definition,
+    incident_to_stix,
+    producer_identity,
+    sighting_to_stix,
+)
 from legation.sharing.tlp import LEVELS, all_marking_definitions, level_rank
 from legation.storage import taxii as store
 from legation.storage.incidents import incident_reports
-from legation.storage.tables import IncidentRow
+from legation.storage.tables import AlertRow, IncidentRow, SiteRow
 
 
 def shared_incident(session: Session, row: IncidentRow, tlp: str) -> SharedIncident:
@@ -70,10 +77,32 @@ def publish_incidents(session: Session, *, collection: str, producer: str) -> tu
     objects = [*all_marking_definitions(), identity, extension_definition(identity["id"])]
     incidents = list(session.scalars(query))
     for incident in incidents:
-        objects += incident_to_stix(shared_incident(session, incident, tlp), identity["id"])
+        shared = shared_incident(session, incident, tlp)
+        objects += incident_to_stix(shared, identity["id"])
+        if policy.get("sightings"):
+            for site in _alerted_sites(session, incident.id):
+                objects += sighting_to_stix(shared, site, identity["id"])
     new = [_new(obj, tlp) for obj in objects]
     results = store.add_objects(session, collection_id=row.id, objects=new, source="local")
     return len(incidents), sum(1 for *_rest, message in results if message == "added")
+
+
+def _alerted_sites(session: Session, incident_id: int) -> list[SharedSite]:
+    alerted = select(AlertRow.site_id).where(AlertRow.incident_id == incident_id)
+    query = select(SiteRow).where(SiteRow.id.in_(alerted)).order_by(SiteRow.id)
+    return [
+        SharedSite(
+            row.key,
+            row.name,
+            row.type,
+            row.operator_code,
+            row.country_code,
+            row.city,
+            row.lat,
+            row.lon,
+        )
+        for row in session.scalars(query)
+    ]
 
 
 def _new(obj: dict[str, Any], tlp: str) -> store.NewObject:

@@ -219,6 +219,32 @@ def site_to_stix(site: SharedSite, producer: str, tlp: str = "green") -> list[di
     return [identity, loc, _relationship("located-at", identity, loc, producer, tlp, when)]
 
 
+def sighting_to_stix(
+    incident: SharedIncident, site: SharedSite, producer: str
+) -> list[dict[str, Any]]:
+    """'This incident was seen at our site': the site as identity and a sighting of the incident."""
+    site_objects = site_to_stix(site, producer, incident.tlp)
+    fields: dict[str, Any] = {}
+    if incident.date is not None:
+        fields["first_seen"] = datetime(*incident.date.timetuple()[:3], tzinfo=UTC)
+    sighting = _dump(
+        stix2.v21.Sighting(
+            sighting_of_ref=stix_id("incident", incident.key),
+            where_sighted_refs=[site_objects[0]["id"]],
+            count=1,
+            **fields,
+            **_common(
+                "sighting",
+                f"{incident.key}|{site.key}",
+                producer,
+                incident.tlp,
+                incident.modified,
+            ),
+        )
+    )
+    return [*site_objects, sighting]
+
+
 def bundle(objects: Iterable[dict[str, Any]], *, with_markings: bool = True) -> dict[str, Any]:
     """A STIX bundle of ``objects`` (deduplicated by id and version) plus the TLP definitions."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
