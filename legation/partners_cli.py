@@ -105,6 +105,9 @@ def collection_add(
     incident_type: Annotated[
         list[str] | None, typer.Option(help="Publish incidents of this type (repeat).")
     ] = None,
+    sightings: Annotated[
+        bool, typer.Option(help="Also publish at which of our sites incidents raised alerts.")
+    ] = False,
     description: str = "",
 ) -> None:
     """Create a TAXII collection defined by a policy."""
@@ -122,6 +125,8 @@ def collection_add(
         policy["countries"] = [c.upper() for c in country]
     if incident_type:
         policy["types"] = incident_type
+    if sightings:
+        policy["sightings"] = True
     with transaction(_factory()) as session:
         row = create_collection(
             session, title=title, alias=alias, description=description, policy=policy

@@ -186,7 +186,7 @@ def incidents(draw: st.DrawFn) -> SharedIncident:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(incidents())
 def test_export_then_import_round_trips(incident: SharedIncident) -> None:
     bundle = json.loads(json.dumps(incidents_to_bundle([incident], "Example Ministry")))
