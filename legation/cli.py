@@ -15,6 +15,7 @@ from rich.table import Table
 
 from legation.errors import LegationError
 from legation.logs import configure_logging
+from legation.partners_cli import partners_app
 from legation.settings import Settings
 from legation.web.cli import users_app
 
@@ -32,6 +33,7 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+app.add_typer(partners_app, name="partners")
 out = Console()
 err = Console(stderr=True)
 

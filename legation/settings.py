@@ -92,6 +92,18 @@ class Settings(BaseSettings):
         description="Optional map tile URL template (https://host/{z}/{x}/{y}.png) drawn under "
         "the country outlines; none by default: the dashboard then needs no internet.",
     )
+    taxii_max_content_length: int = Field(
+        default=10 * 1024 * 1024, description="Largest TAXII request body in bytes (413 above)."
+    )
+    taxii_page_size: int = Field(
+        default=1000, description="Most objects in one TAXII page; larger limits are capped."
+    )
+    taxii_cursor_seconds: int = Field(
+        default=3600, description="How long a TAXII 'next' cursor stays valid."
+    )
+    sharing_producer: str = Field(
+        default="Legation", description="Organisation name on the STIX objects we publish."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

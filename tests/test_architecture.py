@@ -25,10 +25,12 @@ LAYERS = {
     "demo": 3,
     "evaluation": 3,
     "sanctions": 3,
+    "partners": 3,
     "api": 4,
     "web": 4,
     "cli": 4,
     "cli_screening": 4,
+    "partners_cli": 4,
     "docs_cli": 4,
     "__main__": 4,
 }

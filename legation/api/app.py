@@ -12,6 +12,7 @@ from legation import __version__
 from legation.api.errors import HANDLERS, error_body
 from legation.api.routes import router
 from legation.api.screening import router as screening_router
+from legation.api.taxii import router as taxii_router
 from legation.settings import Settings
 from legation.storage.db import make_engine, session_factory
 from legation.web.app import mount_web
@@ -21,12 +22,15 @@ MAX_BODY_REPORTS = 10  # a request body may hold this many maximum-size reports
 
 def _body_limit(
     limit: int,
+    exempt: str = "/taxii2/",
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     """Refuse bodies over ``limit`` bytes by their Content-Length, before reading them."""
 
     async def check(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        if request.url.path.startswith(exempt):  # TAXII has its own max_content_length
+            return await call_next(request)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             message = f"request body of {length} bytes is over the limit of {limit} bytes"
@@ -64,5 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
     app.include_router(screening_router, prefix="/api/v1")
-    mount_web(app, settings)  # the dashboard, at /
+    app.state.taxii_logins = {}
+    app.include_router(taxii_router)
+    mount_web(app, settings)  # the dashboard, at / (last: its pages must not shadow the APIs)
     return app

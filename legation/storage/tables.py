@@ -283,3 +283,8 @@ class ApiKeyRow(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin, analyst, viewer
     created_at: Mapped[datetime]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# Partner-sharing tables live in their own module on the same metadata; importing it here
+# registers them wherever this module's metadata is collected (Alembic, tests).
+from legation.storage import sharing_tables as _sharing_tables  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """screening
 
 Revision ID: 0003_screening
-Revises: 0001
+Revises: 0002_sharing
 Create Date: 2026-11-29 16:16:30.138804
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_screening"
-down_revision = "0001"
+down_revision = "0002_sharing"
 branch_labels = None
 depends_on = None
 

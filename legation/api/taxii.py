@@ -1,0 +1,487 @@
+"""TAXII 2.1 server: discovery at /taxii2/, one API root at /taxii2/legation/.
+
+Partners authenticate with their API key (``Authorization: Bearer`` or ``X-API-Key``) or
+HTTP Basic. Every answer is TAXII JSON; every error a TAXII error message. What a partner
+sees is cut to its grants and its TLP clearance (``sharing.tlp``), in the SQL that pages
+objects and again per object for granular markings.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from legation import errors
+from legation.api.deps import SettingsDep, get_session
+from legation.errors import InputError, NotFoundError
+from legation.partners.intake import check_objects
+from legation.settings import Settings
+from legation.sharing.tlp import (
+    LEVELS,
+    Recipient,
+    filter_object,
+)
+from legation.storage import taxii as store
+from legation.storage.partners import Partner, partner_by_key, partner_by_login
+from legation.storage.sharing_tables import CollectionRow, GrantRow, StixObjectRow
+
+TAXII = "application/taxii+json;version=2.1"
+STIX = "application/stix+json;version=2.1"
+ROOT = "legation"
+LOGIN_CACHE_SECONDS = 60
+
+
+# Committed before the answer leaves: a client may ask for the status or the next page at once.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class TaxiiError(Exception):
+    def __init__(self, status: int, title: str, description: str = "") -> None:
+        super().__init__(description or title)
+        self.status, self.title, self.description = status, title, description
+
+
+STATUS = (
+    (errors.TooLargeError, 413, "Request too large"),
+    (errors.InputError, 400, "Bad request"),
+    (errors.NotFoundError, 404, "Not found"),
+    (errors.ForbiddenError, 403, "Forbidden"),
+    (errors.AuthError, 401, "Unauthorized"),
+)
+
+
+def error_response(status: int, title: str, description: str) -> JSONResponse:
+    body = {"title": title, "description": description, "http_status": str(status)}
+    headers = {"WWW-Authenticate": 'Basic realm="taxii", Bearer'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=TAXII, headers=headers)
+
+
+class TaxiiRoute(APIRoute):
+    """Routes whose errors are TAXII error messages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except TaxiiError as exc:
+                return error_response(exc.status, exc.title, exc.description)
+            except RequestValidationError as exc:
+                return error_response(400, "Bad request", str(exc.errors()))
+            except errors.LegationError as exc:
+                status, title = next((s, t) for c, s, t in STATUS if isinstance(exc, c))
+                return error_response(status, title, str(exc))
+
+        return answer
+
+
+# TAXII is documented in docs/sharing.md, not in the JSON API schema.
+router = APIRouter(route_class=TaxiiRoute, include_in_schema=False)
+
+
+class Taxii(JSONResponse):
+    media_type = TAXII
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ---- authentication, negotiation -------------------------------------------------------
+
+
+def _accepts(request: Request) -> None:
+    accept = request.headers.get("accept", "*/*").replace(" ", "").lower()
+    for item in accept.split(","):
+        kind, _, params = item.partition(";")
+        if kind in ("*/*", "application/*") or (
+            kind == "application/taxii+json" and (not params or "version=2.1" in params)
+        ):
+            return
+    raise TaxiiError(406, "Not acceptable", f"Accept {accept!r}: this server answers {TAXII}")
+
+
+def caller(request: Request, session: SessionDep) -> Partner:
+    _accepts(request)
+    header = request.headers.get("authorization", "")
+    found: Partner | None = None
+    if header.lower().startswith("basic "):
+        found = _basic_login(request, session, header[6:].strip())
+    elif header.lower().startswith("bearer "):
+        found = partner_by_key(session, key=header[7:].strip())
+    elif "x-api-key" in request.headers:
+        found = partner_by_key(session, key=request.headers["x-api-key"])
+    else:
+        raise errors.AuthError("no credentials: send HTTP Basic or 'Authorization: Bearer <key>'")
+    if found is None:
+        raise errors.AuthError("the credentials are unknown")
+    return found
+
+
+def _basic_login(request: Request, session: Session, encoded: str) -> Partner | None:
+    try:
+        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+    except ValueError:
+        raise errors.AuthError("the Basic credentials are not base64 'user:password'") from None
+    cache: dict[str, tuple[Partner, float]] = request.app.state.taxii_logins
+    token = hashlib.sha256(f"{user}\0{password}".encode()).hexdigest()
+    hit = cache.get(token)
+    if hit and hit[1] > time.monotonic():
+        return hit[0]
+    found = partner_by_login(session, username=user, password=password)
+    if found is not None:
+        cache[token] = (found, time.monotonic() + LOGIN_CACHE_SECONDS)
+    return found
+
+
+PartnerDep = Annotated[Partner, Depends(caller)]
+
+
+def recipient(partner: Partner) -> Recipient:
+    return Recipient(partner.clearance, partner.organisation)
+
+
+# ---- discovery, root, status, collections ----------------------------------------------
+
+
+def _root_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + f"/taxii2/{ROOT}/"
+
+
+@router.get("/taxii2/", response_class=Taxii)
+def discovery(request: Request, _partner: PartnerDep, settings: SettingsDep) -> Taxii:
+    root = _root_url(request)
+    return Taxii(
+        {
+            "title": f"{settings.sharing_producer} TAXII server",
+            "description": "Security incidents near diplomatic missions, shared under TLP 2.0.",
+            "default": root,
+            "api_roots": [root],
+        }
+    )
+
+
+@router.get(f"/taxii2/{ROOT}/", response_class=Taxii)
+def api_root(_partner: PartnerDep, settings: SettingsDep) -> Taxii:
+    return Taxii(
+        {
+            "title": f"{settings.sharing_producer} partner sharing",
+            "versions": [TAXII],
+            "max_content_length": settings.taxii_max_content_length,
+        }
+    )
+
+
+@router.get(f"/taxii2/{ROOT}/status/{{status_id}}/", response_class=Taxii)
+def status(status_id: str, partner: PartnerDep, session: SessionDep) -> Taxii:
+    row = store.get_status(session, status_id=status_id, partner=partner.name)
+    return Taxii(_status_body(row.id, row.request_us, row.successes, row.failures))
+
+
+def _status_body(
+    ident: str, request_us: int, successes: list[Any], failures: list[Any]
+) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "status": "complete",
+        "request_timestamp": store.format_us(request_us),
+        "total_count": len(successes) + len(failures),
+        "success_count": len(successes),
+        "successes": successes,
+        "failure_count": len(failures),
+        "failures": failures,
+        "pending_count": 0,
+        "pendings": [],
+    }
+
+
+def _collection_body(row: CollectionRow, rights: GrantRow) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "can_read": rights.can_read,
+        "can_write": rights.can_write,
+        "media_types": [STIX],
+    }
+    if row.alias:
+        body["alias"] = row.alias
+    return body
+
+
+@router.get(f"/taxii2/{ROOT}/collections/", response_class=Taxii)
+def collections(partner: PartnerDep, session: SessionDep) -> Taxii:
+    found = store.collections_for(session, partner_id=partner.id)
+    return Taxii({"collections": [_collection_body(c, g) for c, g in found]} if found else {})
+
+
+@router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/", response_class=Taxii)
+def collection(collection_id: str, partner: PartnerDep, session: SessionDep) -> Taxii:
+    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
+    return Taxii(_collection_body(row, rights))
+
+
+def _readable(session: Session, partner: Partner, collection_id: str) -> CollectionRow:
+    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
+    if not rights.can_read:
+        raise errors.ForbiddenError(f"partner {partner.name!r} may not read {collection_id!r}")
+    return row
+
+
+# ---- paging -------------------------------------------------------------------------------
+
+
+def _query(request: Request, collection_id: str, kind: str, **fixed: Any) -> store.Query:
+    params = request.query_params
+
+    def listed(name: str) -> tuple[str, ...]:
+        values = params.getlist(f"match[{name}]")
+        return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+    after = params.get("added_after")
+    default_versions = fixed.pop("versions", ("last",))
+    fields: dict[str, Any] = {
+        "collection_id": collection_id,
+        "kind": kind,
+        "ids": listed("id"),
+        "types": listed("type"),
+        "versions": listed("version") or default_versions,
+        "spec_versions": listed("spec_version"),
+        "added_after_us": store.parse_timestamp(after, "added_after") if after else None,
+    }
+    fields.update(fixed)
+    for value in fields["versions"]:
+        if value not in ("last", "first", "all"):
+            store.parse_timestamp(value, "match[version]")
+    return store.Query(**fields)
+
+
+def _limit(request: Request, settings: Settings) -> int:
+    text = request.query_params.get("limit")
+    if text is None:
+        return settings.taxii_page_size
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"limit {text!r} is not a positive whole number")
+    return min(int(text), settings.taxii_page_size)
+
+
+def _page(
+    request: Request, session: Session, settings: Settings, partner: Partner, query: store.Query
+) -> tuple[list[StixObjectRow], dict[str, Any], dict[str, str]]:
+    digest = query.digest(partner.name)
+    token = request.query_params.get("next")
+    after = None
+    if token:
+        after = store.load_cursor(session, token=token, digest=digest, partner=partner.name)
+    rows, more = store.page(
+        session,
+        query=query,
+        recipient=recipient(partner),
+        limit=_limit(request, settings),
+        after=after,
+    )
+    body: dict[str, Any] = {"more": more}
+    if more:
+        last = (rows[-1].added_us, rows[-1].seq)
+        body["next"] = store.save_cursor(
+            session,
+            digest=digest,
+            partner=partner.name,
+            after=last,
+            ttl_seconds=settings.taxii_cursor_seconds,
+        )
+    headers = {}
+    if rows:
+        headers["X-TAXII-Date-Added-First"] = store.format_us(rows[0].added_us)
+        headers["X-TAXII-Date-Added-Last"] = store.format_us(rows[-1].added_us)
+    return rows, body, headers
+
+
+def _objects(rows: list[StixObjectRow], partner: Partner) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        seen = filter_object(row.body, recipient(partner), default=LEVELS[row.tlp])
+        if seen is not None:
+            out.append(seen)
+    return out
+
+
+@router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/manifest/", response_class=Taxii)
+def manifest(
+    collection_id: str,
+    request: Request,
+    partner: PartnerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Taxii:
+    row = _readable(session, partner, collection_id)
+    rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "m"))
+    body["objects"] = [
+        {
+            "id": r.stix_id,
+            "date_added": store.format_us(r.added_us),
+            "version": r.version,
+            "media_type": STIX,
+        }
+        for r in rows
+    ]
+    return Taxii(body, headers=headers)
+
+
+@router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/", response_class=Taxii)
+def get_objects(
+    collection_id: str,
+    request: Request,
+    partner: PartnerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Taxii:
+    row = _readable(session, partner, collection_id)
+    rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "o"))
+    body["objects"] = _objects(rows, partner)
+    return Taxii(body, headers=headers)
+
+
+@router.get(
+    f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=Taxii
+)
+def get_object(
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    partner: PartnerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Taxii:
+    row = _readable(session, partner, collection_id)
+    query = _query(request, row.id, "id", ids=(object_id,))
+    rows, body, headers = _page(request, session, settings, partner, query)
+    if not rows and not request.query_params.get("next"):
+        raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+    body["objects"] = _objects(rows, partner)
+    return Taxii(body, headers=headers)
+
+
+@router.get(
+    f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/{{object_id}}/versions/",
+    response_class=Taxii,
+)
+def versions(
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    partner: PartnerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Taxii:
+    row = _readable(session, partner, collection_id)
+    query = _query(request, row.id, "v", ids=(object_id,), versions=("all",))
+    rows, body, headers = _page(request, session, settings, partner, query)
+    if not rows and not request.query_params.get("next"):
+        raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+    body["versions"] = [r.version for r in rows]
+    return Taxii(body, headers=headers)
+
+
+@router.delete(
+    f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=Taxii
+)
+def delete_object(
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    partner: PartnerDep,
+    session: SessionDep,
+) -> Response:
+    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
+    if not (rights.can_read and rights.can_write):
+        raise errors.ForbiddenError(
+            f"partner {partner.name!r} needs read and write rights on {collection_id!r} to delete"
+        )
+    query = _query(request, row.id, "d", ids=(object_id,), versions=("all",))
+    if not store.delete_versions(session, query=query, recipient=recipient(partner)):
+        raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+    return Response(status_code=200, media_type=TAXII)
+
+
+# ---- adding -------------------------------------------------------------------------------
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise errors.TooLargeError(f"request body of {length} bytes is over {limit} bytes")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise errors.TooLargeError(f"request body is over {limit} bytes")
+    return bytes(data)
+
+
+def _check_content_type(request: Request) -> None:
+    kind, _, params = request.headers.get("content-type", "").replace(" ", "").partition(";")
+    if kind.lower() != "application/taxii+json" or (params and "version=2.1" not in params):
+        raise TaxiiError(415, "Unsupported media type", f"send Content-Type: {TAXII}")
+
+
+@router.post(
+    f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/",
+    response_class=Taxii,
+    status_code=202,
+)
+async def add_objects(
+    collection_id: str,
+    request: Request,
+    partner: PartnerDep,
+    settings: SettingsDep,
+    session: SessionDep,
+) -> Taxii:
+    _check_content_type(request)
+    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
+    if not rights.can_write:
+        raise errors.ForbiddenError(f"partner {partner.name!r} may not write to {collection_id!r}")
+    envelope = _envelope(await _body(request, settings.taxii_max_content_length))
+    request_us = store.now_us()
+    return await run_in_threadpool(_add, session, row, partner, envelope, request_us)
+
+
+def _add(
+    session: Session, row: CollectionRow, partner: Partner, envelope: list[Any], request_us: int
+) -> Taxii:
+    accepted, failures = check_objects(envelope, row.policy)
+    stored = store.add_objects(
+        session, collection_id=row.id, objects=accepted, source=f"partner:{partner.name}"
+    )
+    successes = [{"id": i, "version": v, "message": m} for i, v, m in stored]
+    saved = store.save_status(
+        session,
+        collection_id=row.id,
+        partner=partner.name,
+        request_us=request_us,
+        successes=successes,
+        failures=failures,
+    )
+    return Taxii(_status_body(saved.id, request_us, successes, failures), status_code=202)
+
+
+def _envelope(raw: bytes) -> list[Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"the request body is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("objects", []), list):
+        raise InputError("the request body is not a TAXII envelope ({'objects': [...]})")
+    objects: list[Any] = data.get("objects", [])
+    return objects

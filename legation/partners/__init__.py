@@ -1,0 +1,1 @@
+"""Partner sharing services: publish our incidents into TAXII collections, pull and push."""

@@ -1,0 +1,254 @@
+"""``legation partners``: partner services, TAXII collections, publish, pull and push."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from legation.settings import Settings
+
+partners_app = typer.Typer(
+    help="Partner services over TAXII 2.1 / STIX 2.1 under TLP 2.0.", no_args_is_help=True
+)
+out = Console()
+
+RemoteUser = Annotated[
+    str | None, typer.Option(envvar="LEGATION_REMOTE_USER", help="Login on the partner's server.")
+]
+RemotePassword = Annotated[
+    str | None,
+    typer.Option(envvar="LEGATION_REMOTE_PASSWORD", help="Password there (use the variable)."),
+]
+RemoteKey = Annotated[
+    str | None,
+    typer.Option(envvar="LEGATION_REMOTE_KEY", help="Bearer API key there (use the variable)."),
+]
+
+
+def _settings() -> Settings:
+    from legation.cli import _settings as settings
+
+    return settings()
+
+
+def _factory() -> Any:
+    from legation.cli import _factory as factory
+
+    return factory(_settings())
+
+
+@partners_app.command("add")
+def add(
+    name: str,
+    clearance: Annotated[str, typer.Option(help="TLP ceiling: clear, green, amber…")] = "green",
+    organisation: Annotated[
+        str | None, typer.Option(help="Their STIX identity id (for TLP:AMBER+STRICT).")
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="HTTP Basic login on our server.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="LEGATION_PARTNER_PASSWORD", help="Its password (use the variable)."),
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Their TAXII collection URL, to pull.")] = None,
+) -> None:
+    """Register a partner; prints its API key for our TAXII server once."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import add_partner
+
+    with transaction(_factory()) as session:
+        partner, key = add_partner(
+            session,
+            name=name,
+            clearance=clearance,
+            organisation=organisation,
+            username=username,
+            password=password,
+            url=url,
+        )
+    out.print(f"partner {partner.name!r} (TLP:{partner.clearance.upper()}) API key: {key}")
+
+
+@partners_app.command("list")
+def list_() -> None:
+    """Partners, their clearance and their collections."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import list_partners
+    from legation.storage.taxii import collections_for
+
+    table = Table(title="Partners")
+    for column in ("name", "clearance", "basic login", "collections (r/w)", "pull URL"):
+        table.add_column(column)
+    with transaction(_factory()) as session:
+        for row in list_partners(session):
+            rights = [
+                f"{c.alias or c.id} ({'r' if g.can_read else '-'}{'w' if g.can_write else '-'})"
+                for c, g in collections_for(session, partner_id=row.id)
+            ]
+            table.add_row(
+                row.name, row.clearance, row.username or "", ", ".join(rights), row.url or ""
+            )
+    out.print(table)
+
+
+@partners_app.command("collection-add")
+def collection_add(
+    title: str,
+    alias: Annotated[str, typer.Option(help="Short name used in URLs and commands.")],
+    max_tlp: Annotated[str, typer.Option(help="Nothing above this goes in.")] = "green",
+    default_tlp: Annotated[str, typer.Option(help="Marking of unmarked objects.")] = "green",
+    country: Annotated[
+        list[str] | None, typer.Option(help="Publish incidents in this country (repeat).")
+    ] = None,
+    incident_type: Annotated[
+        list[str] | None, typer.Option(help="Publish incidents of this type (repeat).")
+    ] = None,
+    sightings: Annotated[
+        bool, typer.Option(help="Also publish at which of our sites incidents raised alerts.")
+    ] = False,
+    description: str = "",
+) -> None:
+    """Create a TAXII collection defined by a policy."""
+    from legation.sharing.tlp import level_rank, parse_level
+    from legation.storage.db import transaction
+    from legation.storage.taxii import create_collection
+
+    for level in (max_tlp, default_tlp):
+        level_rank(level)  # an unknown level is refused, named
+    policy: dict[str, Any] = {
+        "max_tlp": parse_level(max_tlp),
+        "default_tlp": parse_level(default_tlp),
+    }
+    if country:
+        policy["countries"] = [c.upper() for c in country]
+    if incident_type:
+        policy["types"] = incident_type
+    if sightings:
+        policy["sightings"] = True
+    with transaction(_factory()) as session:
+        row = create_collection(
+            session, title=title, alias=alias, description=description, policy=policy
+        )
+    out.print(f"collection {row.alias} id {row.id}")
+
+
+@partners_app.command("grant")
+def grant_(
+    name: str,
+    collection: str,
+    read: Annotated[bool, typer.Option("--read/--no-read")] = True,
+    write: Annotated[bool, typer.Option("--write/--no-write")] = False,
+) -> None:
+    """Let a partner read (and write) a collection."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import get_partner
+    from legation.storage.taxii import find_collection, grant
+
+    with transaction(_factory()) as session:
+        partner = get_partner(session, name=name)
+        row = find_collection(session, ident=collection)
+        grant(session, partner_id=partner.id, collection_id=row.id, read=read, write=write)
+    out.print(
+        f"{name}: {'read' if read else 'no read'}, "
+        f"{'write' if write else 'no write'} on {collection}"
+    )
+
+
+@partners_app.command("publish")
+def publish(collection: str) -> None:
+    """Export our incidents into a collection as its policy says (new versions only)."""
+    from legation.partners.publish import publish_incidents
+    from legation.storage.db import transaction
+
+    settings = _settings()
+    with transaction(_factory()) as session:
+        incidents, added = publish_incidents(
+            session, collection=collection, producer=settings.sharing_producer
+        )
+    out.print(f"{incidents} incidents published to {collection}: {added} new object versions")
+
+
+def _inbox(name: str) -> str:
+    from legation.errors import NotFoundError
+    from legation.storage.db import transaction
+    from legation.storage.taxii import create_collection, find_collection
+
+    alias = f"from-{name}"
+    with transaction(_factory()) as session:
+        try:
+            find_collection(session, ident=alias)
+        except NotFoundError:
+            create_collection(
+                session,
+                title=f"Received from {name}",
+                alias=alias,
+                description=f"Objects pulled from partner {name}",
+                policy={"max_tlp": "red", "default_tlp": "amber"},
+            )
+    return alias
+
+
+@partners_app.command("pull")
+def pull_(
+    name: str,
+    url: Annotated[str | None, typer.Option(help="Their collection URL (default: stored).")] = None,
+    into: Annotated[str | None, typer.Option(help="Our collection (default from-NAME).")] = None,
+    page_size: int = 500,
+    user: RemoteUser = None,
+    password: RemotePassword = None,
+    key: RemoteKey = None,
+) -> None:
+    """Pull new objects from a partner's collection; safe to rerun after a crash."""
+    from legation.partners.client import Remote, pull
+    from legation.storage.db import transaction
+    from legation.storage.partners import get_partner
+
+    factory = _factory()
+    with transaction(factory) as session:
+        stored = get_partner(session, name=name).url
+    target = url or stored
+    if not target:
+        raise typer.BadParameter(f"partner {name!r} has no URL; pass --url")
+    result = pull(
+        factory,
+        partner=name,
+        remote=Remote(target, user, password, key),
+        into=into or _inbox(name),
+        page_size=page_size,
+        timeout=_settings().http_timeout_seconds,
+    )
+    out.print(
+        f"{result.pages} pages, {result.received} objects received, {result.added} new, "
+        f"{result.failed} refused"
+    )
+
+
+@partners_app.command("push")
+def push_(
+    name: str,
+    collection: str,
+    url: Annotated[str, typer.Option(help="Their collection URL to post to.")],
+    user: RemoteUser = None,
+    password: RemotePassword = None,
+    key: RemoteKey = None,
+) -> None:
+    """Send a collection to a partner, cut to the partner's TLP clearance."""
+    from legation.partners.client import Remote, push
+    from legation.sharing.tlp import Recipient
+    from legation.storage.db import transaction
+    from legation.storage.partners import get_partner
+
+    factory = _factory()
+    with transaction(factory) as session:
+        partner = get_partner(session, name=name)
+        recipient = Recipient(partner.clearance, partner.organisation)
+    accepted, refused = push(
+        factory,
+        collection=collection,
+        remote=Remote(url, user, password, key),
+        recipient=recipient,
+        timeout=_settings().http_timeout_seconds,
+    )
+    out.print(f"{accepted} objects accepted by {name}, {refused} refused")

@@ -1,0 +1,209 @@
+"""Traffic Light Protocol 2.0 as STIX marking definitions, and the clearance filter.
+
+The five official TLP 2.0 marking-definition objects are emitted exactly as the OASIS
+extension specifies them (stix2 has no constants for them). TLP 1.0 markings are accepted
+on import and read as their 2.0 level (WHITE becomes CLEAR).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from legation.errors import InputError
+
+TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_CREATED = "2022-10-01T00:00:00.000Z"
+
+# Levels from least to most restrictive.
+LEVELS = ("clear", "green", "amber", "amber+strict", "red")
+
+TLP2_IDS = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+TLP1_IDS = {
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",  # TLP:WHITE
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
+}
+LEVEL_OF_ID = {**{v: k for k, v in TLP2_IDS.items()}, **TLP1_IDS}
+
+
+def level_rank(level: str) -> int:
+    """0 for CLEAR up to 4 for RED; a name that is not a TLP level is an error naming it."""
+    try:
+        return LEVELS.index(parse_level(level))
+    except ValueError:
+        message = f"TLP level {level!r} is unknown; use one of {', '.join(LEVELS)}"
+        raise InputError(message) from None
+
+
+def parse_level(text: str) -> str:
+    """'TLP:AMBER+STRICT', 'amber+strict', 'white' -> the TLP 2.0 level name."""
+    name = text.strip().lower().removeprefix("tlp:")
+    return "clear" if name == "white" else name
+
+
+def marking_definition(level: str) -> dict[str, Any]:
+    """The official TLP 2.0 marking-definition object for ``level``."""
+    name = parse_level(level)
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": TLP2_IDS[name],
+        "created": TLP2_CREATED,
+        "name": f"TLP:{name.upper()}",
+        "extensions": {
+            TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": name},
+        },
+    }
+
+
+def all_marking_definitions() -> list[dict[str, Any]]:
+    return [marking_definition(level) for level in LEVELS]
+
+
+def tlp2_ref(marking_id: str) -> str:
+    """A TLP 1.0 marking id becomes its TLP 2.0 id; any other id is kept."""
+    level = TLP1_IDS.get(marking_id)
+    return TLP2_IDS[level] if level else marking_id
+
+
+def upgrade_markings(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``obj`` whose TLP 1.0 marking references point to the TLP 2.0 definitions."""
+    out = copy.deepcopy(obj)
+    if "object_marking_refs" in out:
+        out["object_marking_refs"] = _dedup(tlp2_ref(r) for r in out["object_marking_refs"])
+    for granular in out.get("granular_markings", []):
+        if "marking_ref" in granular:
+            granular["marking_ref"] = tlp2_ref(granular["marking_ref"])
+    return out
+
+
+def _dedup(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def object_level(obj: dict[str, Any], default: str = "red") -> str:
+    """The most restrictive TLP level among the object-level markings; ``default`` if none.
+
+    An unmarked object is treated as RED unless told otherwise: nothing leaves by accident.
+    """
+    levels = [LEVEL_OF_ID[r] for r in obj.get("object_marking_refs", []) if r in LEVEL_OF_ID]
+    return max(levels, key=LEVELS.index) if levels else default
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who receives: a TLP clearance and the organisation (identity id) the recipient is."""
+
+    clearance: str
+    organisation: str | None = None
+
+
+def may_receive(level: str, owner: str | None, recipient: Recipient) -> bool:
+    """RED never leaves; AMBER+STRICT only to the owning organisation; else up to clearance."""
+    if level == "red":
+        return False
+    if level == "amber+strict" and (owner is None or owner != recipient.organisation):
+        return False
+    return LEVELS.index(level) <= level_rank(recipient.clearance)
+
+
+def filter_object(
+    obj: dict[str, Any], recipient: Recipient, default: str = "red"
+) -> dict[str, Any] | None:
+    """What ``recipient`` may see of ``obj``: None, or a copy with disallowed properties removed.
+
+    Marking definitions themselves are public. Properties under a granular marking the
+    recipient may not see are stripped; a stripped required property drops the object.
+    """
+    if obj.get("type") == "marking-definition":
+        return copy.deepcopy(obj)
+    owner = obj.get("created_by_ref")
+    if not may_receive(object_level(obj, default), owner, recipient):
+        return None
+    out = copy.deepcopy(obj)
+    kept = []
+    for granular in obj.get("granular_markings", []):
+        level = LEVEL_OF_ID.get(granular.get("marking_ref", ""))
+        if level is None or may_receive(level, owner, recipient):
+            kept.append(granular)
+            continue
+        for selector in granular.get("selectors", []):
+            if not _strip(out, selector):
+                return None
+    if "granular_markings" in out:
+        out["granular_markings"] = [_drop_stripped(g, out) for g in kept]
+        out["granular_markings"] = [g for g in out["granular_markings"] if g["selectors"]]
+        if not out["granular_markings"]:
+            del out["granular_markings"]
+    return out
+
+
+REQUIRED = frozenset({"type", "id", "spec_version", "created", "modified"})
+_STEP = re.compile(r"^\[(\d+)\]$")
+
+
+def _path(selector: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for part in selector.split("."):
+        index = _STEP.match(part)
+        steps.append(int(index.group(1)) if index else part)
+    return steps
+
+
+def _strip(obj: dict[str, Any], selector: str) -> bool:
+    """Remove what ``selector`` points to; False when that would break the object.
+
+    A selector ending on a list index removes the whole top-level property, so that the
+    indices other selectors name never shift.
+    """
+    steps = _path(selector)
+    if isinstance(steps[-1], int):
+        steps = steps[:1]
+    if len(steps) == 1 and steps[0] in REQUIRED:
+        return False
+    parent: Any = obj
+    for step in steps[:-1]:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return True  # nothing there: nothing to strip
+    if isinstance(parent, dict):
+        parent.pop(steps[-1], None)
+    return True
+
+
+def _drop_stripped(granular: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
+    selectors = [s for s in granular.get("selectors", []) if _exists(obj, s)]
+    return {**granular, "selectors": selectors}
+
+
+def _exists(obj: dict[str, Any], selector: str) -> bool:
+    value: Any = obj
+    for step in _path(selector):
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return True
+
+
+def filter_objects(
+    objects: Iterable[dict[str, Any]], recipient: Recipient, default: str = "red"
+) -> list[dict[str, Any]]:
+    out = []
+    for obj in objects:
+        kept = filter_object(obj, recipient, default)
+        if kept is not None:
+            out.append(kept)
+    return out

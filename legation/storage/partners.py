@@ -1,0 +1,121 @@
+"""Partner services: credentials (only hashes stored), TLP clearance, pull progress."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from legation.domain.clock import utcnow
+from legation.errors import ConflictError, InputError, NotFoundError
+from legation.sharing.tlp import level_rank, parse_level
+from legation.storage.keys import hash_key
+from legation.storage.sharing_tables import PartnerRow, PullStateRow
+
+PBKDF2_ROUNDS = 120_000
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    id: int
+    name: str
+    clearance: str
+    organisation: str | None
+
+
+def _partner(row: PartnerRow) -> Partner:
+    return Partner(row.id, row.name, row.clearance, row.organisation)
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, PBKDF2_ROUNDS)
+    encode = base64.b64encode
+    return f"pbkdf2_sha256${PBKDF2_ROUNDS}${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _scheme, rounds, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    mine = hashlib.pbkdf2_hmac(
+        "sha256", password.encode("utf-8"), base64.b64decode(salt), int(rounds)
+    )
+    return hmac.compare_digest(mine, base64.b64decode(digest))
+
+
+def add_partner(
+    session: Session,
+    *,
+    name: str,
+    clearance: str,
+    organisation: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    url: str | None = None,
+) -> tuple[Partner, str]:
+    """A new partner and its API key (shown once; only its hash is kept)."""
+    level_rank(clearance)  # refuses unknown levels, naming them
+    if session.scalar(select(PartnerRow.id).where(PartnerRow.name == name)) is not None:
+        raise ConflictError(f"a partner named {name!r} exists already")
+    if (username is None) != (password is None):
+        raise InputError(f"partner {name!r}: give both a user name and a password, or neither")
+    key = "lgp_" + secrets.token_urlsafe(32)
+    row = PartnerRow(
+        name=name,
+        clearance=parse_level(clearance),
+        organisation=organisation,
+        api_key_hash=hash_key(key),
+        username=username,
+        password_hash=hash_password(password) if password else None,
+        url=url,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return _partner(row), key
+
+
+def partner_by_key(session: Session, *, key: str) -> Partner | None:
+    row = session.scalar(select(PartnerRow).where(PartnerRow.api_key_hash == hash_key(key)))
+    return _partner(row) if row else None
+
+
+def partner_by_login(session: Session, *, username: str, password: str) -> Partner | None:
+    row = session.scalar(select(PartnerRow).where(PartnerRow.username == username))
+    if row is None or row.password_hash is None:
+        return None
+    return _partner(row) if check_password(password, row.password_hash) else None
+
+
+def get_partner(session: Session, *, name: str) -> PartnerRow:
+    row = session.scalar(select(PartnerRow).where(PartnerRow.name == name))
+    if row is None:
+        raise NotFoundError(f"partner {name!r} does not exist")
+    return row
+
+
+def list_partners(session: Session) -> list[PartnerRow]:
+    return list(session.scalars(select(PartnerRow).order_by(PartnerRow.name)))
+
+
+def pull_state(session: Session, *, partner: str, collection_url: str) -> PullStateRow:
+    """The pull progress for one remote collection, created on first use."""
+    row = session.scalar(
+        select(PullStateRow).where(
+            PullStateRow.partner == partner, PullStateRow.collection_url == collection_url
+        )
+    )
+    if row is None:
+        row = PullStateRow(
+            partner=partner, collection_url=collection_url, objects=0, pages=0, updated_at=utcnow()
+        )
+        session.add(row)
+        session.flush()
+    return row
