@@ -46,6 +46,7 @@ _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming"
 _PERSON_TITLES = ("diplomat", "government")
 _DATELINE_TOKENS = 6  # a date this close to the start of a report, then "(AGENCY)" or "--",
 _DATELINE_END = re.compile(r"[\s\d]*(\(|--|—|–)")  # is the report's dateline
+_AGENT_WINDOW = 4  # "the ARMY ... attacked": the doer this close before the act
 _PHYSICAL_WINDOW = 8  # a building or vehicle this close to a word of attack or damage was hit
 _DIGITS = re.compile(r"^\d{1,5}$")
 _NUMBER_WINDOW = 4
@@ -107,6 +108,7 @@ def _read(text: str, lex: Lexicon) -> _Doc:
             "perpetrator_noun",
             "victim_noun",
             "physical_noun",
+            "force_noun",
             "damage",
         )
     }
@@ -226,7 +228,7 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     for name, first, last in found_groups:
         if doc.tokens[first].sentence in claimed:
             groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
-    result.perpetrator_organizations = list(groups.values())
+    result.perpetrator_organizations = list(groups.values()) + _acting_forces(doc, core)
     nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
     result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)
     result.injured = _count(doc, "injured", nearby, date_tokens, default=0)
@@ -307,6 +309,24 @@ def _perpetrator_descriptions(doc: _Doc, core: set[int]) -> list[Evidence]:
             continue
         acts = any(
             hit.last < v <= hit.last + 5 and doc.tokens[v].sentence == sentence for v in verbs
+        )
+        agent = any(doc.tokens[i].norm == "by" for i in range(max(0, hit.first - 2), hit.first))
+        if acts or agent:
+            chosen.append(hit)
+    return _mentions(doc, chosen, 0.5)
+
+
+def _acting_forces(doc: _Doc, core: set[int]) -> list[Evidence]:
+    """'the ARMY attacked …', '… killed by the AIR FORCE': state forces as doers."""
+    verbs = [h.first for h in doc.hits["attack_verb"]]
+    chosen = []
+    for hit in doc.hits["force_noun"]:
+        sentence = doc.tokens[hit.first].sentence
+        if sentence not in core:
+            continue
+        acts = any(
+            hit.last < v <= hit.last + _AGENT_WINDOW and doc.tokens[v].sentence == sentence
+            for v in verbs
         )
         agent = any(doc.tokens[i].norm == "by" for i in range(max(0, hit.first - 2), hit.first))
         if acts or agent:

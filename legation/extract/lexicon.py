@@ -39,6 +39,7 @@ class LexiconFile(BaseModel):
     victim_nouns: list[str]
     speech_verbs: list[str] = []
     physical_nouns: list[str] = []
+    force_nouns: list[str] = []
     damage_words: list[str] = []
     caps_not_names: list[str] = []
 
@@ -169,6 +170,7 @@ def _build_matcher(data: LexiconFile) -> PhraseMatcher:
         "perpetrator_noun": data.perpetrator_nouns,
         "victim_noun": data.victim_nouns,
         "physical_noun": data.physical_nouns,
+        "force_noun": data.force_nouns,
         "damage": data.damage_words,
     }
     for group, patterns in simple.items():
