@@ -98,6 +98,8 @@ def test_admin_reads_partners_and_grants_write_with_the_keyboard(
     assert page.locator("table.partners img, table.partners script").count() == 0
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="friendly-cert"))
     assert "TLP:AMBER" in row.inner_text() and "enabled" in row.inner_text()
+    publish = page.get_by_role("button", name="Publish now to tr-incidents")
+    assert publish.count() == 1
     shot(page, "partners")
 
     page.get_by_role("link", name="friendly-cert").focus()
