@@ -15,6 +15,7 @@ from legation.api.errors import STATUS
 from legation.errors import LegationError
 from legation.settings import Settings
 from legation.web import admin, alerts, login, pages, planning
+from legation.web import partners as partners_pages
 from legation.web.auth import BadForm, LoginRequired, Refused
 from legation.web.render import render
 
@@ -92,6 +93,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     """Add the dashboard to ``app`` at ``/`` (the API stays under ``/api/v1``)."""
     for module in (login, pages, alerts, planning, admin):
         app.include_router(module.router)
+    app.include_router(partners_pages.router)
     static = resources.files("legation.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
     app.middleware("http")(_headers(settings))
