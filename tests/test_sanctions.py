@@ -95,7 +95,7 @@ def test_list_versions_screening_audit_whitelist_and_alerts(
         )
         again = screen(session, Query("Eric Badege", "Person"), actor="ann", threshold=0.7)
         assert again.results[0]["suppressed"] is True
-        with pytest.raises(InputError, match="birth date"):
+        with pytest.raises(InputError, match="birth_date .3024-01-01. is not YYYY"):
             screen(session, Query("Eric Badege", birth_date="3024-01-01"), actor="a", threshold=0.7)
         # a stored subject and a staff member with a listed name, a rule for screening hits
         channel = ChannelRow(
@@ -184,7 +184,8 @@ def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
     batch = cli("screen", "--input", str(queries), "--format", "csv")
     lines = batch.stdout.splitlines()
     assert lines[0].startswith("line,query,entity_id") and "un-CDi.001" in lines[1]
-    assert "name is empty" in batch.stdout and "1 lines refused" in batch.stderr
+    assert "line 3: name is missing or empty" in batch.stdout and "1 lines refused" in batch.stderr
+    assert lines[-1].startswith("4,Nobody Atall Zzyzx,,")  # no hit: a row all the same
     pairs = (
         '{"id": "p1", "left": {"schema": "Person", "name": "محمد علي"}, "right": {"schema": "Person", "name": "Mohamed Ali"}}\n'
         '{"id": "p2", "left": {"schema": "Person", "name": ""}, "right": {"name": "x"}}\n'
@@ -233,7 +234,7 @@ def test_api_match_batch_and_decisions(
         data = answer.json()
         assert data["list_versions"] == {"un": 1} and data["algorithm"].startswith("legation")
         first, second = data["answers"]
-        assert first["results"][0]["entity_id"] == "un-CDi.001" and first["results"][0]["match"]
+        assert first["results"][0]["entity_id"] == "un-CDi.001" and "match" not in first["results"][0]
         assert "birth_date" in first["results"][0]["explanation"]
         assert second == {"index": 1, "error": "name is empty"}
         sid = first["screening_id"]

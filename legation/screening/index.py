@@ -7,6 +7,7 @@ import heapq
 import math
 import os
 import pickle
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from legation.screening.matcher import ALGORITHM, DEFAULT_THRESHOLD, Result, Sub
 from legation.screening.normalise import Part
 
 MAX_CANDIDATES = 20
-SNAPSHOT_VERSION = f"{ALGORITHM}/1"
+SNAPSHOT_VERSION = f"{ALGORITHM}/2"  # 2: fingerprints keyed by (list, entity id)
 COMMON_KEY = 500
 KEEP_SHARE = 0.4  # candidates sharing less than this share of the best key weight are not scored
 _ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber")
@@ -75,10 +76,14 @@ class ScreeningIndex:
 
     def save(self, path: Path, extra: object = None) -> None:
         """Write a snapshot (with ``extra``) atomically; only Legation itself writes these."""
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump((SNAPSHOT_VERSION, self, extra), handle, protocol=5)
-        os.replace(tmp, path)
+        fd, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((SNAPSHOT_VERSION, self, extra), handle, protocol=5)
+            os.replace(name, path)  # two writers each rename a whole file: no mixed bytes
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
 
     @staticmethod
     def load(path: Path) -> tuple[ScreeningIndex, object] | None:
@@ -87,10 +92,13 @@ class ScreeningIndex:
         gc.disable()  # a million small objects: collections during loading triple the time
         try:
             with path.open("rb") as handle:
-                version, index, extra = pickle.load(handle)
+                loaded = pickle.load(handle)
         finally:
             if enabled:
                 gc.enable()
+        if not isinstance(loaded, tuple) or len(loaded) != 3:
+            return None
+        version, index, extra = loaded
         if version != SNAPSHOT_VERSION or not isinstance(index, ScreeningIndex):
             return None
         index.freeze()
