@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.alerting.service import _queue_deliveries
@@ -152,6 +153,11 @@ def update_lists(
                     continue
             imported = _parse_isolated(source, files, payloads)
             report = _store_version(factory, source, redact_url(urls[0]), checksum, imported, now)
+        except SQLAlchemyError as exc:  # the whole version is rolled back: the current stays
+            message = f"{source} ({files}): could not be stored: {type(exc).__name__}"
+            log.error("list update failed", source=source, error=message)
+            reports.append(UpdateReport(source, "failed", message=message))
+            continue
         except (SourceError, ListFormatError) as exc:
             message = redact_text(str(exc))
             log.warning("list update failed", source=source, error=message)
@@ -207,6 +213,12 @@ def _store_version(
         seen: set[str] = set()
         for entity in imported.entities:
             data = entity.to_dict()
+            if len(data["id"]) > MAX_ENTITY_ID_CHARS:
+                errors.append(
+                    f"{source}: entity id {shorten(data['id'])} is longer than "
+                    f"{MAX_ENTITY_ID_CHARS} characters; skipped"
+                )
+                continue
             if data["id"] in seen:
                 errors.append(f"{source}: duplicate entity id {data['id']} skipped")
                 continue
