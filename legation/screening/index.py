@@ -145,6 +145,8 @@ class ScreeningIndex:
                 weights[posting[0]] += idf
                 hits[posting] += idf
         best = heapq.nlargest(limit, weights.items(), key=lambda kv: kv[1])
+        if len(weights) > limit and best:
+            best = self._break_ties(best, weights, limit)
         floor = best[0][1] * KEEP_SHARE if best else 0.0
         kept: dict[int, list[tuple[float, int]]] = {s: [] for s, w in best if w >= floor}
         for (s, n), weight in hits.items():
@@ -156,6 +158,25 @@ class ScreeningIndex:
             for s in self.identifiers.get(identifier, ()):
                 names.setdefault(s, [])
         return dict(names)
+
+    def _break_ties(
+        self, best: list[tuple[int, float]], weights: dict[int, float], limit: int
+    ) -> list[tuple[int, float]]:
+        """Entries tied at the cut: those with the fewest name parts (the closest) go first.
+
+        Without this an exact "Mohammed Ali Rahimi" could lose its place to earlier entries
+        "Mohammed Ali Rahimi Khan…" that share the same query keys.
+        """
+        edge = best[-1][1]
+        tied = [kv for kv in weights.items() if kv[1] >= edge - 1e-9]
+        if len(tied) <= limit:
+            return best
+
+        def extra(s: int) -> int:
+            return min((len(n.parts) for n in self.subjects[s].names), default=0)
+
+        tied.sort(key=lambda kv: (-kv[1], extra(kv[0])))
+        return tied[:limit]
 
     def search(
         self,
