@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from legation.alerting.service import _queue_deliveries
+from legation.alerting.service import queue_first_deliveries
 from legation.domain.clock import utcnow
 from legation.domain.countries import country_code
 from legation.errors import ConflictError, InputError, NotFoundError, SourceError
@@ -880,8 +880,7 @@ def _raise_alert(
     )
     session.add(alert)
     session.flush()
-    for rule in rules:
-        _queue_deliveries(session, alert, rule, round_=0, now=now)
+    queue_first_deliveries(session, alert, rules, now=now)
     return alert
 
 
