@@ -325,7 +325,7 @@ def _screen_items(
 ) -> None:
     """Screen in chunks; a chunk's rows are written only after its screenings committed."""
     from legation.cli import _progress
-    from legation.sanctions.service import Query, screen, snapshot_dir
+    from legation.sanctions.service import Query, prepare, screen, snapshot_dir
     from legation.storage.db import transaction
 
     snapshots = snapshot_dir(settings)
@@ -337,6 +337,7 @@ def _screen_items(
             chunk = items[start : start + CHUNK]
             out: list[dict[str, Any]] = []
             with transaction(factory) as session:
+                prepared = prepare(session, snapshots)  # once per chunk, not per name
                 for number, raw, problem in chunk:
                     if raw is None:
                         out.append({"line": number, "error": problem})
@@ -350,7 +351,7 @@ def _screen_items(
                             actor="cli",
                             threshold=cut,
                             limit=limit,
-                            snapshot_dir=snapshots,
+                            prepared=prepared,
                         )
                     except InputError as exc:
                         out.append({"line": number, "error": f"line {number}: {exc}"[:500]})

@@ -641,22 +641,24 @@ def screen(
     subject_id: int | None = None,
     now: datetime | None = None,
     snapshot_dir: Path | None = None,
+    prepared: Prepared | None = None,
 ) -> ScreeningRow:
-    """Screen ``query`` against the current lists and store the screening (the audit)."""
+    """Screen ``query`` against the current lists and store the screening (the audit).
+
+    ``prepared`` (from ``prepare``, within the same transaction) saves a batch from looking
+    up the list versions and the whitelist again for every query.
+    """
     subject = query.subject()
-    index, versions, prints = load_index(session, snapshot_dir)
-    if not versions:
+    ready = prepared or prepare(session, snapshot_dir, query.key())
+    if not ready.versions:
         raise ConflictError("no sanctions list is loaded yet: run `legation lists update` first")
-    hits = index.search(subject, threshold=threshold, limit=limit)
+    hits = ready.index.search(subject, threshold=threshold, limit=limit)
     key = query.key()
-    whitelisted = {
-        (list_, entity_id, print_)
-        for _key, list_, entity_id, print_ in decided_pairs(session, ("whitelisted",), key)
-    }
     results = []
     for hit in hits:
-        row = hit_dict(hit, prints, threshold)
-        row["suppressed"] = (row["list"], row["entity_id"], row["fingerprint"]) in whitelisted
+        row = hit_dict(hit, ready.prints, threshold)
+        pair = (key, row["list"], row["entity_id"], row["fingerprint"])
+        row["suppressed"] = pair in ready.whitelisted
         results.append(row)
     screening = ScreeningRow(
         created_at=now or utcnow(),
@@ -664,7 +666,7 @@ def screen(
         subject_id=subject_id,
         query=query.as_dict(),
         query_key=key,
-        list_versions=versions,
+        list_versions=ready.versions,
         algorithm=ALGORITHM,
         threshold=threshold,
         results=results,
@@ -672,6 +674,23 @@ def screen(
     session.add(screening)
     session.flush()
     return screening
+
+
+@dataclass
+class Prepared:
+    """What every screening in one transaction shares: the index and the whitelist."""
+
+    index: ScreeningIndex
+    versions: dict[str, int]
+    prints: Prints
+    whitelisted: set[tuple[str, str, str, str]]  # (query key, list, entity id, fingerprint)
+
+
+def prepare(session: Session, snapshot_dir: Path | None, query_key: str | None = None) -> Prepared:
+    """The current index and whitelist (of one query key, or of all for a batch)."""
+    index, versions, prints = load_index(session, snapshot_dir)
+    whitelisted = decided_pairs(session, ("whitelisted",), query_key) if versions else set()
+    return Prepared(index, versions, prints, whitelisted)
 
 
 def screening_dict(row: ScreeningRow) -> dict[str, Any]:
@@ -814,6 +833,7 @@ def rescreen_subjects(
             for r in session.scalars(select(RuleRow).where(RuleRow.enabled.is_(True)))
             if SCREENING_ALERT_TYPE in (r.incident_types or [])
         ]
+        prepared = prepare(session, snapshot_dir(settings))
         for subject in list(session.scalars(select(ScreeningSubjectRow))):
             try:
                 query = Query(subject.name, subject.schema, subject.birth_date, subject.country)
@@ -824,7 +844,7 @@ def rescreen_subjects(
                     threshold=settings.screening_threshold,
                     subject_id=subject.id,
                     now=now,
-                    snapshot_dir=snapshot_dir(settings),
+                    prepared=prepared,
                 )
             except InputError as exc:  # raised before anything is written for this subject
                 problem = f"subject {subject.id} ({subject.kind}): {exc}"
