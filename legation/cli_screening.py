@@ -193,8 +193,18 @@ def _read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]
                     continue
                 yield number, raw, ""
         elif path.suffix.lower() == ".csv":
-            for number, row in enumerate(csv.DictReader(handle), start=2):
-                yield number, dict(row), ""
+            reader = csv.DictReader(handle)
+            rows = iter(reader)
+            while True:
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    break
+                except csv.Error as exc:  # e.g. a 10 MB field: that line, not the file
+                    number = reader.line_num + 1
+                    yield number, None, f"line {number}: unreadable CSV ({exc})"
+                    continue
+                yield reader.line_num, dict(row), ""
         else:
             raise InputError(f"{path.name}: use a .csv or .jsonl file")
 

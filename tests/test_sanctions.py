@@ -583,6 +583,13 @@ def test_cli_refuses_bad_queries_clearly_and_the_batch_goes_on(cli, tmp_path: Pa
         stored = set(connection.scalars(select(ScreeningRow.id)))
     engine.dispose()
     assert ids == {1, 2, 3} and ids <= stored
+    table = tmp_path / "q.csv"
+    table.write_text(f"name,schema\n{huge},Person\nEric Badege,Person\n", "utf-8")
+    rows_csv = cli("screen", "--input", str(table), "--format", "csv").stdout.splitlines()
+    assert (
+        rows_csv[1] == "2,,,,,,,,,line 2: unreadable CSV (field larger than field limit (131072))"
+    )
+    assert rows_csv[2].startswith("3,Eric Badege,un-CDi.001,")
 
 
 def test_api_checks_each_query_on_its_own_and_needs_a_key(
@@ -713,3 +720,22 @@ def test_lists_sharing_entity_ids_keep_their_own_fingerprints_decisions_and_aler
         "(payee): country 'xx' is neither an ISO 3166-1 alpha-2 code nor a country name"
     )
     assert rescreen_subjects(factory, settings) == []  # the long key is found again: no repeat
+
+
+def test_an_unreadable_csv_line_is_that_lines_error(tmp_path: Path) -> None:
+    import csv
+
+    from legation.cli_screening import _read_queries
+
+    table = tmp_path / "q.csv"
+    table.write_text("name,schema\nAli,Person\n" + "x" * 2000 + ",Person\nOmar,Person\n", "utf-8")
+    before = csv.field_size_limit(1000)
+    try:
+        read = list(_read_queries(table))
+    finally:
+        csv.field_size_limit(before)
+    assert read == [
+        (2, {"name": "Ali", "schema": "Person"}, ""),
+        (3, None, "line 3: unreadable CSV (field larger than field limit (1000))"),
+        (4, {"name": "Omar", "schema": "Person"}, ""),
+    ]
