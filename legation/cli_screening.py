@@ -345,7 +345,7 @@ def _screen_items(
         task = progress.add_task(f"screening {label}", total=len(items))
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
-            out: list[dict[str, Any]] = []
+            out: list[Any] = []  # output rows, or (line, name, screening) until flushed
             with transaction(factory) as session:
                 prepared = prepare(session, snapshots)  # once per chunk, not per name
                 for number, raw, problem in chunk:
@@ -362,16 +362,25 @@ def _screen_items(
                             threshold=cut,
                             limit=limit,
                             prepared=prepared,
+                            flush=False,
                         )
                     except InputError as exc:
                         out.append({"line": number, "error": f"line {number}: {exc}"[:500]})
                         errors += 1
                         continue
-                    base = {"line": number, "query": query.name}
-                    if not row.results:  # no hit: still a row, so no line goes missing
-                        out.append({**base, "screening_id": row.id})
-                    out.extend({**base, **r, "screening_id": row.id} for r in row.results)
-            writer = _write(handle, fmt, out, writer)  # after the commit above
+                    out.append((number, query.name, row))
+                session.flush()  # the chunk's screenings in a few multi-row inserts
+            rows: list[dict[str, Any]] = []
+            for item in out:
+                if isinstance(item, dict):
+                    rows.append(item)
+                    continue
+                number, name, row = item
+                base = {"line": number, "query": name}
+                if not row.results:  # no hit: still a row, so no line goes missing
+                    rows.append({**base, "screening_id": row.id})
+                rows.extend({**base, **r, "screening_id": row.id} for r in row.results)
+            writer = _write(handle, fmt, rows, writer)  # after the commit above
             handle.flush()
             progress.advance(task, len(chunk))
     if errors:

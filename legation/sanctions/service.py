@@ -642,11 +642,13 @@ def screen(
     now: datetime | None = None,
     snapshot_dir: Path | None = None,
     prepared: Prepared | None = None,
+    flush: bool = True,
 ) -> ScreeningRow:
     """Screen ``query`` against the current lists and store the screening (the audit).
 
     ``prepared`` (from ``prepare``, within the same transaction) saves a batch from looking
-    up the list versions and the whitelist again for every query.
+    up the list versions and the whitelist again for every query; with ``flush=False`` the
+    row has its id only after the caller's next flush (a batch inserts many at once).
     """
     subject = query.subject()
     ready = prepared or prepare(session, snapshot_dir, query.key())
@@ -672,7 +674,8 @@ def screen(
         results=results,
     )
     session.add(screening)
-    session.flush()
+    if flush:
+        session.flush()
     return screening
 
 
