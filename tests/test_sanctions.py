@@ -587,7 +587,8 @@ def test_cli_refuses_bad_queries_clearly_and_the_batch_goes_on(cli, tmp_path: Pa
     table.write_text(f"name,schema\n{huge},Person\nEric Badege,Person\n", "utf-8")
     rows_csv = cli("screen", "--input", str(table), "--format", "csv").stdout.splitlines()
     assert (
-        rows_csv[1] == "2,,,,,,,,,line 2: unreadable CSV (field larger than field limit (131072))"
+        rows_csv[1]
+        == "2,,,,,,,,,line 2: name is 10000000 characters long; at most 1000 are accepted"
     )
     assert rows_csv[2].startswith("3,Eric Badege,un-CDi.001,")
 
