@@ -1,11 +1,17 @@
 """Screening speed on one core against the full UN + OFAC lists.
 
     .venv/bin/python bench/screening_speed.py [--batch 100000] [--queries 2000]
+    .venv/bin/python bench/screening_speed.py --cli-batch 100000   # the real batch path only
 
 Measures: import of the official files (UN XML + OFAC CSV set) into FtM entities; cold start
 (a fresh process loading the stored FtM dicts and building the index, as `legation screen`
 does from the database); query latency p50/p99 over a mix of listed-name variants, random
-non-listed names and cross-script names; and the time to screen a batch of names. The machine
+non-listed names and cross-script names; and the time to screen a batch of names in memory.
+``--cli-batch N`` instead times the real batch path: a fresh SQLite database in a temporary
+data folder, ``legation lists update`` of UN + OFAC from a loopback HTTP server, then
+``legation screen --input names.csv --output out.jsonl`` on N names in a fresh process
+(index snapshot load, validation, matching, an audit row per name, chunked commits, the
+output file); writes bench/results/screening_cli_batch.json. The machine
 is shared with other engineers, so numbers are an upper bound. Writes
 bench/results/screening_speed.json.
 """
@@ -126,12 +132,88 @@ def queries(index: ScreeningIndex, count: int, rng: random.Random) -> list[Subje
     return out
 
 
+def cli_batch(count: int, pinned: str) -> None:
+    """``legation screen --input`` on ``count`` names with its audit rows, timed end to end."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            return
+
+    handler = functools.partial(Quiet, directory=str(DATA / "sanctions"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    work = Path(tempfile.mkdtemp(prefix="legation-bench-"))
+    env = {
+        **os.environ,
+        "LEGATION_DATA_DIR": str(work / "data"),
+        "LEGATION_SCREENING_SOURCES": "un,ofac",
+        "LEGATION_SCREENING_UN_URL": f"{base}/un_consolidated_2026-02-27.xml",
+        "LEGATION_SCREENING_OFAC_URL": base + "/ofac_{file}.csv",
+        "NO_COLOR": "1",
+    }
+    env.pop("LEGATION_DATABASE_URL", None)
+    core = str(min(os.sched_getaffinity(0)))
+
+    def legation(*args: str) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(
+            ["taskset", "-c", core, sys.executable, "-m", "legation", *args],
+            env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        return time.perf_counter() - t0
+
+    legation("db", "upgrade")
+    update_s = legation("lists", "update", "--no-rescreen")
+    rng = random.Random(7)
+    names = work / "names.csv"
+    with names.open("w", encoding="utf-8") as fh:
+        fh.write("name,schema\n")
+        for _ in range(count):
+            last = f"{rng.choice(LAST)}{rng.choice(['', 'a', 'ov', 'i'])}"
+            fh.write(f"{rng.choice(FIRST)} {last},Person\n")
+    out = work / "out.jsonl"
+    batch_s = legation("screen", "--input", str(names), "--output", str(out))
+    lines = out.read_text("utf-8").splitlines()
+    import sqlite3
+
+    with sqlite3.connect(work / "data" / "legation.db") as db:
+        audit_rows = db.execute("select count(*) from screenings").fetchone()[0]
+    server.shutdown()
+    result = {
+        "command": "python bench/screening_speed.py --cli-batch " + str(count),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other engineers, "
+        f"{pinned}, Python {platform.python_version()}",
+        "lists_update_un_ofac_s": round(update_s, 1),
+        "batch_names": count,
+        "batch_wall_s": round(batch_s, 1),
+        "names_per_s": round(count / batch_s),
+        "output_lines": len(lines),
+        "output_lines_with_a_hit": sum('"entity_id"' in line for line in lines),
+        "audit_rows": audit_rows,
+        "database": "SQLite in a temporary folder",
+    }
+    import shutil
+
+    shutil.rmtree(work)
+    target = ROOT / "bench" / "results" / "screening_cli_batch.json"
+    target.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    print(json.dumps(result, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=3000)
+    parser.add_argument("--cli-batch", type=int, default=0, help="time `legation screen --input`")
     args = parser.parse_args()
     pinned = pin_one_core()
+    if args.cli_batch:
+        cli_batch(args.cli_batch, pinned)
+        return
     rng = random.Random(5)
     t0 = time.perf_counter()
     un = parse_un_xml((DATA / "sanctions" / "un_consolidated_2026-02-27.xml").read_bytes())

@@ -44,11 +44,12 @@ def lists_update(
     for r in reports:
         if r.status == "failed":
             failed = True
-            err.print(f"[red]{r.source}: failed[/] ({r.message}); current version kept")
+            err.print(f"[red]{r.source}: failed[/] ", end="")
+            err.print(f"({r.message}); current version kept", highlight=False, markup=False)
             continue
         out.print(f"{r.source}: {r.status}, version {r.version_id}, {r.entity_count} entities")
         for problem in r.errors[:10]:
-            err.print(f"[yellow]warning:[/] {problem}", highlight=False)
+            err.print(f"warning: {problem}", highlight=False, markup=False)
         if len(r.errors) > 10:
             err.print(f"[yellow]… {len(r.errors) - 10} more record errors[/]")
     if any(r.status == "new" for r in reports):
@@ -60,8 +61,11 @@ def lists_update(
     if rescreen and any(r.status == "new" for r in reports):
         from legation.sanctions.service import link_incidents
 
-        alerts = rescreen_subjects(factory, settings)
+        problems: list[str] = []
+        alerts = rescreen_subjects(factory, settings, errors=problems)
         out.print(f"re-screened stored subjects: {len(alerts)} new alerts")
+        for problem in problems:
+            err.print(f"warning: {problem}", highlight=False, markup=False)
         out.print(
             f"incidents linked to designated organisations: {link_incidents(factory, settings)} new"
         )
@@ -130,9 +134,12 @@ def lists_rescreen() -> None:
     """Screen every stored subject (and staff) again; new hits raise alerts."""
     from legation.sanctions.service import rescreen_subjects
 
-    settings, factory, out, _err = _ctx()
-    alerts = rescreen_subjects(factory, settings)
+    settings, factory, out, err = _ctx()
+    problems: list[str] = []
+    alerts = rescreen_subjects(factory, settings, errors=problems)
     out.print(f"{len(alerts)} new alerts")
+    for problem in problems:
+        err.print(f"warning: {problem}", highlight=False, markup=False)
 
 
 @lists_app.command("link-incidents")
@@ -166,6 +173,9 @@ def lists_links(
         out.print(json.dumps(link, ensure_ascii=False), highlight=False, markup=False)
 
 
+CHUNK = 500  # queries per transaction in `screen --input`; written once committed
+
+
 def _read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """(line number, query fields or None, error) from a CSV or JSONL file."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -183,10 +193,24 @@ def _read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]
                     continue
                 yield number, raw, ""
         elif path.suffix.lower() == ".csv":
-            for number, row in enumerate(csv.DictReader(handle), start=2):
-                yield number, dict(row), ""
+            reader = csv.DictReader(handle)
+            rows = iter(reader)
+            while True:
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    break
+                except csv.Error as exc:  # e.g. a 10 MB field: that line, not the file
+                    number = reader.line_num + 1
+                    yield number, None, f"line {number}: unreadable CSV ({exc})"
+                    continue
+                yield reader.line_num, dict(row), ""
         else:
-            raise InputError(f"{path}: use a .csv or .jsonl file")
+            raise InputError(f"{path.name}: use a .csv or .jsonl file")
+
+
+FIELDS = ["line", "query", "entity_id", "caption", "score", "list", "matched_name"]
+FIELDS += ["explanation", "screening_id", "error"]
 
 
 def _write(handle: TextIO, fmt: str, rows: list[dict[str, Any]], writer: Any) -> Any:
@@ -199,9 +223,7 @@ def _write(handle: TextIO, fmt: str, rows: list[dict[str, Any]], writer: Any) ->
                 for k, v in row.items()
             }
             if writer is None:
-                fields = ["line", "query", "entity_id", "caption", "score", "match", "list"]
-                fields += ["matched_name", "explanation", "screening_id", "error"]
-                writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+                writer = csv.DictWriter(handle, fieldnames=FIELDS, extrasaction="ignore")
                 writer.writeheader()
             writer.writerow(flat)
     return writer
@@ -212,9 +234,14 @@ def screen_command(
         str | None, typer.Argument(help="Name to screen, or 'pairs' for the pairs contract.")
     ] = None,
     birth_date: Annotated[str | None, typer.Option(help="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-    country: Annotated[str | None, typer.Option(help="ISO 3166 two-letter code")] = None,
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 alpha-2 code or country name")
+    ] = None,
     schema: Annotated[
-        str, typer.Option(help="Person, Organization or LegalEntity")
+        str,
+        typer.Option(
+            help="Person, Organization, Company, PublicBody, LegalEntity, Vessel, Airplane"
+        ),
     ] = "LegalEntity",
     input: Annotated[
         Path | None, typer.Option("--input", help="A .csv or .jsonl of queries")
@@ -228,7 +255,7 @@ def screen_command(
 ) -> None:
     """Screen a name, a file of names (--input), or score pairs: `screen pairs < pairs.jsonl`."""
     if format not in ("jsonl", "csv"):
-        raise InputError(f"--format {format!r}: use jsonl or csv")
+        raise InputError(f"--format {format[:40]!r}: use jsonl or csv")
     if name == "pairs" and input is None:
         _pairs(format)
         return
@@ -239,77 +266,123 @@ def screen_command(
 
     settings, factory, _out, err = _ctx()
     cut = settings.screening_threshold if threshold is None else threshold
-    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    if name is not None:
+        try:
+            query = Query(name, schema, birth_date, country)
+        except InputError as exc:
+            err.print(f"error: {exc}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+        with transaction(factory) as session:
+            row = screen(
+                session,
+                query,
+                actor="cli",
+                threshold=cut,
+                limit=limit,
+                snapshot_dir=snapshot_dir(settings),
+            )
+            rows = [
+                {"line": None, "query": query.name, **r, "screening_id": row.id}
+                for r in row.results
+            ]
+        if not rows:
+            err.print(f"no match at or above {cut} (screening {row.id})")
+        if output is None:
+            _write(sys.stdout, format, rows, None)
+        else:
+            _atomic_write(output, lambda handle: _write(handle, format, rows, None))
+        return
+    assert input is not None
     try:
-        if name is not None:
-            query = Query(name, schema, birth_date, country.lower() if country else None)
-            with transaction(factory) as session:
-                row = screen(
-                    session,
-                    query,
-                    actor="cli",
-                    threshold=cut,
-                    limit=limit,
-                    snapshot_dir=snapshot_dir(settings),
-                )
-                rows = [
-                    {"line": None, "query": name, **r, "screening_id": row.id} for r in row.results
-                ]
-            if not rows:
-                err.print(f"no match at or above {cut} (screening {row.id})")
-            _write(handle, format, rows, None)
-            return
-        assert input is not None
-        _screen_file(input, handle, format, cut, limit, factory, err, snapshot_dir(settings))
-    finally:
-        if output:
-            handle.close()
+        items = list(_read_queries(input))  # read and checked before any output is touched
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {input.name}: {exc}") from None
+
+    def run(handle: TextIO) -> None:
+        _screen_items(items, input.name, handle, format, cut, limit, factory, err, settings)
+
+    if output is None:
+        run(sys.stdout)
+    else:
+        _atomic_write(output, run)
 
 
-def _screen_file(
-    path: Path,
+def _atomic_write(path: Path, fill: Any) -> None:
+    """Write through a temporary file next to ``path``, renamed over it once complete."""
+    import os
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            fill(handle)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _screen_items(
+    items: list[tuple[int, dict[str, Any] | None, str]],
+    label: str,
     handle: TextIO,
     fmt: str,
     cut: float,
     limit: int,
     factory: Any,
     err: Any,
-    snapshots: Path,
+    settings: Any,
 ) -> None:
+    """Screen in chunks; a chunk's rows are written only after its screenings committed."""
     from legation.cli import _progress
-    from legation.sanctions.service import Query, screen
+    from legation.sanctions.service import Query, prepare, screen, snapshot_dir
     from legation.storage.db import transaction
 
-    items = list(_read_queries(path))
+    snapshots = snapshot_dir(settings)
     writer = None
     errors = 0
-    with _progress() as progress, transaction(factory) as session:
-        task = progress.add_task(f"screening {path.name}", total=len(items))
-        for number, raw, problem in items:
-            progress.advance(task)
-            if raw is None:
-                writer = _write(handle, fmt, [{"line": number, "error": problem}], writer)
-                errors += 1
-                continue
-            name = str(raw.get("name") or "")
-            try:
-                query = Query(
-                    name,
-                    str(raw.get("schema") or "LegalEntity"),
-                    str(raw.get("birth_date") or "") or None,
-                    str(raw.get("country") or "").lower() or None,
-                )
-                row = screen(
-                    session, query, actor="cli", threshold=cut, limit=limit, snapshot_dir=snapshots
-                )
-            except InputError as exc:
-                writer = _write(handle, fmt, [{"line": number, "error": str(exc)}], writer)
-                errors += 1
-                continue
-            rows = [
-                {"line": number, "query": name, **r, "screening_id": row.id} for r in row.results
-            ]
-            writer = _write(handle, fmt, rows, writer)
+    with _progress() as progress:
+        task = progress.add_task(f"screening {label}", total=len(items))
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            out: list[Any] = []  # output rows, or (line, name, screening) until flushed
+            with transaction(factory) as session:
+                prepared = prepare(session, snapshots)  # once per chunk, not per name
+                for number, raw, problem in chunk:
+                    if raw is None:
+                        out.append({"line": number, "error": problem})
+                        errors += 1
+                        continue
+                    try:
+                        query = Query.from_fields(raw)
+                        row = screen(
+                            session,
+                            query,
+                            actor="cli",
+                            threshold=cut,
+                            limit=limit,
+                            prepared=prepared,
+                            flush=False,
+                        )
+                    except InputError as exc:
+                        out.append({"line": number, "error": f"line {number}: {exc}"[:500]})
+                        errors += 1
+                        continue
+                    out.append((number, query.name, row))
+                session.flush()  # the chunk's screenings in a few multi-row inserts
+            rows: list[dict[str, Any]] = []
+            for item in out:
+                if isinstance(item, dict):
+                    rows.append(item)
+                    continue
+                number, name, row = item
+                base = {"line": number, "query": name}
+                if not row.results:  # no hit: still a row, so no line goes missing
+                    rows.append({**base, "screening_id": row.id})
+                rows.extend({**base, **r, "screening_id": row.id} for r in row.results)
+            writer = _write(handle, fmt, rows, writer)  # after the commit above
+            handle.flush()
+            progress.advance(task, len(chunk))
     if errors:
         err.print(f"[yellow]{errors} lines refused (see the error column)[/]")
 

@@ -95,7 +95,7 @@ def test_list_versions_screening_audit_whitelist_and_alerts(
         )
         again = screen(session, Query("Eric Badege", "Person"), actor="ann", threshold=0.7)
         assert again.results[0]["suppressed"] is True
-        with pytest.raises(InputError, match="birth date"):
+        with pytest.raises(InputError, match=r"birth_date '3024-01-01' is not YYYY"):
             screen(session, Query("Eric Badege", birth_date="3024-01-01"), actor="a", threshold=0.7)
         # a stored subject and a staff member with a listed name, a rule for screening hits
         channel = ChannelRow(
@@ -156,10 +156,13 @@ def cli(tmp_path: Path, local_server: LocalServer):  # type: ignore[no-untyped-d
     }
     env.pop("LEGATION_DATABASE_URL", None)
 
-    def call(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def call(
+        *args: str, stdin: str = "", ok: bool = True, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [sys.executable, "-m", "legation", *args],
-            env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False,
+            env={**env, **(extra or {})}, input=stdin, capture_output=True, text=True,
+            timeout=120, check=False,
         )  # fmt: skip
         if ok:
             assert done.returncode == 0, done.stderr
@@ -184,7 +187,8 @@ def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
     batch = cli("screen", "--input", str(queries), "--format", "csv")
     lines = batch.stdout.splitlines()
     assert lines[0].startswith("line,query,entity_id") and "un-CDi.001" in lines[1]
-    assert "name is empty" in batch.stdout and "1 lines refused" in batch.stderr
+    assert "line 3: name is missing or empty" in batch.stdout and "1 lines refused" in batch.stderr
+    assert lines[-1].startswith("4,Nobody Atall Zzyzx,,")  # no hit: a row all the same
     pairs = (
         '{"id": "p1", "left": {"schema": "Person", "name": "محمد علي"}, "right": {"schema": "Person", "name": "Mohamed Ali"}}\n'
         '{"id": "p2", "left": {"schema": "Person", "name": ""}, "right": {"name": "x"}}\n'
@@ -199,7 +203,8 @@ def test_cli_screen_forms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
     )
     assert scored[1] == {"id": "p2", "error": "line 2: left.name is missing or empty"}
     assert scored[2]["error"].startswith("line 3: not JSON")
-    assert "0 added, 0 removed, 0 changed" in cli("lists", "diff", "un").stdout
+    # the only version against none: everyone was added
+    assert cli("lists", "diff", "un").stdout.splitlines()[-1] == "60 added, 0 removed, 0 changed"
     assert "give either a NAME or --input" in cli("screen", ok=False).stderr
 
 
@@ -233,7 +238,9 @@ def test_api_match_batch_and_decisions(
         data = answer.json()
         assert data["list_versions"] == {"un": 1} and data["algorithm"].startswith("legation")
         first, second = data["answers"]
-        assert first["results"][0]["entity_id"] == "un-CDi.001" and first["results"][0]["match"]
+        assert (
+            first["results"][0]["entity_id"] == "un-CDi.001" and "match" not in first["results"][0]
+        )
         assert "birth_date" in first["results"][0]["explanation"]
         assert second == {"index": 1, "error": "name is empty"}
         sid = first["screening_id"]
@@ -328,3 +335,408 @@ def test_ofac_update_from_sdn_xml(
         [report] = update_lists(factory, settings, client)
     assert (report.status, report.entity_count) == ("new", 2)
     assert report.errors == ["OFAC SDN.XML x: uid 'x' is not a number"]
+
+
+# --- review findings (issue 5): secrets, isolation, snapshots, validation, audit keys -------
+
+SECRET_URL = "http://reader:PW-SECRET@{host}/un.xml?token=TOKEN-SECRET"
+
+
+def _secret_free(*texts: object) -> None:
+    for text in texts:
+        assert "SECRET" not in str(text), text
+
+
+def test_list_addresses_with_tokens_are_never_shown_or_stored(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    local_server: LocalServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from legation.screening.urls import redact_url
+
+    assert redact_url("https://u:p@h.eu:8443/a/b.csv?token=x#f") == (
+        "https://h.eu:8443/a/b.csv?[redacted]"
+    )
+    url = SECRET_URL.format(host=local_server.base.split("://", 1)[1])
+    settings = settings.model_copy(update={"screening_un_url": url, "screening_sources": "un"})
+    with httpx.Client() as client:
+        local_server.routes["/un.xml"] = lambda _seen: Answer(503, b"down")
+        failed = update_lists(factory, settings, client)[0]
+        assert failed.status == "failed" and "HTTP 503" in failed.message
+        closed = settings.model_copy(
+            update={"screening_un_url": "http://u:PW-SECRET@127.0.0.1:9/un.xml?token=TOKEN-SECRET"}
+        )
+        unreachable = update_lists(factory, closed, client)[0]
+        assert unreachable.status == "failed" and "127.0.0.1:9/un.xml?[redacted]" in (
+            unreachable.message
+        )
+        _serve(local_server, _un_small())
+        stored = update_lists(factory, settings, client)[0]
+    assert stored.status == "new"
+    _secret_free(failed.message, unreachable.message, stored)
+    _secret_free(*(repr(r.__dict__) for r in caplog.records))
+    with transaction(factory) as session:
+        [version] = session.scalars(select(ListVersionRow)).all()
+        assert version.url.endswith("/un.xml?[redacted]") and "reader" not in version.url
+
+
+def test_cli_lists_update_keeps_tokens_out_of_its_output(cli, local_server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    url = SECRET_URL.format(host=local_server.base.split("://", 1)[1])
+    local_server.routes["/un.xml"] = lambda _seen: Answer(404, b"gone")
+    done = cli("lists", "update", ok=False, extra={"LEGATION_SCREENING_UN_URL": url})
+    assert done.returncode == 1 and "HTTP 404" in done.stderr
+    _secret_free(done.stdout, done.stderr)
+
+
+def test_a_parser_failure_in_one_source_leaves_the_others_updated(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    local_server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import legation.sanctions.service as service
+
+    eu = shared_path("data", "sanctions", "eu_fsf_v1_sample_999rows_2018-07-04.csv").read_bytes()
+    _serve(local_server, _un_small())
+    local_server.routes["/eu.csv"] = lambda _seen: Answer(200, eu.replace(b"Subject_type", b"X"))
+    local_server.routes["/uk.csv"] = lambda _seen: Answer(200, b"Name 6,Group ID\n")
+    settings = settings.model_copy(
+        update={
+            "screening_un_url": local_server.url("/un.xml"),
+            "screening_eu_url": local_server.url("/eu.csv?token=T"),
+            "screening_uk_url": local_server.url("/uk.csv"),
+            "screening_sources": "eu,uk,un",
+        }
+    )
+
+    def broken(_data: bytes) -> None:
+        raise KeyError("Group Type")  # a bug in a parser, not a refused file
+
+    monkeypatch.setattr(service, "parse_uk_conlist", broken)
+    with httpx.Client() as client:
+        eu_report, uk_report, un_report = update_lists(factory, settings, client)
+    assert eu_report.status == "failed"
+    assert eu_report.message == "eu (eu.csv): EU list: header lacks the columns Subject_type"
+    assert uk_report.status == "failed"
+    assert uk_report.message == "uk (uk.csv): could not be read: KeyError: 'Group Type'"
+    assert (un_report.status, un_report.entity_count) == ("new", 60)
+    with transaction(factory) as session:
+        assert [v.source for v in session.scalars(select(ListVersionRow))] == ["un"]
+
+
+def test_lists_update_reads_the_real_ofac_eu_and_uk_files(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    files = {
+        f"/ofac/{n}.csv": shared_path("data", "sanctions", f"ofac_{n}.csv")
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    }
+    files["/eu.csv"] = shared_path("data", "sanctions", "eu_fsf_v1_sample_999rows_2018-07-04.csv")
+    files["/uk.csv"] = shared_path("data", "sanctions", "uk_hmt_conlist_sample_77rows.csv")
+    for route, path in files.items():
+        body = path.read_bytes()
+        local_server.routes[route] = lambda _seen, body=body: Answer(200, body)
+    settings = settings.model_copy(
+        update={
+            "screening_ofac_url": local_server.url("/ofac/{file}.csv"),
+            "screening_eu_url": local_server.url("/eu.csv"),
+            "screening_uk_url": local_server.url("/uk.csv"),
+            "screening_sources": "ofac,eu,uk",
+        }
+    )
+    with httpx.Client() as client:
+        reports = update_lists(factory, settings, client)
+    assert [(r.source, r.status, r.entity_count) for r in reports] == [
+        ("ofac", "new", 8976),
+        ("eu", "new", 93),
+        ("uk", "new", 41),
+    ]
+    with transaction(factory) as session:
+        counts = {v.source: (v.entity_count, v.error_count) for v in session.scalars(
+            select(ListVersionRow))}  # fmt: skip
+        assert counts == {r.source: (r.entity_count, len(r.errors)) for r in reports}
+        row = screen(session, Query("Ayman al-Zawahiri", "Person"), actor="t", threshold=0.7)
+        assert row.results[0]["entity_id"] == "ofac-2676" and row.results[0]["list"] == "ofac"
+
+
+def test_damaged_index_snapshots_are_rebuilt(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    local_server: LocalServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from legation.sanctions import service
+
+    settings = _settings(settings, local_server)
+    _serve(local_server, _un_small())
+    with httpx.Client() as client:
+        update_lists(factory, settings, client)
+    snapshots = tmp_path / "snapshots"
+    with transaction(factory) as session:
+        service._CACHE.clear()
+        service.load_index(session, snapshots)
+        [path] = snapshots.iterdir()  # no temporary file left beside it
+        whole = path.read_bytes()
+        for damage in (whole[: len(whole) // 2], b"", b"not a pickle at all", b"\x80\x05N."):
+            path.write_bytes(damage)
+            service._CACHE.clear()
+            index, versions, prints = service.load_index(session, snapshots)
+            assert len(index) == 60 and versions == {"un": 1} and len(prints) == 60
+            assert [p.name for p in snapshots.iterdir()] == [path.name]
+            assert path.read_bytes() != damage  # rebuilt and written again
+            row = screen(
+                session, Query("Eric Badege"), actor="t", threshold=0.7, snapshot_dir=snapshots
+            )
+            assert row.results[0]["entity_id"] == "un-CDi.001"
+    assert sum("snapshot unreadable" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_query_fields_are_checked_and_named() -> None:
+    assert Query("  Ali  ", "person", country="Germany").as_dict() == {
+        "name": "Ali",
+        "schema": "Person",
+        "birth_date": None,
+        "country": "de",
+        "identifiers": [],
+    }
+    assert Query("Ali", country="sy").country == "sy"
+    refused = {
+        "schema 'Dog' is not supported": dict(name="Rex", schema="Dog"),
+        "country 'Narnia' is neither": dict(name="Ali", country="Narnia"),
+        "country 'XX' is neither": dict(name="Ali", country="XX"),
+        "name is 10000000 characters long; at most 1000": dict(name="x" * 10_000_000),
+        "birth_date is 40 characters long": dict(name="Ali", birth_date="1" * 40),
+        "identifiers: 21 given": dict(name="Ali", identifiers=tuple("A1234" for _ in range(21))),
+        "identifiers item 2 is 101 characters": dict(name="Ali", identifiers=("A1", "9" * 101)),
+    }
+    for message, fields in refused.items():
+        with pytest.raises(InputError) as caught:
+            Query(**fields)  # type: ignore[arg-type]
+        assert str(caught.value).startswith(message) and len(str(caught.value)) < 200
+    with pytest.raises(InputError, match="schema must be a string, not int"):
+        Query.from_fields({"name": "Ali", "schema": 3})
+    assert Query.from_fields({"name": "Ali", "identifiers": "A123456;B654321"}).identifiers == (
+        "A123456",
+        "B654321",
+    )
+    # the whitelist key covers every field that changes the results
+    keys = {
+        Query("Ali Hassan").key(),
+        Query("Ali Hassan", "Person").key(),
+        Query("Ali Hassan", identifiers=("A123456",)).key(),
+        Query("Ali Hassan", country="SY").key(),
+    }
+    assert len(keys) == 4 and Query("ali  hassan").key() == Query("Ali Hassan").key()
+
+
+def test_cli_refuses_bad_queries_clearly_and_the_batch_goes_on(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    cli("db", "upgrade")
+    cli("lists", "update")
+    unknown = cli("screen", "Eric Badege", "--schema", "Dog", ok=False)
+    assert unknown.returncode == 2 and "error: schema 'Dog' is not supported" in unknown.stderr
+    country = cli("screen", "Eric Badege", "--country", "Narnia", ok=False)
+    assert country.returncode == 2 and "country 'Narnia'" in country.stderr
+    huge = "x" * 10_000_000
+    queries = tmp_path / "q.jsonl"
+    lines = [
+        {
+            "name": "Eric Badege",
+            "birth_date": "1971",
+            "country": "Democratic Republic of the Congo",
+        },
+        {"name": huge},
+        {"name": "Eric Badege", "schema": "Dog"},
+        {"name": "Nobody Atall Zzyzx"},
+        {"name": "Eric Badege", "schema": "Person"},
+    ]
+    queries.write_text("\n".join(json.dumps(x) for x in lines) + "\n", "utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous results\n", "utf-8")
+    # a bad input file leaves an existing output untouched
+    assert cli("screen", "--input", str(tmp_path / "none.jsonl"), "--output", str(out), ok=False)
+    assert cli("screen", "--input", str(tmp_path / "q.txt"), "--output", str(out), ok=False)
+    assert out.read_text("utf-8") == "previous results\n"
+    done = cli("screen", "--input", str(queries), "--output", str(out))
+    assert "2 lines refused" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+    rows = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+    by_line: dict[int, list[dict[str, object]]] = {}
+    for row in rows:
+        by_line.setdefault(int(row["line"]), []).append(row)
+    assert sorted(by_line) == [1, 2, 3, 4, 5]  # every input line has its row
+    assert by_line[1][0]["entity_id"] == "un-CDi.001"
+    assert by_line[2] == [
+        {"line": 2, "error": "line 2: name is 10000000 characters long; at most 1000 are accepted"}
+    ]
+    assert str(by_line[3][0]["error"]).startswith("line 3: schema 'Dog' is not supported")
+    assert by_line[4] == [{"line": 4, "query": "Nobody Atall Zzyzx", "screening_id": 2}]
+    assert by_line[5][0]["entity_id"] == "un-CDi.001"
+    # every screening the output names was committed (audit rows written before the output)
+    ids = {int(r["screening_id"]) for r in rows if "screening_id" in r}  # type: ignore[call-overload]
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'legation.db'}")
+    with engine.connect() as connection:
+        stored = set(connection.scalars(select(ScreeningRow.id)))
+    engine.dispose()
+    assert ids == {1, 2, 3} and ids <= stored
+    table = tmp_path / "q.csv"
+    table.write_text(f"name,schema\n{huge},Person\nEric Badege,Person\n", "utf-8")
+    rows_csv = cli("screen", "--input", str(table), "--format", "csv").stdout.splitlines()
+    assert (
+        rows_csv[1]
+        == "2,,,,,,,,,line 2: name is 10000000 characters long; at most 1000 are accepted"
+    )
+    assert rows_csv[2].startswith("3,Eric Badege,un-CDi.001,")
+
+
+def test_api_checks_each_query_on_its_own_and_needs_a_key(
+    settings: Settings, factory: sessionmaker[Session], local_server: LocalServer
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from legation.api import create_app
+
+    settings = _settings(settings, local_server)
+    _serve(local_server, _un_small())
+    with httpx.Client() as client:
+        update_lists(factory, settings, client)
+    admin = {"Authorization": "Bearer test-admin-key"}
+    with TestClient(create_app(settings)) as api:
+        body = {
+            "queries": [
+                {"name": "x" * 10_000_000},
+                {"name": "Eric Badege", "schema": "Dog"},
+                {"name": "Eric Badege", "country": "Narnia" * 50},
+                {"name": ["not", "a", "string"]},
+                {"name": "Nobody Atall Zzyzx"},
+                {"name": "Eric Badege", "schema": "Person", "country": "CD", "birth_date": 1971},
+            ]
+        }
+        answer = api.post("/api/v1/screening/match", json=body, headers=admin)
+        assert answer.status_code == 200, answer.text[:300]
+        first, second, third, fourth, fifth, sixth = answer.json()["answers"]
+        assert first == {
+            "index": 0,
+            "error": "name is 10000000 characters long; at most 1000 are accepted",
+        }
+        assert second["error"].startswith("schema 'Dog' is not supported; use one of Person")
+        assert third["error"] == "country is 300 characters long; at most 100 are accepted"
+        assert fourth == {"index": 3, "error": "name must be a string, not list"}
+        assert fifth["results"] == [] and fifth["screening_id"]
+        assert sixth["results"][0]["entity_id"] == "un-CDi.001"
+        sid = sixth["screening_id"]
+        viewer = {
+            "X-API-Key": api.post(
+                "/api/v1/keys", json={"name": "v", "role": "viewer"}, headers=admin
+            ).json()["key"]
+        }
+        decision = {"entity_id": "un-CDi.001", "decision": "true_match"}
+        assert (
+            api.post(
+                f"/api/v1/screening/{sid}/decisions", json=decision, headers=viewer
+            ).status_code
+            == 403
+        )
+        long_reason = {**decision, "decision": "whitelisted", "reason": "r" * 2001}
+        refused = api.post(f"/api/v1/screening/{sid}/decisions", json=long_reason, headers=admin)
+        assert refused.status_code == 422
+        assert refused.json()["error"]["message"] == (
+            "reason is 2001 characters long; at most 2000 are accepted"
+        )
+        calls = [
+            ("get", "/api/v1/screening/lists"),
+            ("post", "/api/v1/screening/match"),
+            ("get", f"/api/v1/screening/{sid}"),
+            ("post", f"/api/v1/screening/{sid}/decisions"),
+            ("get", "/api/v1/screening/designations/un-CDi.001/incidents"),
+            ("get", "/api/v1/screening/incidents/1/designations"),
+        ]
+        for method, path in calls:
+            kwargs = {"json": body} if method == "post" else {}
+            assert getattr(api, method)(path, **kwargs).status_code == 401, path
+
+
+def test_lists_sharing_entity_ids_keep_their_own_fingerprints_decisions_and_alerts(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    from legation.sanctions.service import add_subject
+    from legation.storage.screening import ScreeningSubjectRow
+
+    long_id = "x" * 200  # the longest id stored; the alert key built on it is cut
+    ftm = "\n".join(
+        json.dumps(e)
+        for e in (
+            {"id": "un-CDi.001", "schema": "Person", "properties": {"name": ["Eric Badege"]}},
+            {"id": long_id, "schema": "Person", "properties": {"name": ["Omar Examplemann"]}},
+            {"id": long_id, "schema": "Person", "properties": {"name": ["Omar Examplemann"]}},
+            {"id": "y" * 201, "schema": "Person", "properties": {"name": ["Too Long"]}},
+        )
+    ).encode()
+    _serve(local_server, _un_small())
+    local_server.routes["/ftm.json"] = lambda _seen: Answer(200, ftm)
+    settings = settings.model_copy(
+        update={
+            "screening_un_url": local_server.url("/un.xml"),
+            "screening_ftm_url": local_server.url("/ftm.json"),
+            "screening_sources": "un,ftm",
+        }
+    )
+    with httpx.Client() as client:
+        _un_report, ftm_report = update_lists(factory, settings, client)
+    assert ftm_report.entity_count == 2 and ftm_report.errors == [
+        f"ftm: duplicate entity id {long_id} skipped",
+        f"ftm: entity id '{'y' * 78}… is longer than 200 characters; skipped",
+    ]
+    with transaction(factory) as session:
+        version = session.scalars(
+            select(ListVersionRow).where(ListVersionRow.source == "ftm")
+        ).one()
+        assert (version.entity_count, version.error_count) == (2, 2)
+        row = screen(session, Query("Eric Badege", "Person"), actor="ann", threshold=0.7)
+        by_list = {r["list"]: r for r in row.results if r["entity_id"] == "un-CDi.001"}
+        assert set(by_list) == {"un", "ftm"}
+        assert by_list["un"]["fingerprint"] != by_list["ftm"]["fingerprint"]
+        with pytest.raises(InputError, match="on several lists"):
+            decide(session, screening_id=row.id, entity_id="un-CDi.001",
+                   decision="whitelisted", reason="checked", user="ann")  # fmt: skip
+        decide(session, screening_id=row.id, entity_id="un-CDi.001", list_source="ftm",
+               decision="whitelisted", reason="checked", user="ann")  # fmt: skip
+        again = screen(session, Query("Eric Badege", "Person"), actor="ann", threshold=0.7)
+        suppressed = {r["list"]: r["suppressed"] for r in again.results}
+        assert suppressed == {"un": False, "ftm": True}
+        add_subject(session, name="Omar Examplemann", kind="partner")
+        # stored before countries were checked (the old code kept any text)
+        session.add(ScreeningSubjectRow(kind="payee", schema="Person", name="Omar Examplemann",
+                                        country="xx", created_at=row.created_at))  # fmt: skip
+    problems: list[str] = []
+    alerts = rescreen_subjects(factory, settings, errors=problems)
+    assert [a.title for a in alerts] == [
+        "Sanctions hit: partner Omar Examplemann ~ Omar Examplemann"
+    ]
+    assert len(problems) == 1 and problems[0].endswith(
+        "(payee): country 'xx' is neither an ISO 3166-1 alpha-2 code nor a country name"
+    )
+    assert rescreen_subjects(factory, settings) == []  # the long key is found again: no repeat
+
+
+def test_an_unreadable_csv_line_is_that_lines_error(tmp_path: Path) -> None:
+    import csv
+
+    from legation.cli_screening import _read_queries
+
+    table = tmp_path / "q.csv"
+    table.write_text("name,schema\nAli,Person\n" + "x" * 2000 + ",Person\nOmar,Person\n", "utf-8")
+    before = csv.field_size_limit(1000)
+    try:
+        read = list(_read_queries(table))
+    finally:
+        csv.field_size_limit(before)
+    assert read == [
+        (2, {"name": "Ali", "schema": "Person"}, ""),
+        (3, None, "line 3: unreadable CSV (field larger than field limit (1000))"),
+        (4, {"name": "Omar", "schema": "Person"}, ""),
+    ]

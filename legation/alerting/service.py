@@ -127,6 +127,15 @@ def _queue_deliveries(
         )
 
 
+def queue_first_deliveries(
+    session: Session, alert: AlertRow, rules: list[RuleRow], *, now: datetime
+) -> None:
+    """Queue the first round of deliveries of a new ``alert`` raised outside the rule engine
+    (e.g. a sanctions hit) to the recipients of each of ``rules``."""
+    for rule in rules:
+        _queue_deliveries(session, alert, rule, round_=0, now=now)
+
+
 def _recipients(
     session: Session, alert: AlertRow, rule: RuleRow, *, escalation: bool
 ) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from legation.api.deps import Analyst, SessionDep, SettingsDep, Viewer
 from legation.errors import InputError, NotFoundError
 from legation.sanctions.service import (
     DECISIONS,
+    SCHEMATA,
     Query,
     current_versions,
     decide,
@@ -29,16 +30,18 @@ router = APIRouter(prefix="/screening", tags=["screening"])
 MAX_BATCH = 100
 
 
-class QueryIn(BaseModel):
-    name: str = Field(max_length=1000, description="Name of the person or organisation.")
-    schema_: str = Field(default="LegalEntity", alias="schema", description="Person, Organization…")
-    birth_date: str | None = Field(default=None, description="YYYY, YYYY-MM or YYYY-MM-DD")
-    country: str | None = Field(default=None, description="ISO 3166 two-letter code")
-    identifiers: list[str] = Field(default_factory=list, max_length=20)
-
-
 class MatchIn(BaseModel):
-    queries: list[QueryIn] = Field(min_length=1, max_length=MAX_BATCH)
+    # Each query is checked on its own (Query.from_fields) so that one bad record gets its
+    # own error and the others are screened; the body as a whole is capped by the app.
+    queries: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=(
+            "Objects with name, schema (" + ", ".join(SCHEMATA) + "), birth_date "
+            "(YYYY, YYYY-MM or YYYY-MM-DD), country (ISO 3166-1 alpha-2 code or country name), "
+            "identifiers (list of document numbers)."
+        ),
+    )
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     limit: int = Field(default=10, ge=1, le=100)
 
@@ -47,6 +50,7 @@ class DecisionIn(BaseModel):
     entity_id: str
     decision: str = Field(description=" / ".join(DECISIONS))
     reason: str = ""
+    list: str | None = Field(default=None, description="The result's list, if ids repeat.")
 
 
 @router.get("/lists")
@@ -75,14 +79,8 @@ def match(
     _index, versions, _prints = load_index(session, snapshots)
     answers: list[dict[str, Any]] = []
     for number, q in enumerate(body.queries):
-        query = Query(
-            q.name,
-            q.schema_,
-            q.birth_date,
-            q.country.lower() if q.country else None,
-            tuple(q.identifiers),
-        )
         try:
+            query = Query.from_fields(q)
             row = screen(
                 session,
                 query,
@@ -92,7 +90,7 @@ def match(
                 snapshot_dir=snapshots,
             )
         except InputError as exc:
-            answers.append({"index": number, "error": str(exc)})
+            answers.append({"index": number, "error": str(exc)[:500]})
             continue
         answers.append({"index": number, "screening_id": row.id, "results": row.results})
     return {
@@ -153,5 +151,6 @@ def add_decision(
         decision=body.decision,
         reason=body.reason,
         user=caller.name,
+        list_source=body.list,
     )
     return {"id": row.id, "entity_id": row.entity_id, "decision": row.decision, "user": row.user}

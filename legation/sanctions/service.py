@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import pickle
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from legation.alerting.service import _queue_deliveries
+from legation.alerting.service import queue_first_deliveries
 from legation.domain.clock import utcnow
+from legation.domain.countries import country_code
 from legation.errors import ConflictError, InputError, NotFoundError, SourceError
 from legation.logs import get_logger
 from legation.screening.importers import (
@@ -31,6 +36,7 @@ from legation.screening.importers import (
 )
 from legation.screening.index import Hit, ScreeningIndex, subject_from_ftm
 from legation.screening.matcher import ALGORITHM, Subject
+from legation.screening.urls import file_name, redact_text, redact_url
 from legation.settings import Settings
 from legation.storage.db import transaction
 from legation.storage.screening import (
@@ -47,6 +53,7 @@ log = get_logger(__name__)
 DECISIONS = ("true_match", "false_positive", "whitelisted")
 SCREENING_ALERT_TYPE = "sanctions_hit"
 OFAC_FILES = ("sdn", "alt", "add", "sdn_comments")
+MAX_STORED_ERRORS = 200
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,20 +102,22 @@ def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
 
 
 def _download(client: httpx.Client, url: str, max_bytes: int) -> bytes:
+    shown = redact_url(url)  # the address may carry a token: never in a message
     try:
         with client.stream("GET", url, follow_redirects=True) as response:
             if response.status_code != 200:
-                raise SourceError(f"{url}: HTTP {response.status_code}")
+                raise SourceError(f"{shown}: HTTP {response.status_code}")
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise SourceError(f"{url}: larger than {max_bytes} bytes")
+                    raise SourceError(f"{shown}: larger than {max_bytes} bytes")
                 chunks.append(chunk)
             return b"".join(chunks)
     except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        detail = redact_text(str(exc).replace(url, shown))
+        raise SourceError(f"{shown}: {type(exc).__name__}: {detail}") from None
 
 
 def fingerprint(data: dict[str, Any]) -> str:
@@ -131,6 +140,7 @@ def update_lists(
         if not urls:
             reports.append(UpdateReport(source, "failed", message="no address configured"))
             continue
+        files = ", ".join(file_name(u) for u in urls)
         try:
             payloads = [_download(client, u, settings.screening_max_list_bytes) for u in urls]
             checksum = hashlib.sha256(b"".join(payloads)).hexdigest()
@@ -141,46 +151,92 @@ def update_lists(
                         UpdateReport(source, "unchanged", current.id, current.entity_count)
                     )
                     continue
-            imported = parse_source(source, payloads)
-            if not imported.entities:
-                raise ListFormatError(f"{source}: no entities could be read")
-        except (SourceError, ListFormatError) as exc:
-            log.warning("list update failed", extra={"source": source, "error": str(exc)})
-            reports.append(UpdateReport(source, "failed", message=str(exc)))
+            imported = _parse_isolated(source, files, payloads)
+            report = _store_version(factory, source, redact_url(urls[0]), checksum, imported, now)
+        except SQLAlchemyError as exc:  # the whole version is rolled back: the current stays
+            message = f"{source} ({files}): could not be stored: {type(exc).__name__}"
+            log.error("list update failed", source=source, error=message)
+            reports.append(UpdateReport(source, "failed", message=message))
             continue
-        with transaction(factory) as session:
-            version = ListVersionRow(
-                source=source,
-                url=urls[0],
-                fetched_at=now,
-                checksum=checksum,
-                entity_count=len(imported.entities),
-                error_count=len(imported.errors),
-                errors=imported.errors[:200],
-            )
-            session.add(version)
-            session.flush()
-            seen: set[str] = set()
-            for entity in imported.entities:
-                data = entity.to_dict()
-                if data["id"] in seen:
-                    imported.errors.append(f"{source}: duplicate entity id {data['id']} skipped")
-                    continue
-                seen.add(data["id"])
-                session.add(
-                    ListEntityRow(
-                        version_id=version.id,
-                        entity_id=data["id"],
-                        schema=data["schema"],
-                        caption=entity.caption[:1000],
-                        fingerprint=fingerprint(data),
-                        data=data,
-                    )
-                )
-            reports.append(
-                UpdateReport(source, "new", version.id, len(seen), imported.errors[:200])
-            )
+        except (SourceError, ListFormatError) as exc:
+            message = redact_text(str(exc))
+            log.warning("list update failed", source=source, error=message)
+            reports.append(UpdateReport(source, "failed", message=message))
+            continue
+        reports.append(report)
     return reports
+
+
+def _parse_isolated(source: str, files: str, payloads: Sequence[bytes]) -> Imported:
+    """Parse one source; any failure of the parser becomes a ``ListFormatError`` naming it."""
+    try:
+        imported = parse_source(source, payloads)
+    except ListFormatError as exc:
+        raise ListFormatError(f"{source} ({files}): {exc}") from exc
+    except Exception as exc:  # one source's parser bug must not stop the others
+        log.error(
+            "list parser failed",
+            source=source,
+            files=files,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+        )
+        raise ListFormatError(
+            f"{source} ({files}): could not be read: {type(exc).__name__}: {exc}"[:500]
+        ) from exc
+    if not imported.entities:
+        raise ListFormatError(f"{source} ({files}): no entities could be read")
+    return imported
+
+
+def _store_version(
+    factory: sessionmaker[Session],
+    source: str,
+    url: str,
+    checksum: str,
+    imported: Imported,
+    now: datetime,
+) -> UpdateReport:
+    """One new list version with its entities (duplicates reported, counts as stored)."""
+    errors = list(imported.errors)
+    with transaction(factory) as session:
+        version = ListVersionRow(
+            source=source,
+            url=url,
+            fetched_at=now,
+            checksum=checksum,
+            entity_count=0,
+            error_count=0,
+            errors=[],
+        )
+        session.add(version)
+        session.flush()
+        seen: set[str] = set()
+        for entity in imported.entities:
+            data = entity.to_dict()
+            if len(data["id"]) > MAX_ENTITY_ID_CHARS:
+                errors.append(
+                    f"{source}: entity id {shorten(data['id'])} is longer than "
+                    f"{MAX_ENTITY_ID_CHARS} characters; skipped"
+                )
+                continue
+            if data["id"] in seen:
+                errors.append(f"{source}: duplicate entity id {data['id']} skipped")
+                continue
+            seen.add(data["id"])
+            session.add(
+                ListEntityRow(
+                    version_id=version.id,
+                    entity_id=data["id"],
+                    schema=data["schema"],
+                    caption=entity.caption[:1000],
+                    fingerprint=fingerprint(data),
+                    data=data,
+                )
+            )
+        version.entity_count = len(seen)
+        version.error_count = len(errors)
+        version.errors = errors[:MAX_STORED_ERRORS]
+        return UpdateReport(source, "new", version.id, len(seen), errors[:MAX_STORED_ERRORS])
 
 
 def snapshot_dir(settings: Settings) -> Path:
@@ -266,12 +322,27 @@ def diff_versions(
 # ---------------------------------------------------------------------------------------
 # the index over the current versions (cached per process by version ids)
 
-_CACHE: dict[tuple[tuple[int, str], ...], tuple[ScreeningIndex, dict[str, str]]] = {}
+Prints = dict[tuple[str, str], str]  # (list source, entity id) -> fingerprint
+_CACHE: dict[tuple[tuple[int, str], ...], tuple[ScreeningIndex, Prints]] = {}
+_CACHE_LOCK = threading.Lock()
+# what a damaged or foreign snapshot file can raise while being unpickled
+_SNAPSHOT_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    OSError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ValueError,
+    MemoryError,
+)
 
 
 def load_index(
     session: Session, snapshot_dir: Path | None = None
-) -> tuple[ScreeningIndex, dict[str, int], dict[str, str]]:
+) -> tuple[ScreeningIndex, dict[str, int], Prints]:
     """The index over the current list versions, entity fingerprints, version ids by source.
 
     Kept in memory per process; with ``snapshot_dir`` also as a file per set of versions, so
@@ -280,29 +351,49 @@ def load_index(
     versions = current_versions(session)
     # ids alone could collide between two databases; the checksums make the key the content
     key = tuple((v.id, v.checksum) for v in versions)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = _snapshot(session, versions, snapshot_dir)
-    index, prints = _CACHE[key]
+    with _CACHE_LOCK:  # API worker threads share the cache
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = _snapshot(session, versions, snapshot_dir)
+        index, prints = _CACHE[key]
     return index, {v.source: v.id for v in versions}, prints
+
+
+def _read_snapshot(path: Path) -> tuple[ScreeningIndex, Prints] | None:
+    """A usable snapshot, or None; a damaged file is logged and deleted (then rebuilt)."""
+    try:
+        loaded = ScreeningIndex.load(path)
+    except FileNotFoundError:
+        return None
+    except _SNAPSHOT_ERRORS as exc:
+        log.warning(
+            "index snapshot unreadable, rebuilding it",
+            path=str(path),
+            error=f"{type(exc).__name__}: {exc}"[:300],
+        )
+        path.unlink(missing_ok=True)
+        return None
+    if loaded is None or not isinstance(loaded[1], dict):
+        path.unlink(missing_ok=True)
+        return None
+    return loaded[0], loaded[1]
 
 
 def _snapshot(
     session: Session,
     versions: list[ListVersionRow],
     snapshot_dir: Path | None,
-) -> tuple[ScreeningIndex, dict[str, str]]:
+) -> tuple[ScreeningIndex, Prints]:
     key = [v.id for v in versions]
     path = None
     if snapshot_dir is not None and key:
         digest = hashlib.sha256("".join(v.checksum for v in versions).encode()).hexdigest()
         path = snapshot_dir / f"index-{'-'.join(map(str, key))}-{digest[:12]}.pickle"
-        if path.exists():
-            loaded = ScreeningIndex.load(path)
-            if loaded is not None and isinstance(loaded[1], dict):
-                return loaded[0], loaded[1]
+        found = _read_snapshot(path)
+        if found is not None:
+            return found
     index = ScreeningIndex()
-    prints: dict[str, str] = {}
+    prints: Prints = {}
     by_id = {v.id: v.source for v in versions}
     rows = session.execute(
         select(ListEntityRow.version_id, ListEntityRow.data, ListEntityRow.fingerprint).where(
@@ -311,12 +402,16 @@ def _snapshot(
     )
     for version_id, data, print_ in rows:
         index.add(subject_from_ftm(data, by_id[version_id]))
-        prints[str(data["id"])] = print_
+        prints[(by_id[version_id], str(data["id"]))] = print_
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         for old in path.parent.glob("index-*.pickle"):
-            old.unlink(missing_ok=True)
-        index.save(path, prints)
+            if old != path:
+                old.unlink(missing_ok=True)
+        try:
+            index.save(path, prints)
+        except OSError as exc:  # a full disk costs the quick start, not the screening
+            log.warning("index snapshot not written", error=str(exc)[:300])
     index.freeze()
     return index, prints
 
@@ -325,21 +420,114 @@ def _snapshot(
 # screening with audit
 
 
+# the schemata a query may name (the matcher compares these; others are refused, not ignored)
+SCHEMATA = ("Person", "Organization", "Company", "PublicBody", "LegalEntity", "Vessel", "Airplane")
+_SCHEMA_BY_LOWER = {s.lower(): s for s in SCHEMATA}
+MAX_NAME_CHARS = 1000
+MAX_IDENTIFIERS = 20
+MAX_IDENTIFIER_CHARS = 100
+MAX_BIRTH_DATE_CHARS = 32
+MAX_COUNTRY_CHARS = 100
+MAX_SCHEMA_CHARS = 40
+MAX_REASON_CHARS = 2000
+MAX_ENTITY_ID_CHARS = 200
+SHOWN_CHARS = 80
+
+
+def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr`` of a value for an error message, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _too_long(field_: str, value: str, limit: int) -> InputError:
+    return InputError(f"{field_} is {len(value)} characters long; at most {limit} are accepted")
+
+
 @dataclass
 class Query:
+    """A screening query; built only valid (``InputError`` names the bad field)."""
+
     name: str
     schema: str = "LegalEntity"
     birth_date: str | None = None
     country: str | None = None
     identifiers: tuple[str, ...] = ()
 
-    def subject(self) -> Subject:
-        if not self.name.strip():
+    def __post_init__(self) -> None:
+        self.name = self.name.strip()
+        if not self.name:
             raise InputError("name is empty")
-        if len(self.name) > 1000:
-            raise InputError(f"name is {len(self.name)} characters long; at most 1000 are screened")
-        if self.birth_date and not _plausible_date(self.birth_date):
-            raise InputError(f"birth date {self.birth_date!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        if len(self.name) > MAX_NAME_CHARS:
+            raise _too_long("name", self.name, MAX_NAME_CHARS)
+        schema = self.schema.strip()
+        if len(schema) > MAX_SCHEMA_CHARS or schema.lower() not in _SCHEMA_BY_LOWER:
+            raise InputError(
+                f"schema {shorten(schema)} is not supported; use one of {', '.join(SCHEMATA)}"
+            )
+        self.schema = _SCHEMA_BY_LOWER[schema.lower()]
+        if self.birth_date is not None:
+            self.birth_date = self.birth_date.strip() or None
+        if self.birth_date:
+            if len(self.birth_date) > MAX_BIRTH_DATE_CHARS:
+                raise _too_long("birth_date", self.birth_date, MAX_BIRTH_DATE_CHARS)
+            if not _plausible_date(self.birth_date):
+                raise InputError(
+                    f"birth_date {shorten(self.birth_date)} is not YYYY, YYYY-MM or YYYY-MM-DD "
+                    f"between 1850 and today"
+                )
+        if self.country is not None:
+            self.country = _country(self.country)
+        if len(self.identifiers) > MAX_IDENTIFIERS:
+            raise InputError(
+                f"identifiers: {len(self.identifiers)} given; at most {MAX_IDENTIFIERS} accepted"
+            )
+        cleaned = []
+        for number, identifier in enumerate(self.identifiers, start=1):
+            if not isinstance(identifier, str):
+                raise InputError(f"identifiers item {number} is not a string")
+            if len(identifier.strip()) > MAX_IDENTIFIER_CHARS:
+                raise _too_long(
+                    f"identifiers item {number}", identifier.strip(), MAX_IDENTIFIER_CHARS
+                )
+            if identifier.strip():
+                cleaned.append(identifier.strip())
+        self.identifiers = tuple(cleaned)
+
+    @classmethod
+    def from_fields(cls, raw: Mapping[str, Any]) -> Query:
+        """A query from loosely typed fields (an API body item, a CSV or JSONL line)."""
+
+        def text(field_: str, required: bool = False) -> str | None:
+            value = raw.get(field_)
+            if value is None or value == "":
+                if required:
+                    raise InputError(f"{field_} is missing or empty")
+                return None
+            if isinstance(value, int) and not isinstance(value, bool) and field_ == "birth_date":
+                return str(value)  # a year given as a number
+            if not isinstance(value, str):
+                raise InputError(f"{field_} must be a string, not {type(value).__name__}")
+            return value
+
+        ids = raw.get("identifiers")
+        if ids is None or ids == "":
+            identifiers: tuple[str, ...] = ()
+        elif isinstance(ids, str):
+            identifiers = tuple(i for i in ids.split(";") if i.strip())  # CSV: a;b;c
+        elif isinstance(ids, list):
+            identifiers = tuple(ids)
+        else:
+            raise InputError(f"identifiers must be a list of strings, not {type(ids).__name__}")
+        return cls(
+            text("name", required=True) or "",
+            text("schema") or "LegalEntity",
+            text("birth_date"),
+            text("country"),
+            identifiers,
+        )
+
+    def subject(self) -> Subject:
         return Subject.build(
             "query",
             self.schema,
@@ -359,14 +547,33 @@ class Query:
         }
 
     def key(self) -> str:
-        parts = [" ".join(self.name.lower().split()), self.birth_date or "", self.country or ""]
+        """What a whitelisting is tied to: every field that can change the results."""
+        parts = [
+            " ".join(self.name.lower().split()),
+            self.birth_date or "",
+            self.country or "",
+            self.schema,
+            ",".join(sorted(i.upper() for i in self.identifiers)),
+        ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _plausible_date(value: str) -> bool:
-    import re
-    from datetime import date
+def _country(value: str) -> str | None:
+    """An ISO 3166-1 alpha-2 code or a country name -> the lower-case code."""
+    cleaned = value.strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > MAX_COUNTRY_CHARS:
+        raise _too_long("country", cleaned, MAX_COUNTRY_CHARS)
+    code = country_code(cleaned)
+    if code is None:
+        raise InputError(
+            f"country {shorten(cleaned)} is neither an ISO 3166-1 alpha-2 code nor a country name"
+        )
+    return code.lower()
 
+
+def _plausible_date(value: str) -> bool:
     found = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value)
     if not found:
         return False
@@ -380,7 +587,37 @@ def _plausible_date(value: str) -> bool:
     return True
 
 
-def hit_dict(hit: Hit, prints: dict[str, str], threshold: float) -> dict[str, Any]:
+def decided_pairs(
+    session: Session, decisions: Sequence[str], query_key: str | None = None
+) -> set[tuple[str, str, str, str]]:
+    """(query key, list, entity id, fingerprint) of the decisions of these kinds.
+
+    A decision is on one result of one screening; the list comes from that result, so two
+    lists that use the same entity id (an FtM export may) are never confused.
+    """
+    statement = (
+        select(ScreeningDecisionRow, ScreeningRow.results)
+        .join(ScreeningRow, ScreeningRow.id == ScreeningDecisionRow.screening_id)
+        .where(ScreeningDecisionRow.decision.in_(decisions))
+    )
+    if query_key is not None:
+        statement = statement.where(ScreeningDecisionRow.query_key == query_key)
+    found: set[tuple[str, str, str, str]] = set()
+    for decision, results in session.execute(statement):
+        for result in results or []:
+            if (result.get("entity_id"), result.get("fingerprint")) == (
+                decision.entity_id,
+                decision.fingerprint,
+            ):
+                found.add(
+                    (decision.query_key, str(result.get("list", "")), decision.entity_id,
+                     decision.fingerprint)
+                )  # fmt: skip
+    return found
+
+
+def hit_dict(hit: Hit, prints: Prints, threshold: float) -> dict[str, Any]:
+    """One result; every result is at or above ``threshold`` (lower ones are not returned)."""
     subject = hit.subject
     return {
         "entity_id": subject.id,
@@ -389,9 +626,8 @@ def hit_dict(hit: Hit, prints: dict[str, str], threshold: float) -> dict[str, An
         "list": subject.dataset,
         "matched_name": hit.result.name,
         "score": round(hit.score, 4),
-        "match": hit.score >= threshold,
         "explanation": hit.result.explanation(),
-        "fingerprint": prints.get(subject.id, ""),
+        "fingerprint": prints.get((subject.dataset, subject.id), ""),
     }
 
 
@@ -405,27 +641,26 @@ def screen(
     subject_id: int | None = None,
     now: datetime | None = None,
     snapshot_dir: Path | None = None,
+    prepared: Prepared | None = None,
+    flush: bool = True,
 ) -> ScreeningRow:
-    """Screen ``query`` against the current lists and store the screening (the audit)."""
+    """Screen ``query`` against the current lists and store the screening (the audit).
+
+    ``prepared`` (from ``prepare``, within the same transaction) saves a batch from looking
+    up the list versions and the whitelist again for every query; with ``flush=False`` the
+    row has its id only after the caller's next flush (a batch inserts many at once).
+    """
     subject = query.subject()
-    index, versions, prints = load_index(session, snapshot_dir)
-    if not versions:
+    ready = prepared or prepare(session, snapshot_dir, query.key())
+    if not ready.versions:
         raise ConflictError("no sanctions list is loaded yet: run `legation lists update` first")
-    hits = index.search(subject, threshold=threshold, limit=limit)
+    hits = ready.index.search(subject, threshold=threshold, limit=limit)
     key = query.key()
-    whitelisted = {
-        (d.entity_id, d.fingerprint)
-        for d in session.scalars(
-            select(ScreeningDecisionRow).where(
-                ScreeningDecisionRow.query_key == key,
-                ScreeningDecisionRow.decision == "whitelisted",
-            )
-        )
-    }
     results = []
     for hit in hits:
-        row = hit_dict(hit, prints, threshold)
-        row["suppressed"] = (row["entity_id"], row["fingerprint"]) in whitelisted
+        row = hit_dict(hit, ready.prints, threshold)
+        pair = (key, row["list"], row["entity_id"], row["fingerprint"])
+        row["suppressed"] = pair in ready.whitelisted
         results.append(row)
     screening = ScreeningRow(
         created_at=now or utcnow(),
@@ -433,14 +668,32 @@ def screen(
         subject_id=subject_id,
         query=query.as_dict(),
         query_key=key,
-        list_versions=versions,
+        list_versions=ready.versions,
         algorithm=ALGORITHM,
         threshold=threshold,
         results=results,
     )
     session.add(screening)
-    session.flush()
+    if flush:
+        session.flush()
     return screening
+
+
+@dataclass
+class Prepared:
+    """What every screening in one transaction shares: the index and the whitelist."""
+
+    index: ScreeningIndex
+    versions: dict[str, int]
+    prints: Prints
+    whitelisted: set[tuple[str, str, str, str]]  # (query key, list, entity id, fingerprint)
+
+
+def prepare(session: Session, snapshot_dir: Path | None, query_key: str | None = None) -> Prepared:
+    """The current index and whitelist (of one query key, or of all for a batch)."""
+    index, versions, prints = load_index(session, snapshot_dir)
+    whitelisted = decided_pairs(session, ("whitelisted",), query_key) if versions else set()
+    return Prepared(index, versions, prints, whitelisted)
 
 
 def screening_dict(row: ScreeningRow) -> dict[str, Any]:
@@ -464,19 +717,35 @@ def decide(
     decision: str,
     reason: str,
     user: str,
+    list_source: str | None = None,
     now: datetime | None = None,
 ) -> ScreeningDecisionRow:
-    """Record an analyst's decision on one result of a screening."""
+    """Record an analyst's decision on one result (entity id, and list if ids repeat)."""
     if decision not in DECISIONS:
-        raise InputError(f"decision {decision!r}: use one of {', '.join(DECISIONS)}")
+        raise InputError(f"decision {shorten(decision)}: use one of {', '.join(DECISIONS)}")
+    if len(entity_id) > MAX_ENTITY_ID_CHARS:
+        raise _too_long("entity_id", entity_id, MAX_ENTITY_ID_CHARS)
+    if len(reason) > MAX_REASON_CHARS:
+        raise _too_long("reason", reason, MAX_REASON_CHARS)
     if decision == "whitelisted" and not reason.strip():
         raise InputError("a whitelisting needs a reason")
     screening = session.get(ScreeningRow, screening_id)
     if screening is None:
         raise NotFoundError(f"screening {screening_id} does not exist")
-    result = next((r for r in screening.results if r["entity_id"] == entity_id), None)
-    if result is None:
-        raise NotFoundError(f"screening {screening_id} has no result {entity_id!r}")
+    found = [
+        r
+        for r in screening.results
+        if r["entity_id"] == entity_id and list_source in (None, r.get("list"))
+    ]
+    if not found:
+        where = f" on list {shorten(list_source)}" if list_source is not None else ""
+        raise NotFoundError(f"screening {screening_id} has no result {shorten(entity_id)}{where}")
+    if len(found) > 1:
+        lists = ", ".join(str(r.get("list")) for r in found)
+        raise InputError(
+            f"result {shorten(entity_id)} is on several lists ({lists}): name the list"
+        )
+    result = found[0]
     row = ScreeningDecisionRow(
         screening_id=screening_id,
         query_key=screening.query_key,
@@ -507,14 +776,14 @@ def add_subject(
     reference: str | None = None,
 ) -> ScreeningSubjectRow:
     if kind not in ("staff", "partner", "payee"):
-        raise InputError(f"subject kind {kind!r}: use staff, partner or payee")
-    Query(name, schema, birth_date, country).subject()  # validates
+        raise InputError(f"subject kind {shorten(kind)}: use staff, partner or payee")
+    query = Query(name, schema, birth_date, country)  # validates and normalises
     row = ScreeningSubjectRow(
         kind=kind,
-        schema=schema,
-        name=name,
-        birth_date=birth_date,
-        country=country.lower() if country else None,
+        schema=query.schema,
+        name=query.name,
+        birth_date=query.birth_date,
+        country=query.country,
         reference=reference,
         created_at=utcnow(),
     )
@@ -545,46 +814,62 @@ def _sync_staff(session: Session) -> None:
 
 
 def rescreen_subjects(
-    factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    errors: list[str] | None = None,
 ) -> list[AlertRow]:
-    """Screen every stored subject (staff included) again; new hits raise alerts."""
+    """Screen every stored subject (staff included) again; new hits raise alerts.
+
+    A subject that cannot be screened (say a name stored before today's limits) is named in
+    ``errors`` and logged; the others are screened all the same.
+    """
     now = now or utcnow()
     created: list[AlertRow] = []
+    problems = errors if errors is not None else []
     with transaction(factory) as session:
         _sync_staff(session)
-        decided = {
-            (d.query_key, d.entity_id, d.fingerprint)
-            for d in session.scalars(
-                select(ScreeningDecisionRow).where(
-                    ScreeningDecisionRow.decision.in_(("false_positive", "whitelisted"))
-                )
-            )
-        }
+        decided = decided_pairs(session, ("false_positive", "whitelisted"))
         rules = [
             r
             for r in session.scalars(select(RuleRow).where(RuleRow.enabled.is_(True)))
             if SCREENING_ALERT_TYPE in (r.incident_types or [])
         ]
+        prepared = prepare(session, snapshot_dir(settings))
         for subject in list(session.scalars(select(ScreeningSubjectRow))):
-            query = Query(subject.name, subject.schema, subject.birth_date, subject.country)
-            screening = screen(
-                session,
-                query,
-                actor="rescreen",
-                threshold=settings.screening_threshold,
-                subject_id=subject.id,
-                now=now,
-                snapshot_dir=snapshot_dir(settings),
-            )
+            try:
+                query = Query(subject.name, subject.schema, subject.birth_date, subject.country)
+                screening = screen(
+                    session,
+                    query,
+                    actor="rescreen",
+                    threshold=settings.screening_threshold,
+                    subject_id=subject.id,
+                    now=now,
+                    prepared=prepared,
+                )
+            except InputError as exc:  # raised before anything is written for this subject
+                problem = f"subject {subject.id} ({subject.kind}): {exc}"
+                log.warning("subject not re-screened", error=problem)
+                problems.append(problem)
+                continue
             for result in screening.results:
-                if result["suppressed"] or not result["match"]:
+                if result["suppressed"]:
                     continue
-                if (screening.query_key, result["entity_id"], result["fingerprint"]) in decided:
+                pair = (result["list"], result["entity_id"], result["fingerprint"])
+                if (screening.query_key, *pair) in decided:
                     continue
                 alert = _raise_alert(session, subject, screening, result, rules, now)
                 if alert is not None:
                     created.append(alert)
     return created
+
+
+def alert_key(subject_id: int, result: dict[str, Any]) -> str:
+    """The dedup key of a hit's alert, as stored (the column holds 200 characters)."""
+    raw = f"screen:subject{subject_id}:{result['list']}:{result['entity_id']}"
+    return f"{raw[:170]}:{result['fingerprint'][:16]}"
 
 
 def _raise_alert(
@@ -595,11 +880,11 @@ def _raise_alert(
     rules: list[RuleRow],
     now: datetime,
 ) -> AlertRow | None:
-    key = f"screen:subject{subject.id}:{result['entity_id']}:{result['fingerprint'][:16]}"
+    key = alert_key(subject.id, result)
     if session.scalar(select(AlertRow.id).where(AlertRow.dedup_key == key)) is not None:
         return None
     alert = AlertRow(
-        dedup_key=key[:200],
+        dedup_key=key,
         rule_id=rules[0].id if rules else None,
         site_id=None,
         incident_id=None,
@@ -618,8 +903,7 @@ def _raise_alert(
     )
     session.add(alert)
     session.flush()
-    for rule in rules:
-        _queue_deliveries(session, alert, rule, round_=0, now=now)
+    queue_first_deliveries(session, alert, rules, now=now)
     return alert
 
 

@@ -15,8 +15,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
@@ -24,6 +26,9 @@ from followthemoney.proxy import EntityProxy
 from legation.errors import InputError
 
 MAX_FIELD_CHARS = 2_000
+MAX_NOTE_CHARS = 200
+# warnings about the record being read (a cut field, a dropped date): kept with the record
+_NOTES: ContextVar[list[str] | None] = ContextVar("legation_import_notes", default=None)
 
 
 class ListFormatError(InputError):
@@ -43,13 +48,68 @@ def _clean(value: str | None) -> str:
     return "" if value in {"-0-", "-0"} else value
 
 
+def _note(message: str) -> None:
+    notes = _NOTES.get()
+    if notes is not None:
+        notes.append(message[:MAX_NOTE_CHARS])
+
+
 def _add(entity: EntityProxy, prop: str, value: str | None) -> None:
     text = _clean(value)
     if not text:
         return
     if len(text) > MAX_FIELD_CHARS:
-        raise ValueError(f"{prop} longer than {MAX_FIELD_CHARS} characters")
+        _note(f"{prop} of {len(text)} characters cut to {MAX_FIELD_CHARS}")
+        text = text[:MAX_FIELD_CHARS]
     entity.add(prop, text, quiet=True, fuzzy=prop in {"nationality", "citizenship", "country"})
+
+
+_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _valid_iso(value: str) -> bool:
+    found = _ISO.fullmatch(value)
+    if not found or not 1800 <= int(found.group(1)) <= 2100:
+        return False
+    try:
+        date(int(found.group(1)), int(found.group(2) or 1), int(found.group(3) or 1))
+    except ValueError:
+        return False
+    return True
+
+
+def _add_dates(
+    entity: EntityProxy, raw: str, parse: Callable[[str], list[str] | str] | None = None
+) -> None:
+    """Birth dates from ``raw``; an unreadable one is dropped with a note, not the record."""
+    raw = _clean(raw)
+    if not raw:
+        return
+    try:
+        parsed = parse(raw) if parse is not None else [raw]
+    except ValueError as exc:
+        _note(f"birth date dropped: {exc}")
+        return
+    for value in [parsed] if isinstance(parsed, str) else parsed:
+        if _valid_iso(value):
+            _add(entity, "birthDate", value)
+        else:
+            _note(f"birth date dropped: {value[:40]!r} is not a date")
+
+
+def _read(result: Imported, label: str, build: Callable[[], EntityProxy]) -> None:
+    """One record into ``result``: the entity with its notes, or one error naming it."""
+    notes: list[str] = []
+    token = _NOTES.set(notes)
+    try:
+        entity = build()
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        result.errors.append(f"{label}: {exc}"[: MAX_NOTE_CHARS * 2])
+        return
+    finally:
+        _NOTES.reset(token)
+    result.entities.append(entity)
+    result.errors.extend(f"{label}: {note} (record kept)" for note in notes)
 
 
 def _make(schema: str, entity_id: str) -> EntityProxy:
@@ -90,10 +150,8 @@ def parse_un_xml(data: bytes) -> Imported:
     for kind, schema in (("INDIVIDUAL", "Person"), ("ENTITY", "Organization")):
         for node in root.iter(kind):
             ref = _clean(node.findtext("REFERENCE_NUMBER")) or _clean(node.findtext("DATAID"))
-            try:
-                result.entities.append(_un_record(node, kind, schema, ref))
-            except (ValueError, TypeError) as exc:
-                result.errors.append(f"UN {kind.lower()} {ref or '?'}: {exc}")
+            label = f"UN {kind.lower()} {ref[:100] or '?'}"
+            _read(result, label, partial(_un_record, node, kind, schema, ref))
     return result
 
 
@@ -122,7 +180,7 @@ def _un_record(node: ET.Element, kind: str, schema: str, ref: str) -> EntityProx
             _add(entity, "title", value.text)
         for dob in node.iter("INDIVIDUAL_DATE_OF_BIRTH"):
             for when in _un_dates(dob):
-                _add(entity, "birthDate", when)
+                _add_dates(entity, when)
         for pob in node.iter("INDIVIDUAL_PLACE_OF_BIRTH"):
             place = [_clean(pob.findtext(t)) for t in ("CITY", "STATE_PROVINCE", "COUNTRY")]
             _add(entity, "birthPlace", ", ".join(p for p in place if p))
@@ -210,7 +268,7 @@ def parse_ofac_remarks(entity: EntityProxy, remarks: str) -> list[str]:
         if dob and entity.schema.is_a("Person"):
             try:
                 for value in parse_ofac_dates(dob.group(1)):
-                    _add(entity, "birthDate", value)
+                    _add_dates(entity, value)
             except ValueError as exc:
                 problems.append(str(exc))
             continue
@@ -233,14 +291,20 @@ def parse_ofac_remarks(entity: EntityProxy, remarks: str) -> list[str]:
     return problems
 
 
-def _read_headless_csv(data: bytes, label: str, columns: int) -> list[list[str]]:
+def _read_headless_csv(data: bytes, label: str, columns: int, errors: list[str]) -> list[list[str]]:
+    """The rows with enough columns; a short row is one error; no good row at all: the file."""
     rows = []
+    short: list[str] = []
     for number, row in enumerate(csv.reader(io.StringIO(decode(data))), start=1):
         if not row or (len(row) == 1 and not row[0].strip()) or row[0].strip() == "\x1a":
             continue
         if len(row) < columns:
-            raise ListFormatError(f"{label} line {number}: {len(row)} columns, expected {columns}")
+            short.append(f"{label} line {number}: {len(row)} columns, expected {columns}")
+            continue
         rows.append([_clean(c) for c in row])
+    if short and not rows:
+        raise ListFormatError(short[0])
+    errors.extend(short)
     return rows
 
 
@@ -248,24 +312,23 @@ def parse_ofac_csv(
     sdn: bytes, alt: bytes = b"", add: bytes = b"", comments: bytes = b""
 ) -> Imported:
     result = Imported()
+    errors = result.errors
     alts: dict[str, list[list[str]]] = defaultdict(list)
-    for row in _read_headless_csv(alt, "alt.csv", 4) if alt else []:
+    for row in _read_headless_csv(alt, "alt.csv", 4, errors) if alt else []:
         alts[row[0]].append(row)
     countries: dict[str, list[str]] = defaultdict(list)
-    for row in _read_headless_csv(add, "add.csv", 5) if add else []:
+    for row in _read_headless_csv(add, "add.csv", 5, errors) if add else []:
         countries[row[0]].append(row[4])
     extra: dict[str, str] = {}
-    for row in _read_headless_csv(comments, "sdn_comments.csv", 2) if comments else []:
+    for row in _read_headless_csv(comments, "sdn_comments.csv", 2, errors) if comments else []:
         extra[row[0]] = row[1]
-    for row in _read_headless_csv(sdn, "sdn.csv", 12):
+    for row in _read_headless_csv(sdn, "sdn.csv", 12, errors):
         ent_num = row[0]
-        try:
-            result.entities.append(
-                _ofac_record(row, alts[ent_num], countries[ent_num], extra.get(ent_num, ""),
-                             result.errors)
-            )  # fmt: skip
-        except (ValueError, TypeError) as exc:
-            result.errors.append(f"OFAC SDN {ent_num}: {exc}")
+        _read(
+            result,
+            f"OFAC SDN {ent_num[:100]}",
+            partial(_ofac_record, row, alts[ent_num], countries[ent_num], extra.get(ent_num, "")),
+        )
     return result
 
 
@@ -278,7 +341,7 @@ def ofac_name(raw: str, schema: str) -> str:
 
 
 def _ofac_record(
-    row: list[str], alts: list[list[str]], countries: list[str], extra: str, errors: list[str]
+    row: list[str], alts: list[list[str]], countries: list[str], extra: str
 ) -> EntityProxy:
     ent_num, raw_name, kind, program = row[0], row[1], row[2].lower(), row[3]
     if not ent_num.isdigit():
@@ -299,7 +362,7 @@ def _ofac_record(
     remarks = row[11] + (" " + extra if extra else "")
     _add(entity, "notes", remarks[:MAX_FIELD_CHARS])
     for problem in parse_ofac_remarks(entity, remarks):
-        errors.append(f"OFAC SDN {ent_num}: {problem} (record kept)")
+        _note(problem)
     return _finish(entity, f"OFAC {ent_num}")
 
 
@@ -307,35 +370,49 @@ def _ofac_record(
 # EU Financial Sanctions Files, CSV 1.0 (semicolon-separated, one row per entity x detail)
 
 
-def _eu_rows(text: str) -> list[list[str]]:
+# every column _eu_record reads; a header without one of them is not the EU format
+EU_COLUMNS = (
+    "Entity_logical_id", "Subject_type", "Programme", "Naal_wholename", "Naal_firstname",
+    "Naal_middlename", "Naal_lastname", "Birt_date", "Citi_country", "Iden_number",
+    "Addr_country",
+)  # fmt: skip
+
+
+def _eu_line(raw: str) -> str:
+    """One line; some publications quote a whole line and double the quotes inside it."""
+    line = raw.strip()
+    if len(line) >= 2 and line[0] == '"' and line[-1] == '"':
+        inner = line[1:-1]
+        if '"' not in inner.replace('""', ""):
+            line = inner.replace('""', '"')
+    return line.strip().rstrip("\t")
+
+
+def _eu_rows(text: str) -> list[tuple[int, list[str]]]:
     rows = []
-    for raw in text.splitlines():
-        line = raw.strip().rstrip("\t")
-        if line.startswith('"') and line.endswith('"') and line.count('"') == 2:
-            line = line[1:-1]
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _eu_line(raw)
         if line:
-            rows.append(next(csv.reader([line], delimiter=";")))
+            rows.append((number, next(csv.reader([line], delimiter=";"))))
     return rows
 
 
 def parse_eu_csv(data: bytes) -> Imported:
     rows = _eu_rows(decode(data))
-    if not rows or "Entity_logical_id" not in rows[0] or "Naal_wholename" not in rows[0]:
-        raise ListFormatError("EU list: header with Entity_logical_id and Naal_wholename missing")
-    header = rows[0]
+    header = [c.strip() for c in rows[0][1]] if rows else []
+    missing = [c for c in EU_COLUMNS if c not in header]
+    if missing:
+        raise ListFormatError(f"EU list: header lacks the columns {', '.join(missing)}")
     index = {name: header.index(name) for name in header}  # first occurrence wins
-    groups: dict[str, list[list[str]]] = defaultdict(list)
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) < len(header) - 5:
-            groups[f"line {number}"].append([])
-            continue
-        groups[row[index["Entity_logical_id"]]].append(row)
     result = Imported()
+    groups: dict[str, list[list[str]]] = defaultdict(list)
+    for number, row in rows[1:]:
+        if len(row) < len(header) - 5:
+            result.errors.append(f"EU line {number}: {len(row)} columns, header has {len(header)}")
+            continue
+        groups[_clean(row[index["Entity_logical_id"]])].append(row)
     for key, members in groups.items():
-        try:
-            result.entities.append(_eu_record(key, members, index))
-        except (ValueError, TypeError, IndexError) as exc:
-            result.errors.append(f"EU entity {key}: {exc}")
+        _read(result, f"EU entity {key[:100]}", partial(_eu_record, key, members, index))
     return result
 
 
@@ -345,8 +422,8 @@ def _col(row: list[str], index: dict[str, int], name: str) -> str:
 
 
 def _eu_record(key: str, rows: list[list[str]], index: dict[str, int]) -> EntityProxy:
-    if not key.isdigit() or not all(rows):
-        raise ValueError("row with too few columns")
+    if not key.isdigit():
+        raise ValueError(f"entity id {key[:40]!r} is not a number")
     kind = _col(rows[0], index, "Subject_type")
     schema = {"P": "Person", "E": "Organization"}.get(kind)
     if schema is None:
@@ -364,7 +441,7 @@ def _eu_record(key: str, rows: list[list[str]], index: dict[str, int]) -> Entity
         if schema == "Person":
             birth = _col(row, index, "Birt_date")
             if birth and birth.upper() != "N/A":
-                _add(entity, "birthDate", _eu_date(birth))
+                _add_dates(entity, birth, _eu_date)
             _add(entity, "nationality", _col(row, index, "Citi_country"))
             _add(entity, "idNumber", _col(row, index, "Iden_number").split(" (")[0])
         _add(entity, "country", _col(row, index, "Addr_country"))
@@ -376,7 +453,7 @@ def _eu_record(key: str, rows: list[list[str]], index: dict[str, int]) -> Entity
 def _eu_date(value: str) -> str:
     found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
     if not found:
-        raise ValueError(f"unreadable birth date {value!r}")
+        raise ValueError(f"unreadable birth date {value[:40]!r}")
     year, month, day = found.groups()
     if month == "00":
         return year
@@ -412,10 +489,7 @@ def parse_uk_conlist(data: bytes) -> Imported:
             continue
         groups[group].append(row)
     for group, rows in groups.items():
-        try:
-            result.entities.append(_uk_record(group, rows))
-        except (ValueError, TypeError) as exc:
-            result.errors.append(f"UK ConList group {group}: {exc}")
+        _read(result, f"UK ConList group {group[:100]}", partial(_uk_record, group, rows))
     return result
 
 
@@ -431,9 +505,7 @@ def _uk_record(group: str, rows: list[dict[str, str]]) -> EntityProxy:
         name = " ".join(p for p in parts if p)
         _add(entity, "name" if i == 0 else "alias", name)
         if schema == "Person":
-            dob = _clean(row.get("DOB"))
-            if dob:
-                _add(entity, "birthDate", _uk_date(dob))  # a bad date rejects the group
+            _add_dates(entity, _clean(row.get("DOB")), _uk_date)
             for nat in re.split(r"\d\)\s*", _clean(row.get("Nationality"))):
                 _add(entity, "nationality", nat)
             passport = re.search(r"(?:Passport\s*(?:No\.?|Number)?:?\s*)([A-Z0-9]{5,})",
@@ -448,7 +520,7 @@ def _uk_record(group: str, rows: list[dict[str, str]]) -> EntityProxy:
 def _uk_date(value: str) -> str:
     found = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value)
     if not found:
-        raise ValueError(f"unreadable birth date {value!r}")
+        raise ValueError(f"unreadable birth date {value[:40]!r}")
     day, month, year = found.groups()
     if month == "00":
         return year
@@ -530,10 +602,11 @@ def parse_ofac_xml(data: bytes) -> Imported:
     result = Imported()
     for entry in _children(root, "sdnEntry"):
         uid = _text(entry, "uid")
-        try:
-            result.entities.append(_ofac_xml_record(entry, uid))
-        except (ValueError, TypeError) as exc:
-            result.errors.append(f"OFAC SDN.XML {uid or '?'}: {exc}")
+        _read(
+            result,
+            f"OFAC SDN.XML {uid[:100] or '?'}",
+            partial(_ofac_xml_record, entry, uid),
+        )
     return result
 
 
@@ -569,8 +642,7 @@ def _ofac_xml_record(entry: ET.Element, uid: str) -> EntityProxy:
         _add(entity, prop, number)
     if schema == "Person":
         for dob in _descendants(entry, "dateOfBirthItem"):
-            for when in parse_ofac_dates(_text(dob, "dateOfBirth").replace("circa ", "")):
-                _add(entity, "birthDate", when)
+            _add_dates(entity, _text(dob, "dateOfBirth").replace("circa ", ""), parse_ofac_dates)
         for pob in _descendants(entry, "placeOfBirthItem"):
             _add(entity, "birthPlace", _text(pob, "placeOfBirth"))
         for nat in _descendants(entry, "nationality"):
@@ -592,10 +664,7 @@ def parse_eu_xml(data: bytes) -> Imported:
     result = Imported()
     for node in _children(root, "sanctionEntity"):
         key = node.get("logicalId") or node.get("euReferenceNumber") or ""
-        try:
-            result.entities.append(_eu_xml_record(node, key))
-        except (ValueError, TypeError) as exc:
-            result.errors.append(f"EU entity {key or '?'}: {exc}")
+        _read(result, f"EU entity {key[:100] or '?'}", partial(_eu_xml_record, node, key))
     return result
 
 
@@ -624,9 +693,9 @@ def _eu_xml_record(node: ET.Element, key: str) -> EntityProxy:
         for birth in _children(node, "birthdate"):
             value = _clean(birth.get("birthdate"))
             if value:
-                _add(entity, "birthDate", _eu_date(value))
+                _add_dates(entity, value, _eu_date)
             elif _clean(birth.get("year")).isdigit():
-                _add(entity, "birthDate", _clean(birth.get("year")))
+                _add_dates(entity, _clean(birth.get("year")))
         for citizen in _children(node, "citizenship"):
             _add(entity, "nationality", citizen.get("countryIso2Code"))
         for ident in _children(node, "identification"):

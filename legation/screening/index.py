@@ -7,6 +7,7 @@ import heapq
 import math
 import os
 import pickle
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from legation.screening.matcher import ALGORITHM, DEFAULT_THRESHOLD, Result, Sub
 from legation.screening.normalise import Part
 
 MAX_CANDIDATES = 20
-SNAPSHOT_VERSION = f"{ALGORITHM}/1"
+SNAPSHOT_VERSION = f"{ALGORITHM}/2"  # 2: fingerprints keyed by (list, entity id)
 COMMON_KEY = 500
 KEEP_SHARE = 0.4  # candidates sharing less than this share of the best key weight are not scored
 _ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber")
@@ -75,10 +76,14 @@ class ScreeningIndex:
 
     def save(self, path: Path, extra: object = None) -> None:
         """Write a snapshot (with ``extra``) atomically; only Legation itself writes these."""
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump((SNAPSHOT_VERSION, self, extra), handle, protocol=5)
-        os.replace(tmp, path)
+        fd, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((SNAPSHOT_VERSION, self, extra), handle, protocol=5)
+            os.replace(name, path)  # two writers each rename a whole file: no mixed bytes
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
 
     @staticmethod
     def load(path: Path) -> tuple[ScreeningIndex, object] | None:
@@ -87,10 +92,13 @@ class ScreeningIndex:
         gc.disable()  # a million small objects: collections during loading triple the time
         try:
             with path.open("rb") as handle:
-                version, index, extra = pickle.load(handle)
+                loaded = pickle.load(handle)
         finally:
             if enabled:
                 gc.enable()
+        if not isinstance(loaded, tuple) or len(loaded) != 3:
+            return None
+        version, index, extra = loaded
         if version != SNAPSHOT_VERSION or not isinstance(index, ScreeningIndex):
             return None
         index.freeze()
@@ -137,6 +145,8 @@ class ScreeningIndex:
                 weights[posting[0]] += idf
                 hits[posting] += idf
         best = heapq.nlargest(limit, weights.items(), key=lambda kv: kv[1])
+        if len(weights) > limit and best:
+            best = self._break_ties(best, weights, limit)
         floor = best[0][1] * KEEP_SHARE if best else 0.0
         kept: dict[int, list[tuple[float, int]]] = {s: [] for s, w in best if w >= floor}
         for (s, n), weight in hits.items():
@@ -148,6 +158,25 @@ class ScreeningIndex:
             for s in self.identifiers.get(identifier, ()):
                 names.setdefault(s, [])
         return dict(names)
+
+    def _break_ties(
+        self, best: list[tuple[int, float]], weights: dict[int, float], limit: int
+    ) -> list[tuple[int, float]]:
+        """Entries tied at the cut: those with the fewest name parts (the closest) go first.
+
+        Without this an exact "Mohammed Ali Rahimi" could lose its place to earlier entries
+        "Mohammed Ali Rahimi Khan…" that share the same query keys.
+        """
+        edge = best[-1][1]
+        tied = [kv for kv in weights.items() if kv[1] >= edge - 1e-9]
+        if len(tied) <= limit:
+            return best
+
+        def extra(s: int) -> int:
+            return min((len(n.parts) for n in self.subjects[s].names), default=0)
+
+        tied.sort(key=lambda kv: (-kv[1], extra(kv[0])))
+        return tied[:limit]
 
     def search(
         self,
