@@ -19,7 +19,7 @@ import pytest
 from legation.domain.clock import utcnow
 from legation.pipeline.scenario import run_scenario
 from legation.storage.db import make_engine, session_factory, transaction
-from legation.storage.tables import AlertRow, SiteRow
+from legation.storage.tables import AlertRow, IncidentRow, SiteRow
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, serve
 from tests.conftest import shared_path
 from tests.web_data import PASSWORD, add_hostile_incident, add_users
@@ -145,6 +145,76 @@ def test_map_shows_the_russian_embassy_at_the_top_level(
     assert found == {"level": 5, "clustered": False}
     assert page.evaluate("window.legationMap.timings.lastFilterMs") > 0
     shot(page, "map-filtered-turkey")
+
+
+def test_a_filter_leaving_one_place_keeps_the_map_drawn(
+    page: Any, dashboard: dict[str, Any]
+) -> None:
+    """Two sites at one coordinate, then one site: d3 fits a point at an infinite scale, which
+    made NaN positions and a NaN supercluster zoom (a page error). A far-future incident is not
+    "recent" and falls out of every time window."""
+    engine = make_engine(dashboard["url"])
+    with transaction(session_factory(engine)) as session:
+        now = utcnow()
+        for key, level in (("Q-reykjavik-1", 3), ("Q-reykjavik-2", 4)):
+            session.add(
+                SiteRow(
+                    key=key,
+                    name=f"Embassy {key}",
+                    type="embassy",
+                    operator="Test",
+                    operator_code="DE",
+                    country="Iceland",
+                    country_code="IS",
+                    city="Reykjavik",
+                    lat=64.14,
+                    lon=-21.94,
+                    level=level,
+                    score=1.0,
+                    reasons=[],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        session.add(
+            IncidentRow(
+                type="threat",
+                weapon="unknown",
+                date=date(2099, 1, 1),
+                place_name="Reykjavik",
+                country="IS",
+                lat=64.14,
+                lon=-21.94,
+                precision="city",
+                killed=0,
+                injured=0,
+                target_categories=[],
+                target_states=[],
+                victims=[],
+                perpetrators=[],
+                organizations=[],
+                confidence=0.5,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    engine.dispose()
+    log_in(page, "viewer")
+    wait_for_map(page)
+    page.get_by_label("Country").select_option("IS")
+    for level, sites in (("3", 2), ("4", 1)):
+        page.get_by_label("Sites at level").select_option(level)
+        assert page.evaluate("window.legationMap.state.counts.sites") == sites
+        scale = page.evaluate("window.legationMap.state.proj.scale()")
+        assert 0 < scale < 1e9
+        x, y = page.evaluate("window.legationMap.state.proj([-21.94, 64.14])")
+        assert 0 < x < 1400 and 0 < y < 900
+        assert page.evaluate("window.legationMap.state.drawn.length") >= 1
+        assert "on the map" in page.locator("#map-status").inner_text()
+    shot(page, "map-one-place")
+    assert page.evaluate("window.legationMap.state.counts.incidents") == 0  # 2099: not in 30 days
+    page.get_by_label("Incidents in").select_option("0")
+    assert page.evaluate("window.legationMap.state.counts.incidents") == 1  # all time: shown
 
 
 def test_clicking_a_site_on_the_map_opens_its_page(page: Any) -> None:

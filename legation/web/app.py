@@ -60,10 +60,25 @@ def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
     return add
 
 
+# Where a form sent without a valid session goes back to after the new login: the page that
+# shows what the form changes (the form's own address only answers POST).
+AFTER_LOGIN = (("/alerts", "/alerts"), ("/appearances", "/appearances"), ("/admin", "/admin/users"))
+
+
+def return_page(request: Request) -> str:
+    """The page to come back to after logging in: the address itself for GET (and HEAD),
+    otherwise a page that answers GET, never the POST-only address."""
+    path = request.url.path
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return f"{path}?{query}" if query else path
+    return next((page for prefix, page in AFTER_LOGIN if path.startswith(prefix)), "/map")
+
+
 async def _login_required(request: Request, _exc: Exception) -> Response:
     if request.url.path.endswith(".json"):
         return Response('{"error": "log in first"}', 401, media_type="application/json")
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return RedirectResponse(f"/login?next={quote(return_page(request), safe='/')}", 303)
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:

@@ -20,6 +20,7 @@ from legation.storage.users import (
 from legation.web.auth import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
+    LoginRequired,
     check_csrf,
     current_user,
     read_form,
@@ -71,10 +72,15 @@ async def login(request: Request, settings: SettingsDep) -> Response:
 async def logout(request: Request) -> Response:
     form = await read_form(request)
     with transaction(request.app.state.sessions) as session:
-        user = current_user(request, session)
-        check_csrf(user.csrf_token, form)
-        end_session(session, token=request.cookies.get(COOKIE, ""))
-    log.info("logout", user=user.username)
+        try:
+            user = current_user(request, session)
+        except LoginRequired:  # expired or ended already: nothing to end, only the cookie
+            user = None
+        if user is not None:
+            check_csrf(user.csrf_token, form)
+            end_session(session, token=request.cookies.get(COOKIE, ""))
+    if user is not None:
+        log.info("logout", user=user.username)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
