@@ -327,6 +327,50 @@ def test_inbox_says_when_new_alerts_arrive(page: Any, dashboard: dict[str, Any])
     assert page.locator("h2", has_text="A new alert").count() == 1
 
 
+def test_inbox_announces_escalations_and_an_expired_session(
+    page: Any, dashboard: dict[str, Any]
+) -> None:
+    engine = make_engine(dashboard["url"])
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        now = utcnow()
+        alert = AlertRow(
+            dedup_key="browser-escalate",
+            level=4,
+            title="Soon escalated",
+            body="",
+            state="new",
+            escalations=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    log_in(page, "viewer")
+    page.goto("/alerts")
+    live = page.locator("#alert-live")
+    escalated_tab = page.locator('.tabs .count[data-state="escalated"]')
+    before = int(escalated_tab.inner_text())
+    page.evaluate("window.legationInbox.check()")
+    assert live.inner_text() == ""
+    with transaction(factory) as session:
+        row = session.get(AlertRow, alert_id)
+        assert row is not None
+        row.state, row.escalations, row.updated_at = "escalated", 1, utcnow()
+    engine.dispose()
+    page.evaluate("window.legationInbox.check()")
+    assert "1 more alert has been escalated" in live.inner_text()
+    assert int(escalated_tab.inner_text()) == before + 1
+    shot(page, "alerts-escalated", full_page=False)
+    page.context.clear_cookies()
+    page.evaluate("window.legationInbox.check()")
+    assert "Your session has expired" in live.inner_text()
+    live.get_by_role("link", name="Log in again").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/login")
+    assert page.locator('input[name="next"]').input_value() == "/alerts?state=open"
+
+
 def test_viewer_is_refused(page: Any, dashboard: dict[str, Any]) -> None:
     log_in(page, "viewer")
     page.goto("/alerts?state=new")

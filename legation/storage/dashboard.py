@@ -159,6 +159,16 @@ def alert_counts(session: Session) -> dict[str, int]:
     return {str(state): int(count) for state, count in rows}
 
 
+def alert_stamp(session: Session) -> str:
+    """Changes whenever an alert is added, changes state (escalated, acknowledged by anyone) or
+    is assigned: the count, the latest change and the latest assignment."""
+    count, changed = session.execute(select(func.count(), func.max(AlertRow.updated_at))).one()
+    assigned = session.scalar(select(func.max(AlertAssignmentRow.assigned_at)))
+    parts = [str(count), as_utc(changed).isoformat() if changed else "-"]
+    parts.append(as_utc(assigned).isoformat() if assigned else "-")
+    return "|".join(parts)
+
+
 def newest_alert_id(session: Session) -> int:
     return int(session.scalar(select(func.max(AlertRow.id))) or 0)
 

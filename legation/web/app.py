@@ -7,9 +7,11 @@ from importlib import resources
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from legation.api.errors import STATUS
 from legation.errors import LegationError
@@ -103,6 +105,23 @@ def _web_or(api_handler: Handler) -> Handler:
     return handle
 
 
+PLAIN = {404: "there is no page at {path}", 405: "{path} does not answer {method}"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown addresses and methods: the error page on the dashboard's paths, JSON elsewhere."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not _is_web(request) or request.url.path.startswith("/static/"):
+        return await http_exception_handler(request, exc)
+    template = PLAIN.get(exc.status_code, "{detail}")
+    message = template.format(path=request.url.path, method=request.method, detail=exc.detail)
+    response = render(request, "error.html", {"status": exc.status_code, "message": message})
+    response.status_code = exc.status_code
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
 def mount_web(app: FastAPI, settings: Settings) -> None:
     """Add the dashboard to ``app`` at ``/`` (the API stays under ``/api/v1``)."""
     for module in (login, pages, alerts, planning, admin):
@@ -113,6 +132,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Refused, _error_page)
     app.add_exception_handler(BadForm, _error_page)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     for kind in (LegationError, RequestValidationError):
         api_handler: Handler = app.exception_handlers[kind]  # type: ignore[assignment]
         app.add_exception_handler(kind, _web_or(api_handler))

@@ -6,7 +6,7 @@ import hmac
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from legation.api.deps import SessionDep
@@ -15,6 +15,10 @@ from legation.storage.users import WebUser, user_for_token
 COOKIE = "legation_session"
 LOGIN_CSRF_COOKIE = "legation_login_csrf"
 MAX_FORM_BYTES = 100_000
+MAX_ID = 2**31 - 1  # the largest INTEGER key; a larger id in an address is refused (400)
+
+# A row id in a page's address: out of the database's range is a bad address, not a crash.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):

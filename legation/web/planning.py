@@ -19,6 +19,7 @@ from legation.storage.db import transaction
 from legation.storage.sites import get_site
 from legation.storage.tables import AppearanceRow, PersonRow
 from legation.web.auth import (
+    RowId,
     UserDep,
     form_user,
     read_form,
@@ -147,7 +148,7 @@ def _when(form: dict[str, str], name: str) -> datetime:
 
 @router.get("/appearances/{appearance_id}")
 def appearance_page(
-    request: Request, session: SessionDep, user: UserDep, appearance_id: int, done: str = ""
+    request: Request, session: SessionDep, user: UserDep, appearance_id: RowId, done: str = ""
 ) -> Response:
     row = session.get(AppearanceRow, appearance_id)
     if row is None:
