@@ -267,7 +267,9 @@ export function startMap(box) {
     const n = 2 ** z;
     for (let tx = Math.max(0, Math.floor(-x0 / size)); tx < Math.min(n, Math.ceil((width - x0) / size)); tx++) {
       for (let ty = Math.max(0, Math.floor(-y0 / size)); ty < Math.min(n, Math.ceil((height - y0) / size)); ty++) {
-        const url = template.replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
+        // {s}: one of the a, b, c subdomains, the same one for a tile every time (cached).
+        const sub = "abc"[(tx + ty) % 3];
+        const url = template.replace("{s}", sub).replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
         let image = tiles.get(url);
         if (!image) {
           image = new Image();

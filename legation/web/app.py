@@ -19,6 +19,7 @@ from legation.settings import Settings
 from legation.web import admin, alerts, login, pages, planning
 from legation.web.auth import BadForm, LoginRequired, Refused
 from legation.web.render import render
+from legation.web.throttle import LoginThrottle
 
 NOT_WEB = ("/api/", "/docs", "/openapi.json", "/redoc")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -29,7 +30,8 @@ def content_security_policy(settings: Settings) -> str:
     images = "'self' data:"
     if settings.tile_url:
         parts = urlsplit(settings.tile_url)
-        images += f" {parts.scheme}://{parts.netloc}"
+        hosts = {parts.netloc.replace("{s}", sub) for sub in "abc"}
+        images += "".join(f" {parts.scheme}://{host}" for host in sorted(hosts))
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
         f"img-src {images}; connect-src 'self'; font-src 'self'; form-action 'self'; "
@@ -43,6 +45,7 @@ def _is_web(request: Request) -> bool:
 
 def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
     policy = content_security_policy(settings)
+    production = settings.environment == "production"
 
     async def add(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -57,6 +60,8 @@ def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
             response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
             if not request.url.path.startswith("/static/"):
                 response.headers.setdefault("Cache-Control", "no-store")
+        if production:  # served over TLS: browsers keep to https for a year
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
     return add
@@ -128,6 +133,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     static = resources.files("legation.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
+    app.state.login_throttle = LoginThrottle()
     app.middleware("http")(_headers(settings))
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Refused, _error_page)

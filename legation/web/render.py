@@ -32,6 +32,10 @@ DONE = {  # messages shown after a redirect, chosen by code (never text from the
     "assigned": "assigned",
     "planned": "planned and assessed",
     "user": "user created",
+    "user-disable": "user disabled (their sessions ended)",
+    "user-enable": "user enabled",
+    "user-role": "role changed",
+    "user-password": "password set (the user's sessions ended)",
 }
 
 
