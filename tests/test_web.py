@@ -268,8 +268,20 @@ def test_segments_cover_the_text_once() -> None:
     spans = [(0, 6, "perpetrator", "Gunmen"), (30, 36, "place", "Ankara"), (2, 9, "x", "y")]
     got = segments(text, [*spans, (30, 99, "bad", "out of range")])
     assert "".join(s.text for s in got) == text
-    assert Segment("Ankara", "place", "Ankara") in got
-    assert [s.label for s in got if s.label] == ["perpetrator", "place"]
+    assert Segment("Ankara", "place", "Ankara", (("place", "Ankara"),)) in got
+    # The overlapping spans are both kept: "Gu" perpetrator, "nmen" both, " sh" x.
+    marked = [(s.text, [f[0] for f in s.fields]) for s in got if s.label]
+    assert marked == [
+        ("Gu", ["perpetrator"]),
+        ("nmen", ["perpetrator", "x"]),
+        (" sh", ["x"]),
+        ("Ankara", ["place"]),
+    ]
+    nested = segments("a bomb in Ankara", [(0, 16, "type", "bombing"), (10, 16, "place", "A")])
+    assert [(s.text, s.label, s.title) for s in nested] == [
+        ("a bomb in ", "type", "type: bombing"),
+        ("Ankara", "place", "place: A; type: bombing"),
+    ]
 
 
 def test_tile_layer_only_when_configured(settings: Settings, seeded: tuple[int, int]) -> None:

@@ -18,7 +18,7 @@ from legation.api import create_app  # first: legation.web.auth needs the API lo
 from legation.domain.clock import as_utc, utcnow
 from legation.settings import Settings
 from legation.storage.db import transaction
-from legation.storage.tables import AlertRow
+from legation.storage.tables import AlertRow, SiteRow, StaffRow
 from legation.storage.users import (
     UserRow,
     WebSessionRow,
@@ -375,3 +375,67 @@ def test_admin_disables_changes_role_and_resets_password(
     with factory() as session:
         row = session.query(UserRow).filter_by(username="viewer").one()
         assert row.role == "analyst" and not row.disabled
+
+
+def test_hostile_staff_names_venues_and_reasons_stay_text(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        site = session.query(SiteRow).filter_by(key="Q-izmir").one()
+        session.add(StaffRow(site_id=site.id, name='<script>alert("staff")</script>', role="<b>"))
+    login(client, "analyst")
+    tomorrow = utcnow() + timedelta(days=1)
+    made = client.post(
+        "/appearances",
+        data={
+            "csrf": csrf(client, "/appearances"),
+            "person_name": "<img src=x onerror=alert('person')>",
+            "venue": "<svg onload=alert('venue')>",
+            "country": "Turkey",
+            "lat": "38.42",
+            "lon": "27.14",
+            "starts_at": tomorrow.strftime("%Y-%m-%dT10:00"),
+            "ends_at": tomorrow.strftime("%Y-%m-%dT12:00"),
+            "person_site": "Q-izmir",
+        },
+    )
+    assert made.status_code == 200
+    # The reasons name the nearby incident, whose place is hostile text too.
+    assert "Izmir &lt;i&gt;onerror&lt;/i&gt;" in made.text
+    for page in (made.text, client.get("/sites/Q-izmir").text, client.get("/appearances").text):
+        for raw in ("<script>alert", "<img src=x", "<svg onload", "<i>onerror"):
+            assert raw not in page
+    site_page = client.get("/sites/Q-izmir").text
+    assert "&lt;script&gt;alert(&#34;staff&#34;)&lt;/script&gt;" in site_page
+    assert "&lt;svg onload=alert(&#39;venue&#39;)&gt;" in site_page
+
+
+def test_an_unknown_nationality_is_named(client: TestClient) -> None:
+    login(client, "analyst")
+    answer = client.post(
+        "/appearances",
+        data={
+            "csrf": csrf(client, "/appearances"),
+            "person_name": "Ambassador Test",
+            "nationality": "Atlantis",
+            "venue": "Fair",
+            "lat": "38.42",
+            "lon": "27.14",
+            "starts_at": "2030-01-01T10:00",
+            "ends_at": "2030-01-01T12:00",
+        },
+    )
+    assert answer.status_code == 400 and "nationality &#39;Atlantis&#39; is unknown" in answer.text
+    huge = client.post(
+        "/appearances",
+        data={
+            "csrf": csrf(client, "/appearances"),
+            "person_id": "99999999999999999999",
+            "venue": "Fair",
+            "lat": "38.42",
+            "lon": "27.14",
+            "starts_at": "2030-01-01T10:00",
+            "ends_at": "2030-01-01T12:00",
+        },
+    )
+    assert huge.status_code == 400 and "protected person 99999999999999999999" in huge.text
