@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from legation.api.errors import STATUS
 from legation.errors import LegationError
 from legation.settings import Settings
-from legation.web import admin, alerts, login, pages, planning
+from legation.web import admin, alerts, login, pages, planning, screening
 from legation.web.auth import BadForm, LoginRequired, Refused
 from legation.web.render import render
 from legation.web.throttle import LoginThrottle
@@ -69,7 +69,12 @@ def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
 
 # Where a form sent without a valid session goes back to after the new login: the page that
 # shows what the form changes (the form's own address only answers POST).
-AFTER_LOGIN = (("/alerts", "/alerts"), ("/appearances", "/appearances"), ("/admin", "/admin/users"))
+AFTER_LOGIN = (
+    ("/alerts", "/alerts"),
+    ("/appearances", "/appearances"),
+    ("/admin", "/admin/users"),
+    ("/screening", "/screening"),
+)
 
 
 def return_page(request: Request) -> str:
@@ -129,11 +134,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
     """Add the dashboard to ``app`` at ``/`` (the API stays under ``/api/v1``)."""
-    for module in (login, pages, alerts, planning, admin):
+    for module in (login, pages, alerts, planning, admin, screening):
         app.include_router(module.router)
     static = resources.files("legation.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
     app.state.login_throttle = LoginThrottle()
+    app.state.screening_jobs = {}
     app.middleware("http")(_headers(settings))
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Refused, _error_page)

@@ -73,6 +73,6 @@ def environment() -> Environment:
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    page = {"path": request.url.path, "user": None, "done": None, "error": None}
+    page = {"path": request.url.path, "user": None, "done": None, "error": None, "refresh": None}
     html = environment().get_template(name).render({**page, **context})
     return HTMLResponse(html, status_code=status_code)
