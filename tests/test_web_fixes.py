@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from legation.api import create_app  # first: legation.web.auth needs the API loaded
 from legation.domain.clock import as_utc, utcnow
 from legation.settings import Settings
+from legation.storage import dashboard as views
 from legation.storage.db import transaction
 from legation.storage.tables import AlertRow, SiteRow, StaffRow
 from legation.storage.users import (
@@ -439,3 +440,37 @@ def test_an_unknown_nationality_is_named(client: TestClient) -> None:
         },
     )
     assert huge.status_code == 400 and "protected person 99999999999999999999" in huge.text
+
+
+def test_sites_affected_reads_only_reachable_sites_and_finds_across_a_border(
+    factory: sessionmaker[Session], seeded: tuple[int, int]
+) -> None:
+    incident_id, _ = seeded
+    with transaction(factory) as session:
+        izmir = session.query(SiteRow).filter_by(key="Q-izmir").one()
+        now = utcnow()
+        for key, country, lat, reasons in (
+            ("Q-lesbos", "GR", 39.1, [{"incident_id": incident_id, "points": 2.0}]),
+            ("Q-quiet", "GR", 39.2, []),
+        ):
+            session.add(
+                SiteRow(
+                    key=key,
+                    name=key,
+                    type="consulate",
+                    country="Greece",
+                    country_code=country,
+                    lat=lat,
+                    lon=26.5,
+                    level=3,
+                    score=2.0,
+                    reasons=reasons,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        assert izmir.level == 4
+    with factory() as session:
+        found = [s.key for s in views.sites_affected(session, incident_id=incident_id)]
+        assert found == ["Q-izmir", "Q-lesbos"]  # level first; the Greek one by latitude
+        assert views.sites_affected(session, incident_id=999999) == []
