@@ -85,12 +85,19 @@ class Settings(BaseSettings):
         default=200_000_000, description="A list download larger than this is refused."
     )
     session_hours: float = Field(
-        default=12.0, description="A dashboard login lasts this long without a new login."
+        default=12.0, gt=0, description="A dashboard login lasts this long without a new login."
+    )
+    session_idle_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="A dashboard login unused for this long ends (within session_hours).",
     )
     tile_url: str | None = Field(
         default=None,
-        description="Optional map tile URL template (https://host/{z}/{x}/{y}.png) drawn under "
-        "the country outlines; none by default: the dashboard then needs no internet.",
+        description="Optional map tile URL template (https://{s}.host/{z}/{x}/{y}.png; {s} is "
+        "a, b or c) drawn under the country outlines; none by default: the dashboard then needs "
+        "no internet. Every logged-in user sees this URL: put no secret key in it. Production "
+        "refuses http:// tiles.",
     )
     taxii_max_content_length: int = Field(
         default=10 * 1024 * 1024, description="Largest TAXII request body in bytes (413 above)."
@@ -111,6 +118,10 @@ class Settings(BaseSettings):
             self.admin_api_key.get_secret_value() == DEV_ADMIN_KEY
         ):
             raise ValueError("LEGATION_ADMIN_API_KEY still has its development value; set a secret")
+        if self.environment == "production" and (self.tile_url or "").startswith("http://"):
+            raise ValueError(
+                f"LEGATION_TILE_URL {self.tile_url!r} is plain http; production needs https://"
+            )
         return self
 
     @property

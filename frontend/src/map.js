@@ -39,6 +39,19 @@ function features(data) {
   return out;
 }
 
+// Days since an incident: a date up to a day ahead of the data's "as of" day (time zones, late
+// clocks) counts as today; one further ahead is an error in the data and never "recent" (null).
+export function ageOf(day, asOf) {
+  const age = asOf - day;
+  if (!(age >= -DAY_MS)) return null;
+  return Math.max(0, age);
+}
+
+function isRecent(day, asOf) {
+  const age = ageOf(day, asOf);
+  return age !== null && age <= RECENT_DAYS * DAY_MS;
+}
+
 function clusterIndex(points, asOf) {
   const index = new Supercluster({
     radius: 32,
@@ -47,7 +60,7 @@ function clusterIndex(points, asOf) {
       sites: p.kind === "site" ? 1 : 0,
       incidents: p.kind === "incident" ? 1 : 0,
       maxLevel: p.kind === "site" ? p.level : 0,
-      recent: p.kind === "incident" && asOf - p.day <= RECENT_DAYS * DAY_MS ? 1 : 0,
+      recent: p.kind === "incident" && isRecent(p.day, asOf) ? 1 : 0,
     }),
     reduce: (a, b) => {
       a.sites += b.sites;
@@ -83,7 +96,9 @@ export function startMap(box) {
     if (f.country && p.country !== f.country) return false;
     if (p.kind === "site") return p.level >= f.level;
     if (f.type && p.type !== f.type) return false;
-    return !f.window || state.asOf - p.day <= f.window * DAY_MS;
+    if (!f.window) return true;
+    const age = ageOf(p.day, state.asOf);
+    return age !== null && age <= f.window * DAY_MS;
   }
 
   function applyFilters() {
@@ -102,21 +117,30 @@ export function startMap(box) {
   // Fit the view to the chosen points, but no closer than a country's width (the outlines are
   // drawn at 1:110 million and would say nothing at street level).
   const MAX_FIT = 12;
+  // One point, or several at one place, has no extent: d3 would fit it at an infinite scale
+  // (and NaN positions), so such a choice is centred at the closest zoom instead.
   function fitTo(chosen) {
     if (!chosen.length) return;
     const collection = { type: "FeatureCollection", features: chosen };
     const { width, height } = state.size;
-    state.proj = projection().fitExtent([[40, 40], [width - 40, height - 40]], collection);
-    if (state.proj.scale() > state.base * MAX_FIT) {
-      const middle = state.proj.invert([width / 2, height / 2]);
-      state.proj = projection().scale(state.base * MAX_FIT).center(middle).translate([width / 2, height / 2]);
+    const fitted = projection().fitExtent([[40, 40], [width - 40, height - 40]], collection);
+    const finite = [fitted.scale(), ...fitted.translate()].every(Number.isFinite);
+    if (finite && fitted.scale() <= state.base * MAX_FIT) {
+      state.proj = fitted;
+      return;
     }
+    const lons = chosen.map((x) => x.geometry.coordinates[0]);
+    const lats = chosen.map((x) => x.geometry.coordinates[1]);
+    const middle = [(Math.min(...lons) + Math.max(...lons)) / 2, (Math.min(...lats) + Math.max(...lats)) / 2];
+    state.proj = projection().scale(state.base * MAX_FIT).center(middle).translate([width / 2, height / 2]);
   }
 
   // Supercluster measures its radius in a 512-unit tile: the zoom whose world is at least as
-  // wide as ours keeps clusters between half and all of that radius on screen.
+  // wide as ours keeps clusters between half and all of that radius on screen. Never NaN or
+  // infinite (supercluster would index a missing tree).
   function zoomLevel() {
-    return Math.max(0, Math.min(16, Math.ceil(Math.log2((2 * Math.PI * state.proj.scale()) / 512))));
+    const z = Math.ceil(Math.log2((2 * Math.PI * state.proj.scale()) / 512));
+    return Number.isFinite(z) ? Math.max(0, Math.min(16, z)) : 0;
   }
 
   function draw() {
@@ -218,7 +242,7 @@ export function startMap(box) {
       ctx.stroke();
       return r;
     }
-    const recent = state.asOf - p.day <= RECENT_DAYS * DAY_MS;
+    const recent = isRecent(p.day, state.asOf);
     const r = recent ? 6 : 4.5;
     ctx.beginPath();
     ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath();
@@ -243,7 +267,9 @@ export function startMap(box) {
     const n = 2 ** z;
     for (let tx = Math.max(0, Math.floor(-x0 / size)); tx < Math.min(n, Math.ceil((width - x0) / size)); tx++) {
       for (let ty = Math.max(0, Math.floor(-y0 / size)); ty < Math.min(n, Math.ceil((height - y0) / size)); ty++) {
-        const url = template.replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
+        // {s}: one of the a, b, c subdomains, the same one for a tile every time (cached).
+        const sub = "abc"[(tx + ty) % 3];
+        const url = template.replace("{s}", sub).replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
         let image = tiles.get(url);
         if (!image) {
           image = new Image();

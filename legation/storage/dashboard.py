@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import as_utc
+from legation.domain.vocab import threat_model
 from legation.storage.tables import (
     AlertRow,
     AppearanceRow,
@@ -159,6 +160,16 @@ def alert_counts(session: Session) -> dict[str, int]:
     return {str(state): int(count) for state, count in rows}
 
 
+def alert_stamp(session: Session) -> str:
+    """Changes whenever an alert is added, changes state (escalated, acknowledged by anyone) or
+    is assigned: the count, the latest change and the latest assignment."""
+    count, changed = session.execute(select(func.count(), func.max(AlertRow.updated_at))).one()
+    assigned = session.scalar(select(func.max(AlertAssignmentRow.assigned_at)))
+    parts = [str(count), as_utc(changed).isoformat() if changed else "-"]
+    parts.append(as_utc(assigned).isoformat() if assigned else "-")
+    return "|".join(parts)
+
+
 def newest_alert_id(session: Session) -> int:
     return int(session.scalar(select(func.max(AlertRow.id))) or 0)
 
@@ -180,9 +191,26 @@ def incidents_by_id(session: Session, *, ids: list[int]) -> dict[int, IncidentRo
 
 
 def sites_affected(session: Session, *, incident_id: int) -> list[SiteRow]:
-    """Sites whose current level counts this incident among its reasons."""
+    """Sites whose current level counts this incident among its reasons.
+
+    Only the sites the assessment could have reached are read: those in the incident's
+    country, or within the proximity cutoff in latitude (the ix_sites_lat_lon index) - the
+    same cheap test the assessment makes before measuring a distance."""
+    incident = session.get(IncidentRow, incident_id)
+    if incident is None:
+        return []
+    reach = []
+    if incident.country:
+        reach.append(SiteRow.country_code == incident.country)
+    if incident.lat is not None:
+        band = threat_model().proximity.cutoff_km / 111.0
+        reach.append(SiteRow.lat.between(incident.lat - band, incident.lat + band))
+    if not reach:
+        return []
     threatened = session.scalars(
-        select(SiteRow).where(SiteRow.level >= 2).order_by(SiteRow.level.desc(), SiteRow.key)
+        select(SiteRow)
+        .where(SiteRow.level >= 2, or_(*reach))
+        .order_by(SiteRow.level.desc(), SiteRow.key)
     )
     return [s for s in threatened if any(r.get("incident_id") == incident_id for r in s.reasons)]
 
@@ -190,7 +218,8 @@ def sites_affected(session: Session, *, incident_id: int) -> list[SiteRow]:
 def appearances(
     session: Session, *, site_id: int | None = None, limit: int = 200
 ) -> list[tuple[AppearanceRow, PersonRow]]:
-    """Appearances with their person, soonest first; only those of a site's persons if given."""
+    """Appearances with their person, latest start first (the planned ones above the past);
+    only those of a site's persons if given."""
     query = select(AppearanceRow, PersonRow).join(
         PersonRow, PersonRow.id == AppearanceRow.person_id
     )

@@ -154,8 +154,17 @@ def start_session(session: Session, *, user_id: int, lifetime: timedelta) -> str
     return token
 
 
-def user_for_token(session: Session, *, token: str) -> WebUser | None:
-    """The logged-in user of an unexpired session, or None."""
+def user_for_token(
+    session: Session,
+    *,
+    token: str,
+    idle: timedelta | None = None,
+    lifetime: timedelta | None = None,
+) -> WebUser | None:
+    """The logged-in user of an unexpired session, or None.
+
+    With ``idle`` and ``lifetime`` the session is kept alive: its expiry moves to ``idle`` from
+    now, never past ``lifetime`` after the login (written at most once a minute)."""
     found = session.execute(
         select(WebSessionRow, UserRow)
         .join(UserRow, UserRow.id == WebSessionRow.user_id)
@@ -164,8 +173,13 @@ def user_for_token(session: Session, *, token: str) -> WebUser | None:
     if found is None:
         return None
     web_session, user = found
-    if as_utc(web_session.expires_at) <= utcnow() or user.disabled:
+    now = utcnow()
+    if as_utc(web_session.expires_at) <= now or user.disabled:
         return None
+    if idle is not None and lifetime is not None:
+        wanted = min(as_utc(web_session.created_at) + lifetime, now + idle)
+        if wanted - as_utc(web_session.expires_at) > timedelta(minutes=1):
+            web_session.expires_at = wanted
     return WebUser(user.id, user.username, user.role, web_session.csrf_token)
 
 
@@ -177,8 +191,11 @@ def assign_alert(session: Session, *, alert_id: int, assignee: str, by: str) -> 
     """Give an alert to a user (by name); a later assignment replaces the earlier one."""
     if session.get(AlertRow, alert_id) is None:
         raise NotFoundError(f"alert {alert_id} does not exist")
-    if session.scalar(select(UserRow.id).where(UserRow.username == assignee)) is None:
+    found = session.scalar(select(UserRow.disabled).where(UserRow.username == assignee))
+    if found is None:
         raise NotFoundError(f"user {assignee!r} does not exist")
+    if found:
+        raise ConflictError(f"user {assignee!r} is disabled and cannot be given alerts")
     row = session.get(AlertAssignmentRow, alert_id)
     if row is None:
         row = AlertAssignmentRow(alert_id=alert_id)
@@ -191,4 +208,44 @@ def list_users(session: Session) -> list[UserRow]:
 
 
 def usernames(session: Session) -> list[str]:
-    return list(session.scalars(select(UserRow.username).order_by(UserRow.username)))
+    """The names of the users who can be given work (not the disabled ones)."""
+    query = select(UserRow.username).where(UserRow.disabled.is_(False))
+    return list(session.scalars(query.order_by(UserRow.username)))
+
+
+def _user(session: Session, username: str) -> UserRow:
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    if row is None:
+        raise NotFoundError(f"user {username!r} does not exist")
+    return row
+
+
+def set_user_disabled(session: Session, *, username: str, disabled: bool, by: str) -> None:
+    """Disable (ending every session of the user) or enable a user; nobody disables themselves."""
+    row = _user(session, username)
+    if disabled and username == by:
+        raise ConflictError(f"{by!r} cannot disable their own account; ask another admin")
+    row.disabled = disabled
+    if disabled:
+        session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))
+
+
+def set_user_role(session: Session, *, username: str, role: str, by: str) -> None:
+    """Change a user's role (an admin cannot take away their own admin role)."""
+    if role not in ROLES:
+        raise InputError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
+    row = _user(session, username)
+    if username == by and role != row.role:
+        raise ConflictError(f"{by!r} cannot change their own role; ask another admin")
+    row.role = role
+
+
+def set_user_password(session: Session, *, username: str, password: str) -> None:
+    """A new password; the user's sessions end (whoever knew the old one is logged out)."""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(
+            f"password for {username!r} has {len(password)} characters; use {MIN_PASSWORD} or more"
+        )
+    row = _user(session, username)
+    row.password_hash = hash_password(password)
+    session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == row.id))

@@ -7,12 +7,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from legation.api.deps import SessionDep
-from legation.errors import ConflictError, InputError
+from legation.errors import ConflictError, InputError, NotFoundError
+from legation.logs import get_logger
 from legation.storage.db import transaction
 from legation.storage.users import (
     WebUser,
     create_user,
     list_users,
+    set_user_disabled,
+    set_user_password,
+    set_user_role,
 )
 from legation.web.auth import (
     UserDep,
@@ -23,6 +27,7 @@ from legation.web.auth import (
 from legation.web.render import DONE, render
 
 router = APIRouter(include_in_schema=False)
+log = get_logger(__name__)
 
 
 @router.get("/admin/users")
@@ -72,3 +77,31 @@ async def add_user(request: Request) -> Response:
         with factory() as session:
             return _users(request, session, user, error=str(exc), form=form)
     return RedirectResponse("/admin/users?done=user", status_code=303)
+
+
+@router.post("/admin/users/change")
+async def change_user(request: Request) -> Response:
+    """Disable or enable a user, change their role, or set a new password (admins only)."""
+    form = await read_form(request)
+    factory = request.app.state.sessions
+    action, name = form.get("action", ""), form.get("username", "")
+    try:
+        with transaction(factory) as session:
+            user = form_user(request, session, form, "admin", "manage users")
+            if action in ("disable", "enable"):
+                set_user_disabled(
+                    session, username=name, disabled=action == "disable", by=user.username
+                )
+            elif action == "role":
+                set_user_role(session, username=name, role=form.get("role", ""), by=user.username)
+            elif action == "password":
+                set_user_password(session, username=name, password=form.get("password", ""))
+            else:
+                raise InputError(
+                    f"action {action!r} is unknown; use disable, enable, role, password"
+                )
+    except (InputError, ConflictError, NotFoundError) as exc:
+        with factory() as session:
+            return _users(request, session, user, error=str(exc))
+    log.info("user changed", user=name, action=action, by=user.username)
+    return RedirectResponse(f"/admin/users?done=user-{action}", status_code=303)

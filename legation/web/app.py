@@ -7,19 +7,22 @@ from importlib import resources
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from legation.api.errors import STATUS
 from legation.errors import LegationError
 from legation.settings import Settings
-from legation.web import admin, alerts, login, pages, planning
+from legation.web import admin, alerts, login, pages, planning, screening
 from legation.web import partners as partners_pages
 from legation.web.auth import BadForm, LoginRequired, Refused
 from legation.web.render import render
+from legation.web.throttle import LoginThrottle
 
-NOT_WEB = ("/api/", "/docs", "/openapi.json", "/redoc")
+NOT_WEB = ("/api/", "/taxii2", "/docs", "/openapi.json", "/redoc")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
@@ -28,7 +31,8 @@ def content_security_policy(settings: Settings) -> str:
     images = "'self' data:"
     if settings.tile_url:
         parts = urlsplit(settings.tile_url)
-        images += f" {parts.scheme}://{parts.netloc}"
+        hosts = {parts.netloc.replace("{s}", sub) for sub in "abc"}
+        images += "".join(f" {parts.scheme}://{host}" for host in sorted(hosts))
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
         f"img-src {images}; connect-src 'self'; font-src 'self'; form-action 'self'; "
@@ -42,6 +46,7 @@ def _is_web(request: Request) -> bool:
 
 def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
     policy = content_security_policy(settings)
+    production = settings.environment == "production"
 
     async def add(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -56,15 +61,37 @@ def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
             response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
             if not request.url.path.startswith("/static/"):
                 response.headers.setdefault("Cache-Control", "no-store")
+        if production:  # served over TLS: browsers keep to https for a year
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
     return add
 
 
+# Where a form sent without a valid session goes back to after the new login: the page that
+# shows what the form changes (the form's own address only answers POST).
+AFTER_LOGIN = (
+    ("/alerts", "/alerts"),
+    ("/appearances", "/appearances"),
+    ("/admin", "/admin/users"),
+    ("/screening", "/screening"),
+)
+
+
+def return_page(request: Request) -> str:
+    """The page to come back to after logging in: the address itself for GET (and HEAD),
+    otherwise a page that answers GET, never the POST-only address."""
+    path = request.url.path
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return f"{path}?{query}" if query else path
+    return next((page for prefix, page in AFTER_LOGIN if path.startswith(prefix)), "/map")
+
+
 async def _login_required(request: Request, _exc: Exception) -> Response:
     if request.url.path.endswith(".json"):
         return Response('{"error": "log in first"}', 401, media_type="application/json")
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return RedirectResponse(f"/login?next={quote(return_page(request), safe='/')}", 303)
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:
@@ -89,17 +116,37 @@ def _web_or(api_handler: Handler) -> Handler:
     return handle
 
 
+PLAIN = {404: "there is no page at {path}", 405: "{path} does not answer {method}"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown addresses and methods: the error page on the dashboard's paths, JSON elsewhere."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not _is_web(request) or request.url.path.startswith("/static/"):
+        return await http_exception_handler(request, exc)
+    template = PLAIN.get(exc.status_code, "{detail}")
+    message = template.format(path=request.url.path, method=request.method, detail=exc.detail)
+    response = render(request, "error.html", {"status": exc.status_code, "message": message})
+    response.status_code = exc.status_code
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
 def mount_web(app: FastAPI, settings: Settings) -> None:
     """Add the dashboard to ``app`` at ``/`` (the API stays under ``/api/v1``)."""
-    for module in (login, pages, alerts, planning, admin):
+    for module in (login, pages, alerts, planning, admin, screening):
         app.include_router(module.router)
     app.include_router(partners_pages.router)
     static = resources.files("legation.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
+    app.state.login_throttle = LoginThrottle()
+    app.state.screening_jobs = {}
     app.middleware("http")(_headers(settings))
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Refused, _error_page)
     app.add_exception_handler(BadForm, _error_page)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     for kind in (LegationError, RequestValidationError):
         api_handler: Handler = app.exception_handlers[kind]  # type: ignore[assignment]
         app.add_exception_handler(kind, _web_or(api_handler))

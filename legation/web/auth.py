@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from legation.api.deps import SessionDep
@@ -15,6 +16,10 @@ from legation.storage.users import WebUser, user_for_token
 COOKIE = "legation_session"
 LOGIN_CSRF_COOKIE = "legation_login_csrf"
 MAX_FORM_BYTES = 100_000
+MAX_ID = 2**31 - 1  # the largest INTEGER key; a larger id in an address is refused (400)
+
+# A row id in a page's address: out of the database's range is a bad address, not a crash.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):
@@ -31,7 +36,17 @@ class BadForm(Exception):
 
 def current_user(request: Request, session: SessionDep) -> WebUser:
     token = request.cookies.get(COOKIE)
-    user = user_for_token(session, token=token) if token else None
+    settings = request.app.state.settings
+    user = (
+        user_for_token(
+            session,
+            token=token,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_hours),
+        )
+        if token
+        else None
+    )
     if user is None:
         raise LoginRequired(request.url.path)
     return user
@@ -46,10 +61,17 @@ def require_role(user: WebUser, role: str, action: str) -> None:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The url-encoded form, one value per field (the first)."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise BadForm(f"the form has {len(body)} bytes; at most {MAX_FORM_BYTES} are read")
+    """The url-encoded form, one value per field (the first). An over-large form is refused
+    by its Content-Length before a byte is read, and stops being read when it passes the limit
+    (a missing or false length)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise BadForm(f"the form has {int(declared)} bytes; at most {MAX_FORM_BYTES} are read")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadForm(f"the form has more than {MAX_FORM_BYTES} bytes; no more are read")
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
     except (UnicodeDecodeError, ValueError) as exc:

@@ -7,6 +7,7 @@ never reaches the page as markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 # Extraction fields with one piece of evidence, and those with a list of them.
@@ -30,8 +31,13 @@ MANY = {
 @dataclass(frozen=True, slots=True)
 class Segment:
     text: str
-    label: str | None = None  # the field a highlighted segment is evidence for
+    label: str | None = None  # the field a highlighted segment is evidence for (the narrowest)
     value: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # every (label, value) whose span covers the text
+
+    @property
+    def title(self) -> str:
+        return "; ".join(f"{label}: {value}" for label, value in self.fields)
 
 
 def evidence_spans(extraction: dict[str, Any]) -> list[tuple[int, int, str, str]]:
@@ -48,16 +54,23 @@ def evidence_spans(extraction: dict[str, Any]) -> list[tuple[int, int, str, str]
 
 
 def segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[Segment]:
-    """The text in order, spans highlighted; overlapping or out-of-range spans are dropped."""
+    """The text in order, cut at every span's ends so that overlapping spans all stay
+    highlighted: each piece names every field whose span covers it (the narrowest first).
+    Empty or out-of-range spans are dropped."""
+    good = sorted(
+        {s for s in spans if 0 <= s[0] < s[1] <= len(text)}, key=lambda s: (s[1] - s[0], s[0])
+    )
+    cuts = sorted({0, len(text), *(s[0] for s in good), *(s[1] for s in good)})
     out: list[Segment] = []
-    at = 0
-    for start, end, label, value in sorted(spans, key=lambda s: (s[0], -s[1])):
-        if start < at or end <= start or end > len(text):
+    for start, end in pairwise(cuts):
+        covering = [s for s in good if s[0] <= start and end <= s[1]]
+        piece = text[start:end]
+        if not covering:
+            if out and out[-1].label is None:
+                out[-1] = Segment(out[-1].text + piece)
+            else:
+                out.append(Segment(piece))
             continue
-        if start > at:
-            out.append(Segment(text[at:start]))
-        out.append(Segment(text[start:end], label, value))
-        at = end
-    if at < len(text):
-        out.append(Segment(text[at:]))
+        fields = tuple((label, value) for _, _, label, value in covering)
+        out.append(Segment(piece, covering[0][2], covering[0][3], fields))
     return out

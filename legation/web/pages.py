@@ -16,6 +16,7 @@ from legation.storage.incidents import get_incident, incident_reports
 from legation.storage.sites import get_site
 from legation.storage.tables import ReportRow
 from legation.web.auth import (
+    RowId,
     UserDep,
 )
 from legation.web.highlight import evidence_spans, segments
@@ -60,7 +61,7 @@ def map_data(session: SessionDep, _user: UserDep) -> Response:
 
 @router.get("/incidents/{incident_id}")
 def incident_page(
-    request: Request, session: SessionDep, user: UserDep, incident_id: int
+    request: Request, session: SessionDep, user: UserDep, incident_id: RowId
 ) -> Response:
     incident = get_incident(session, incident_id=incident_id)
     reports = [
@@ -87,7 +88,7 @@ def _label(incident_type: str) -> str:
 
 
 @router.get("/reports/{report_id}")
-def report_page(request: Request, session: SessionDep, user: UserDep, report_id: int) -> Response:
+def report_page(request: Request, session: SessionDep, user: UserDep, report_id: RowId) -> Response:
     row = session.get(ReportRow, report_id)
     if row is None:
         raise NotFoundError(f"report {report_id} does not exist")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +17,10 @@ from legation.storage import dashboard as views
 from legation.storage.db import transaction
 from legation.storage.sites import get_site
 from legation.storage.tables import AppearanceRow, PersonRow
+from legation.storage.users import WebUser
 from legation.web.auth import (
+    MAX_ID,
+    RowId,
     UserDep,
     form_user,
     read_form,
@@ -37,8 +39,8 @@ def appearances_page(
 
 def _appearances(
     request: Request,
-    session: SessionDep,
-    user: Any,
+    session: Session,
+    user: WebUser,
     *,
     done: str | None = None,
     error: str | None = None,
@@ -104,21 +106,24 @@ def _save_appearance(session: Session, form: dict[str, str]) -> int:
     return row.id
 
 
-def _person_id(session: Any, form: dict[str, str]) -> int:
+def _person_id(session: Session, form: dict[str, str]) -> int:
     chosen = form.get("person_id", "")
     if chosen.isdigit():
-        if session.get(PersonRow, int(chosen)) is None:
+        if int(chosen) > MAX_ID or session.get(PersonRow, int(chosen)) is None:
             raise NotFoundError(f"protected person {chosen} does not exist")
         return int(chosen)
     name = form.get("person_name", "").strip()
     if not name:
         raise ValueError("choose a protected person or give the name of a new one")
     nationality = form.get("nationality", "").strip()
+    nationality_code = country_code(nationality) if nationality else None
+    if nationality and nationality_code is None:
+        raise ValueError(f"nationality {nationality!r} is unknown; use a country name or ISO code")
     site_key = form.get("person_site", "").strip()
     row = PersonRow(
         name=name,
         role=form.get("person_role", "").strip(),
-        nationality=country_code(nationality) if nationality else None,
+        nationality=nationality_code,
         site_id=get_site(session, key=site_key).id if site_key else None,
     )
     session.add(row)
@@ -147,7 +152,7 @@ def _when(form: dict[str, str], name: str) -> datetime:
 
 @router.get("/appearances/{appearance_id}")
 def appearance_page(
-    request: Request, session: SessionDep, user: UserDep, appearance_id: int, done: str = ""
+    request: Request, session: SessionDep, user: UserDep, appearance_id: RowId, done: str = ""
 ) -> Response:
     row = session.get(AppearanceRow, appearance_id)
     if row is None:

@@ -32,6 +32,10 @@ DONE = {  # messages shown after a redirect, chosen by code (never text from the
     "assigned": "assigned",
     "planned": "planned and assessed",
     "user": "user created",
+    "user-disable": "user disabled (their sessions ended)",
+    "user-enable": "user enabled",
+    "user-role": "role changed",
+    "user-password": "password set (the user's sessions ended)",
 }
 
 
@@ -69,6 +73,6 @@ def environment() -> Environment:
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    page = {"path": request.url.path, "user": None, "done": None, "error": None}
+    page = {"path": request.url.path, "user": None, "done": None, "error": None, "refresh": None}
     html = environment().get_template(name).render({**page, **context})
     return HTMLResponse(html, status_code=status_code)
