@@ -4,7 +4,6 @@ names from the lists are hostile input too."""
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 
@@ -72,7 +71,7 @@ def test_screen_one_name_shows_hits_explanations_and_list_versions(client: TestC
     bad_date = client.post(
         "/screening", data={"csrf": token, "name": "Petrov", "birth_date": "1999-13"}
     )
-    assert bad_date.status_code == 400 and "birth date &#39;1999-13&#39;" in bad_date.text
+    assert bad_date.status_code == 400 and "birth_date &#39;1999-13&#39;" in bad_date.text
     assert 'value="Petrov"' in bad_date.text  # the form keeps what was typed
     done = client.post(
         "/screening",
@@ -155,7 +154,7 @@ def test_batch_screens_rows_names_bad_ones_and_shows_progress(client: TestClient
     assert 'http-equiv="refresh"' not in page
     assert "Line 3: name is empty" in page
     assert "Line 4: schema &#39;Alien&#39; is unknown" in page
-    assert re.search(r"<td>2</td><td>Sergei Petrov</td><td>1 of \d+ hits</td>", page), page
+    assert "<td>2</td><td>Sergei Petrov</td><td>1</td>" in page, page
     jsonl = '{"name": "Ivan Hostile"}\nnot json\n[1]\n'
     started = client.post(
         "/screening/batch", data={"csrf": token, "format": "jsonl", "rows": jsonl}
