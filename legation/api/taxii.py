@@ -25,21 +25,19 @@ from starlette.concurrency import run_in_threadpool
 from legation import errors
 from legation.api.deps import SettingsDep, get_session
 from legation.errors import InputError, NotFoundError
+from legation.logs import get_logger
 from legation.partners.intake import check_objects
 from legation.settings import Settings
-from legation.sharing.tlp import (
-    LEVELS,
-    Recipient,
-    filter_object,
-)
+from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
 from legation.storage.partners import Partner, partner_by_key, partner_by_login
-from legation.storage.sharing_tables import CollectionRow, GrantRow, StixObjectRow
+from legation.storage.sharing_tables import CollectionRow, GrantRow
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "legation"
 LOGIN_CACHE_SECONDS = 60
+log = get_logger(__name__)
 
 
 # Committed before the answer leaves: a client may ask for the status or the next page at once.
@@ -278,7 +276,7 @@ def _limit(request: Request, settings: Settings) -> int:
 
 def _page(
     request: Request, session: Session, settings: Settings, partner: Partner, query: store.Query
-) -> tuple[list[StixObjectRow], dict[str, Any], dict[str, str]]:
+) -> tuple[list[store.Seen], dict[str, Any], dict[str, str]]:
     digest = query.digest(partner.name)
     token = request.query_params.get("next")
     after = None
@@ -293,7 +291,7 @@ def _page(
     )
     body: dict[str, Any] = {"more": more}
     if more:
-        last = (rows[-1].added_us, rows[-1].seq)
+        last = (rows[-1].row.added_us, rows[-1].row.seq)
         body["next"] = store.save_cursor(
             session,
             digest=digest,
@@ -303,18 +301,9 @@ def _page(
         )
     headers = {}
     if rows:
-        headers["X-TAXII-Date-Added-First"] = store.format_us(rows[0].added_us)
-        headers["X-TAXII-Date-Added-Last"] = store.format_us(rows[-1].added_us)
+        headers["X-TAXII-Date-Added-First"] = store.format_us(rows[0].row.added_us)
+        headers["X-TAXII-Date-Added-Last"] = store.format_us(rows[-1].row.added_us)
     return rows, body, headers
-
-
-def _objects(rows: list[StixObjectRow], partner: Partner) -> list[dict[str, Any]]:
-    out = []
-    for row in rows:
-        seen = filter_object(row.body, recipient(partner), default=LEVELS[row.tlp])
-        if seen is not None:
-            out.append(seen)
-    return out
 
 
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/manifest/", response_class=Taxii)
@@ -329,9 +318,9 @@ def manifest(
     rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "m"))
     body["objects"] = [
         {
-            "id": r.stix_id,
-            "date_added": store.format_us(r.added_us),
-            "version": r.version,
+            "id": r.row.stix_id,
+            "date_added": store.format_us(r.row.added_us),
+            "version": r.row.version,
             "media_type": STIX,
         }
         for r in rows
@@ -349,7 +338,7 @@ def get_objects(
 ) -> Taxii:
     row = _readable(session, partner, collection_id)
     rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "o"))
-    body["objects"] = _objects(rows, partner)
+    body["objects"] = [r.body for r in rows]
     return Taxii(body, headers=headers)
 
 
@@ -369,7 +358,7 @@ def get_object(
     rows, body, headers = _page(request, session, settings, partner, query)
     if not rows and not request.query_params.get("next"):
         raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    body["objects"] = _objects(rows, partner)
+    body["objects"] = [r.body for r in rows]
     return Taxii(body, headers=headers)
 
 
@@ -390,7 +379,7 @@ def versions(
     rows, body, headers = _page(request, session, settings, partner, query)
     if not rows and not request.query_params.get("next"):
         raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    body["versions"] = [r.version for r in rows]
+    body["versions"] = [r.row.version for r in rows]
     return Taxii(body, headers=headers)
 
 
@@ -410,8 +399,16 @@ def delete_object(
             f"partner {partner.name!r} needs read and write rights on {collection_id!r} to delete"
         )
     query = _query(request, row.id, "d", ids=(object_id,), versions=("all",))
-    if not store.delete_versions(session, query=query, recipient=recipient(partner)):
+    gone = store.delete_versions(session, query=query, source=f"partner:{partner.name}")
+    if not gone:
+        # Also what a partner hears for an object it did not add: nothing says it exists.
         raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+    log.info(
+        "taxii objects deleted",
+        partner=partner.name,
+        collection=row.id,
+        versions=[f"{i}@{v}" for i, v in gone],
+    )
     return Response(status_code=200, media_type=TAXII)
 
 
@@ -460,9 +457,15 @@ async def add_objects(
 def _add(
     session: Session, row: CollectionRow, partner: Partner, envelope: list[Any], request_us: int
 ) -> Taxii:
-    accepted, failures = check_objects(envelope, row.policy)
+    accepted, failures = check_objects(envelope, row.policy, sender=partner.organisation)
     stored = store.add_objects(
-        session, collection_id=row.id, objects=accepted, source=f"partner:{partner.name}"
+        session,
+        collection_id=row.id,
+        objects=accepted,
+        source=f"partner:{partner.name}",
+        owner=partner.organisation,
+        writer=recipient(partner),
+        failures=failures,
     )
     successes = [{"id": i, "version": v, "message": m} for i, v, m in stored]
     saved = store.save_status(

@@ -1,0 +1,257 @@
+"""Review fixes of the TAXII server: one visibility decision everywhere, provenance, TLP
+definitions from partners, deletion rights, no existence disclosure on POST."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from legation.api import create_app
+from legation.settings import Settings
+from legation.sharing.stix import stix_id
+from legation.sharing.tlp import TLP2_IDS, marking_definition
+from legation.storage import taxii as store
+from legation.storage.db import transaction
+from legation.storage.partners import add_partner
+from legation.storage.taxii import grant
+from tests.taxii_fixtures import OWNER_ORG, TAXII, Setup, make_setup, note
+
+ROOT = "/taxii2/legation"
+OURS = stix_id("identity", "producer/Example Ministry")
+
+
+@pytest.fixture
+def setup(factory: sessionmaker[Session]) -> Setup:
+    return make_setup(factory)
+
+
+@pytest.fixture
+def client(settings: Settings, setup: Setup) -> Iterator[TestClient]:
+    small = settings.model_copy(update={"taxii_page_size": 100})
+    with TestClient(create_app(small)) as test_client:
+        yield test_client
+
+
+def h(key: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Accept": TAXII, **extra}
+
+
+def post(client: TestClient, setup: Setup, objects: list[Any], key: str | None = None) -> Any:
+    answer = client.post(
+        f"{ROOT}/collections/{setup.collection}/objects/",
+        content=json.dumps({"objects": objects}),
+        headers=h(key or setup.writer_key, **{"Content-Type": TAXII}),
+    )
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+def hidden_note(n: int) -> dict[str, Any]:
+    """GREEN on the outside, but its required 'content' is RED: nobody may receive it."""
+    return note(n, granular_markings=[{"marking_ref": TLP2_IDS["red"], "selectors": ["content"]}])
+
+
+def local(factory: sessionmaker[Session], setup: Setup, objects: list[dict[str, Any]]) -> None:
+    """Objects of our own (source local), as publishing stores them."""
+    with transaction(factory) as session:
+        store.add_objects(
+            session,
+            collection_id=setup.collection,
+            objects=[store.NewObject(o, "green", store.version_of(o)) for o in objects],
+            source="local",
+        )
+
+
+def other_writer(factory: sessionmaker[Session], setup: Setup) -> str:
+    with transaction(factory) as session:
+        other, key = add_partner(
+            session,
+            name="other-writer",
+            clearance="amber",
+            organisation=stix_id("identity", "partner/other-writer"),
+        )
+        grant(session, partner_id=other.id, collection_id=setup.collection, read=True, write=True)
+    return key
+
+
+def test_an_object_dropped_for_a_reader_shows_up_nowhere(client: TestClient, setup: Setup) -> None:
+    # visible and hidden versions interleaved in one request
+    objects = []
+    for n in range(12):
+        objects.append(hidden_note(100 + n) if n % 3 else note(n))
+    post(client, setup, objects)
+    c = f"{ROOT}/collections/{setup.collection}"
+    visible = {note(n)["id"] for n in range(12) if n % 3 == 0}
+    hidden = {hidden_note(100 + n)["id"] for n in range(12) if n % 3}
+    for key in (setup.reader_key, setup.writer_key):
+        for path in ("objects", "manifest"):
+            seen, params = [], {"limit": "1"}
+            while True:
+                answer = client.get(f"{c}/{path}/", params=params, headers=h(key))
+                body = answer.json()
+                got = [o["id"] for o in body.get("objects", [])]
+                assert got, f"{path}: an empty page (more={body['more']})"
+                assert answer.headers["X-TAXII-Date-Added-First"]
+                seen += got
+                if not body["more"]:
+                    break
+                params = {"limit": "1", "next": body["next"]}
+            assert set(seen) == visible and len(seen) == 4
+        for ident in hidden:
+            missing = client.get(f"{c}/objects/{ident}/", headers=h(key))
+            nothing = client.get(
+                f"{c}/objects/note--{'0' * 8}-0000-4000-8000-{'0' * 12}/", headers=h(key)
+            )
+            assert missing.status_code == nothing.status_code == 404
+            assert set(missing.json()) == set(nothing.json())
+            assert client.get(f"{c}/objects/{ident}/versions/", headers=h(key)).status_code == 404
+            listed = client.get(f"{c}/objects/", params={"match[id]": ident}, headers=h(key))
+            assert listed.json() == {"more": False, "objects": []}
+            assert "X-TAXII-Date-Added-First" not in listed.headers
+
+
+def test_versions_lists_only_versions_the_reader_may_see(client: TestClient, setup: Setup) -> None:
+    post(client, setup, [note(1), {**hidden_note(1), "modified": "2024-03-01T00:00:00.000Z"}])
+    c = f"{ROOT}/collections/{setup.collection}"
+    ident = note(1)["id"]
+    versions = client.get(f"{c}/objects/{ident}/versions/", headers=h(setup.reader_key)).json()
+    assert versions["versions"] == ["2024-01-01T00:00:00.000000Z"]
+    latest = client.get(f"{c}/objects/{ident}/", headers=h(setup.reader_key))
+    assert latest.status_code == 404  # the latest version is the hidden one
+
+
+def test_tlp_definitions_are_never_taken_from_partners(client: TestClient, setup: Setup) -> None:
+    fake_green = {**marking_definition("green"), "name": "TLP:GREEN (ours now)"}
+    white1 = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+        "created": "2017-01-20T00:00:00.000Z",
+        "definition_type": "tlp",
+        "definition": {"tlp": "white"},
+    }
+    broken = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--11111111-1111-4111-8111-111111111111",
+        "created": "2024-01-01T00:00:00.000Z",
+    }
+    statement = {
+        **broken,
+        "id": "marking-definition--22222222-2222-4222-8222-222222222222",
+        "definition_type": "statement",
+        "definition": {"statement": "Copyright partner"},
+        "object_marking_refs": [TLP2_IDS["amber"]],
+    }
+    status = post(client, setup, [fake_green, white1, broken, statement])
+    failed = {f["id"]: f["message"] for f in status["failures"]}
+    assert "official TLP" in failed[fake_green["id"]] and "official TLP" in failed[white1["id"]]
+    assert broken["id"] in failed
+    assert [s["id"] for s in status["successes"]] == [statement["id"]]
+    c = f"{ROOT}/collections/{setup.collection}/objects/"
+    # the partner's own marking definition is AMBER: the GREEN reader does not get it
+    reader = client.get(c, headers=h(setup.reader_key)).json()["objects"]
+    assert statement["id"] not in {o["id"] for o in reader}
+    writer = client.get(c, headers=h(setup.writer_key)).json()["objects"]
+    assert statement["id"] in {o["id"] for o in writer}
+
+
+def test_a_partner_cannot_version_what_others_produced(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    ours = note(1, created_by_ref=OURS)
+    local(factory, setup, [ours])
+    other_key = other_writer(factory, setup)
+    post(client, setup, [note(2)], key=other_key)
+    changed = "2024-05-01T00:00:00.000Z"
+    status = post(
+        client,
+        setup,
+        [
+            {**ours, "modified": changed, "content": "rewritten"},
+            note(2, modified=changed, content="rewritten"),
+            note(3, created_by_ref=OURS),
+            note(4, created_by_ref=OWNER_ORG),  # its own identity: fine
+            note(5),  # none: fine
+        ],
+    )
+    failed = {f["id"]: f for f in status["failures"]}
+    assert set(failed) == {note(1)["id"], note(2)["id"], note(3)["id"]}
+    assert all(f["version"] for f in failed.values())
+    assert "another producer" in failed[note(2)["id"]]["message"]
+    assert "created_by_ref" in failed[note(3)["id"]]["message"]
+    assert status["success_count"] == 2
+    got = client.get(
+        f"{ROOT}/collections/{setup.collection}/objects/", headers=h(setup.reader_key)
+    ).json()["objects"]
+    assert "rewritten" not in {o["content"] for o in got}
+
+
+def test_amber_strict_belongs_to_the_authenticated_sender(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        victim, victim_key = add_partner(
+            session, name="victim", clearance="amber+strict", organisation=OURS
+        )
+        grant(session, partner_id=victim.id, collection_id=setup.collection, read=True, write=False)
+    # The writer cannot make its strict object the organisation OURS's by naming it.
+    status = post(
+        client, setup, [note(1, "amber+strict", created_by_ref=OURS), note(2, "amber+strict")]
+    )
+    assert [f["id"] for f in status["failures"]] == [note(1)["id"]]
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    assert client.get(url, headers=h(victim_key)).json()["objects"] == []
+    mine = client.get(url, headers=h(setup.writer_key)).json()["objects"]
+    assert [o["id"] for o in mine] == [note(2)["id"]]
+
+
+def test_delete_only_what_the_partner_added(
+    client: TestClient,
+    setup: Setup,
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    local(factory, setup, [note(1, created_by_ref=OURS), marking_definition("green")])
+    other_key = other_writer(factory, setup)
+    post(client, setup, [note(2)], key=other_key)
+    post(client, setup, [note(3)])
+    c = f"{ROOT}/collections/{setup.collection}/objects"
+    for ident in (note(1)["id"], note(2)["id"], TLP2_IDS["green"]):
+        answer = client.delete(f"{c}/{ident}/", headers=h(setup.writer_key))
+        assert answer.status_code == 404, ident
+        assert client.get(f"{c}/{ident}/", headers=h(setup.writer_key)).status_code == 200
+    with caplog.at_level(logging.INFO, logger="legation.api.taxii"):
+        assert (
+            client.delete(f"{c}/{note(3)['id']}/", headers=h(setup.writer_key)).status_code == 200
+        )
+    (record,) = [r for r in caplog.records if r.getMessage() == "taxii objects deleted"]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert fields["partner"] == "writer" and note(3)["id"] in fields["versions"][0]
+
+
+def test_post_does_not_reveal_objects_the_writer_cannot_see(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    red = note(1, "red", created_by_ref=OURS)
+    with transaction(factory) as session:
+        store.add_objects(
+            session,
+            collection_id=setup.collection,
+            objects=[store.NewObject(red, "red", store.version_of(red))],
+            source="local",
+        )
+    post(client, setup, [hidden_note(2)])  # its own, but nobody may read it
+    post(client, setup, [note(3)])
+    status = post(client, setup, [note(1), hidden_note(2), note(4), note(3)])
+    messages = {s["id"]: s["message"] for s in status["successes"]}
+    # an invisible id of ours, an invisible own version and a new id read the same
+    assert messages[note(1)["id"]] == messages[hidden_note(2)["id"]] == messages[note(4)["id"]]
+    assert messages[note(3)["id"]] == "already present"  # visible: said so
+    assert status["failures"] == []
