@@ -229,9 +229,9 @@ SHAPES: dict[str, dict[str, Any]] = {
 EXTRA_SELECTORS = ["created", "labels.[1]", "external_references.[0]", "object_refs.[0]"]
 
 
-def random_object(rng: random.Random, n: int) -> dict[str, Any]:
+def random_object(rng: random.Random, n: int, kind: str | None = None) -> dict[str, Any]:
     """A valid STIX object with random object-level and granular TLP markings, maybe an owner."""
-    kind = rng.choice(sorted(SHAPES))
+    kind = kind or rng.choice(sorted(SHAPES))
     obj: dict[str, Any] = {
         "type": kind,
         "id": stix_id(kind, str(n)),
