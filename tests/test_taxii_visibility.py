@@ -255,3 +255,37 @@ def test_post_does_not_reveal_objects_the_writer_cannot_see(
     assert messages[note(1)["id"]] == messages[hidden_note(2)["id"]] == messages[note(4)["id"]]
     assert messages[note(3)["id"]] == "already present"  # visible: said so
     assert status["failures"] == []
+
+
+def test_an_unknown_user_name_costs_one_password_check(
+    factory: sessionmaker[Session], setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from legation.storage import partners
+
+    calls: list[str] = []
+    real = partners.check_password
+
+    def counted(password: str, stored: str) -> bool:
+        calls.append(stored)
+        return real(password, stored)
+
+    monkeypatch.setattr(partners, "check_password", counted)
+    with transaction(factory) as session:
+        assert partners.partner_by_login(session, username="nobody", password="x") is None
+        assert partners.partner_by_login(session, username="reader", password="x") is None
+    assert len(calls) == 2 and calls[0].startswith("pbkdf2_sha256$120000$")
+
+
+def test_a_new_clearance_applies_to_a_cached_login(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    from legation.storage.partners import set_clearance
+
+    post(client, setup, [note(1, "amber")])
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    headers = {"Accept": TAXII}
+    assert client.get(url, auth=setup.reader_login, headers=headers).json()["objects"] == []
+    with transaction(factory) as session:
+        set_clearance(session, name="reader", clearance="amber")
+    got = client.get(url, auth=setup.reader_login, headers=headers).json()["objects"]
+    assert [o["id"] for o in got] == [note(1)["id"]]

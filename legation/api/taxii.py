@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -30,13 +32,13 @@ from legation.partners.intake import check_objects
 from legation.settings import Settings
 from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
-from legation.storage.partners import Partner, partner_by_key, partner_by_login
+from legation.storage.partners import Partner, partner_by_id, partner_by_key, partner_by_login
 from legation.storage.sharing_tables import CollectionRow, GrantRow
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "legation"
-LOGIN_CACHE_SECONDS = 60
+LOGIN_CACHE_SECONDS = 5
 log = get_logger(__name__)
 
 
@@ -128,19 +130,39 @@ def caller(request: Request, session: SessionDep) -> Partner:
 
 
 def _basic_login(request: Request, session: Session, encoded: str) -> Partner | None:
+    """The partner behind HTTP Basic credentials.
+
+    A PBKDF2 check per request would cost more than the request, so a good login is
+    remembered for LOGIN_CACHE_SECONDS, keyed by an HMAC of user and password under a key
+    that lives only in this process. Each hit re-reads the partner: a changed password,
+    a disabled or removed partner ends the entry at once, and a new clearance applies at
+    once. Unknown user names cost the same PBKDF2 work as known ones.
+    """
     try:
-        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+        user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
     except ValueError:
         raise errors.AuthError("the Basic credentials are not base64 'user:password'") from None
-    cache: dict[str, tuple[Partner, float]] = request.app.state.taxii_logins
-    token = hashlib.sha256(f"{user}\0{password}".encode()).hexdigest()
+    cache: dict[str, tuple[int, str, float]] = request.app.state.taxii_logins
+    token = hmac.new(_CACHE_KEY, f"{user}\0{password}".encode(), hashlib.sha256).hexdigest()
     hit = cache.get(token)
-    if hit and hit[1] > time.monotonic():
-        return hit[0]
+    if hit and hit[2] > time.monotonic():
+        current = partner_by_id(session, partner_id=hit[0])
+        if current is not None and current[1] == hit[1]:
+            return current[0]
+    cache.pop(token, None)
     found = partner_by_login(session, username=user, password=password)
     if found is not None:
-        cache[token] = (found, time.monotonic() + LOGIN_CACHE_SECONDS)
+        stored = partner_by_id(session, partner_id=found.id)
+        if stored is not None and stored[1] is not None:
+            if len(cache) > 1_000:
+                now = time.monotonic()
+                for old in [k for k, v in cache.items() if v[2] <= now]:
+                    del cache[old]
+            cache[token] = (found.id, stored[1], time.monotonic() + LOGIN_CACHE_SECONDS)
     return found
+
+
+_CACHE_KEY = secrets.token_bytes(32)
 
 
 PartnerDep = Annotated[Partner, Depends(caller)]
