@@ -289,3 +289,72 @@ def test_a_new_clearance_applies_to_a_cached_login(
         set_clearance(session, name="reader", clearance="amber")
     got = client.get(url, auth=setup.reader_login, headers=headers).json()["objects"]
     assert [o["id"] for o in got] == [note(1)["id"]]
+
+
+def test_taxii_errors_for_unknown_paths_methods_and_failures(
+    client: TestClient, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def taxii_error(answer: Any, status: int) -> dict[str, Any]:
+        assert answer.status_code == status, answer.text
+        assert answer.headers["content-type"] == TAXII
+        body: dict[str, Any] = answer.json()
+        assert body["http_status"] == str(status) and body["title"] and body["description"]
+        return body
+
+    key = h(setup.reader_key)
+    taxii_error(client.get(f"{ROOT}/nowhere/", headers=key), 404)
+    taxii_error(client.get("/taxii2/other-root/collections/", headers=key), 404)
+    assert (
+        "end with '/'"
+        in taxii_error(client.get(f"{ROOT}/collections", headers=key), 404)["description"]
+    )
+    body = taxii_error(client.put(f"{ROOT}/collections/", headers=key), 405)
+    assert "GET" in body["description"]
+    taxii_error(client.patch(f"{ROOT}/collections/{setup.collection}/objects/", headers=key), 405)
+    # the rest of the API keeps its own error shape
+    assert "http_status" not in client.get("/api/v1/nowhere").json()
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(store, "collections_for", broken)
+    failed = taxii_error(client.get(f"{ROOT}/collections/", headers=key), 500)
+    assert "fire" not in failed["description"]
+
+
+def test_strict_media_types_and_versions_filters(client: TestClient, setup: Setup) -> None:
+    post(client, setup, [note(1)])
+    c = f"{ROOT}/collections/{setup.collection}"
+    for accept in (
+        "application/taxii+json;version=2.10",
+        "application/taxii+json;version=2.0",
+        "application/taxii+json;version=2.1;q=0",
+    ):
+        answer = client.get("/taxii2/", headers=h(setup.reader_key, Accept=accept))
+        assert answer.status_code == 406, accept
+    for accept in ('application/taxii+json; version="2.1"', "application/taxii+json", "*/*"):
+        answer = client.get("/taxii2/", headers=h(setup.reader_key, Accept=accept))
+        assert answer.status_code == 200, accept
+    wrong = client.post(
+        f"{c}/objects/",
+        content=b'{"objects": []}',
+        headers=h(setup.writer_key, **{"Content-Type": "application/taxii+json;version=2.10"}),
+    )
+    assert wrong.status_code == 415
+    versions = f"{c}/objects/{note(1)['id']}/versions/"
+    assert client.get(
+        versions, params={"match[spec_version]": "2.1"}, headers=h(setup.reader_key)
+    ).json()["versions"] == ["2024-01-01T00:00:00.000000Z"]
+    for name in ("match[type]", "match[version]", "match[id]"):
+        bad = client.get(versions, params={name: "x"}, headers=h(setup.reader_key))
+        assert bad.status_code == 400 and name in bad.json()["description"]
+
+
+def test_failures_name_the_version(client: TestClient, setup: Setup) -> None:
+    unmodified = {**note(1, spec_version="2.0")}
+    del unmodified["modified"]
+    status = post(client, setup, [note(2, spec_version="2.0"), unmodified])
+    assert [f["version"] for f in status["failures"]] == [
+        "2024-01-01T00:00:00.000Z",
+        "2024-01-01T00:00:00.000Z",
+    ]

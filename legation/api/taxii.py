@@ -83,6 +83,9 @@ class TaxiiRoute(APIRoute):
             except errors.LegationError as exc:
                 status, title = next((s, t) for c, s, t in STATUS if isinstance(exc, c))
                 return error_response(status, title, str(exc))
+            except Exception as exc:  # noqa: BLE001 - anything else is still answered in TAXII form
+                log.error("taxii request failed", path=request.url.path, error=repr(exc))
+                return error_response(500, "Internal error", "the server failed; try again")
 
         return answer
 
@@ -101,13 +104,29 @@ class Taxii(JSONResponse):
 # ---- authentication, negotiation -------------------------------------------------------
 
 
+def _media_type(text: str) -> tuple[str, dict[str, str]]:
+    """'application/taxii+json; version=2.1' -> ('application/taxii+json', {'version': '2.1'})."""
+    kind, *params = text.split(";")
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), parsed
+
+
+def _is_taxii(text: str) -> bool:
+    """TAXII JSON of version 2.1 exactly (no version: the latest, which is 2.1)."""
+    kind, params = _media_type(text)
+    return kind == "application/taxii+json" and params.get("version", "2.1") == "2.1"
+
+
 def _accepts(request: Request) -> None:
-    accept = request.headers.get("accept", "*/*").replace(" ", "").lower()
+    accept = request.headers.get("accept", "*/*")
     for item in accept.split(","):
-        kind, _, params = item.partition(";")
-        if kind in ("*/*", "application/*") or (
-            kind == "application/taxii+json" and (not params or "version=2.1" in params)
-        ):
+        kind, params = _media_type(item)
+        if params.get("q") in ("0", "0.0", "0.00", "0.000"):
+            continue
+        if kind in ("*/*", "application/*") or _is_taxii(item):
             return
     raise TaxiiError(406, "Not acceptable", f"Accept {accept!r}: this server answers {TAXII}")
 
@@ -397,6 +416,12 @@ def versions(
     settings: SettingsDep,
 ) -> Taxii:
     row = _readable(session, partner, collection_id)
+    for name in request.query_params:
+        if name.startswith("match[") and name != "match[spec_version]":
+            raise InputError(
+                f"{name} is not a filter of the versions endpoint; "
+                "it takes added_after, limit, next and match[spec_version]"
+            )
     query = _query(request, row.id, "v", ids=(object_id,), versions=("all",))
     rows, body, headers = _page(request, session, settings, partner, query)
     if not rows and not request.query_params.get("next"):
@@ -450,8 +475,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _check_content_type(request: Request) -> None:
-    kind, _, params = request.headers.get("content-type", "").replace(" ", "").partition(";")
-    if kind.lower() != "application/taxii+json" or (params and "version=2.1" not in params):
+    if not _is_taxii(request.headers.get("content-type", "")):
         raise TaxiiError(415, "Unsupported media type", f"send Content-Type: {TAXII}")
 
 
@@ -510,3 +534,29 @@ def _envelope(raw: bytes) -> list[Any]:
         raise InputError("the request body is not a TAXII envelope ({'objects': [...]})")
     objects: list[Any] = data.get("objects", [])
     return objects
+
+
+# ---- anything else under /taxii2/ -----------------------------------------------------------
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
+def unknown(request: Request) -> Response:
+    """Registered last: a path no TAXII endpoint has, or a method it does not take."""
+    allowed = set()
+    for route in router.routes:
+        if (
+            isinstance(route, APIRoute)
+            and route.endpoint is not unknown
+            and route.path_regex.match(request.url.path)
+        ):
+            allowed |= route.methods or set()
+    if allowed:
+        raise TaxiiError(
+            405,
+            "Method not allowed",
+            f"{request.method} is not allowed here; use {', '.join(sorted(allowed))}",
+        )
+    hint = "" if request.url.path.endswith("/") else " (TAXII URLs end with '/')"
+    raise TaxiiError(404, "Not found", f"no TAXII endpoint at {request.url.path}{hint}")

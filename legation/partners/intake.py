@@ -38,8 +38,9 @@ def check_objects(
         except InputError as exc:
             ident = obj.get("id") if isinstance(obj, dict) else None
             failure = {"id": str(ident or f"objects[{index}]"), "message": str(exc)}
-            if isinstance(obj, dict) and isinstance(obj.get("modified"), str):
-                failure["version"] = obj["modified"]
+            stamp = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
+            if isinstance(stamp, str):
+                failure["version"] = stamp
             failures.append(failure)
     return accepted, failures
 
