@@ -10,6 +10,7 @@ redirect to a login page when credentials are refused, are understood.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,6 +230,9 @@ def _store(
     return sum(1 for *_r, message in results if message == "added"), failures
 
 
+STATUS_POLLS = 8
+
+
 def push(
     factory: sessionmaker[Session],
     *,
@@ -238,24 +242,80 @@ def push(
     batch: int = 500,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 30.0,
+    poll_seconds: float = 0.25,
 ) -> tuple[int, int]:
     """Send the latest version of everything in ``collection`` the recipient may see.
 
-    Returns (objects the partner accepted, objects it refused).
+    Requests stay under the API root's ``max_content_length`` (an object bigger than that
+    alone is refused here, logged); a status that comes back ``pending`` is polled, a few
+    times with growing pauses, until it is complete. Returns (objects the partner
+    accepted, objects refused by it or too big to send); objects still pending after the
+    polls count as neither and are logged.
     """
-    objects_url = remote.url.rstrip("/") + "/objects/"
+    base = remote.url.rstrip("/")
+    objects_url = base + "/objects/"
+    root = base.rsplit("/collections/", 1)[0] + "/"
     accepted = refused = 0
     with _client(remote, transport, timeout) as client:
+        limit = _max_content_length(client, root)
         for chunk in _batches(factory, collection, recipient, batch):
-            answer = client.post(
-                objects_url,
-                content=json.dumps({"objects": chunk}).encode("utf-8"),
-                headers={"Content-Type": TAXII},
-            )
-            status = _check(answer, f"push to {remote.url}")
-            accepted += int(status.get("success_count", 0))
-            refused += int(status.get("failure_count", 0))
+            for body, too_big in _sized(chunk, limit):
+                refused += len(too_big)
+                if too_big:
+                    log.warning("objects too big to push", ids=too_big, limit=limit)
+                if not body:
+                    continue
+                answer = client.post(objects_url, content=body, headers={"Content-Type": TAXII})
+                status = _finished(
+                    client, root, _check(answer, f"push to {remote.url}"), poll_seconds
+                )
+                accepted += int(status.get("success_count", 0))
+                refused += int(status.get("failure_count", 0))
     return accepted, refused
+
+
+def _max_content_length(client: httpx.Client, root: str) -> int | None:
+    try:
+        value = _check(client.get(root), f"API root {root}").get("max_content_length")
+    except (AuthError, SourceError, httpx.HTTPError) as exc:
+        log.warning("API root not readable; batches are not cut to size", root=root, error=str(exc))
+        return None
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
+def _sized(objects: list[dict[str, Any]], limit: int | None) -> Iterator[tuple[bytes, list[str]]]:
+    """Envelopes of at most ``limit`` bytes each, and the ids of objects too big alone."""
+    head, tail = b'{"objects":[', b"]}"
+    parts: list[bytes] = []
+    size = len(head) + len(tail)
+    too_big: list[str] = []
+    for obj in objects:
+        part = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if limit is not None and len(head) + len(part) + len(tail) > limit:
+            too_big.append(str(obj.get("id")))
+            continue
+        if limit is not None and parts and size + 1 + len(part) > limit:
+            yield head + b",".join(parts) + tail, too_big
+            parts, size, too_big = [], len(head) + len(tail), []
+        size += len(part) + (1 if parts else 0)
+        parts.append(part)
+    if parts or too_big:
+        yield (head + b",".join(parts) + tail if parts else b""), too_big
+
+
+def _finished(
+    client: httpx.Client, root: str, status: dict[str, Any], pause: float
+) -> dict[str, Any]:
+    """The status once complete, polling a pending one a bounded number of times."""
+    for attempt in range(STATUS_POLLS):
+        if status.get("status") != "pending" or not status.get("id"):
+            return status
+        time.sleep(pause * 2**attempt)
+        url = f"{root}status/{status['id']}/"
+        status = _check(client.get(url), f"status {url}")
+    if status.get("status") == "pending":
+        log.warning("push status still pending", status=status.get("id"))
+    return status
 
 
 def _batches(
