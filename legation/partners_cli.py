@@ -236,7 +236,10 @@ def publish(collection: str) -> None:
     settings = _settings()
     with transaction(_factory()) as session:
         incidents, added = publish_incidents(
-            session, collection=collection, producer=settings.sharing_producer
+            session,
+            collection=collection,
+            producer=settings.sharing_producer,
+            source_tlp=settings.sharing_source_tlp,
         )
     out.print(f"{incidents} incidents published to {collection}: {added} new object versions")
 

@@ -358,3 +358,74 @@ def test_failures_name_the_version(client: TestClient, setup: Setup) -> None:
         "2024-01-01T00:00:00.000Z",
         "2024-01-01T00:00:00.000Z",
     ]
+
+
+def test_per_source_default_tlp(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from legation.partners.publish import publish_incidents
+    from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    with transaction(factory) as session:
+        for n, source in enumerate(("open-wire", "closed-feed")):
+            incident = IncidentRow(
+                type="bombing",
+                weapon="explosive",
+                date=date(2024, 1, 1),
+                place_name=f"Town {n}",
+                country="TR",
+                lat=None,
+                lon=None,
+                precision="city",
+                killed=0,
+                injured=0,
+                target_categories=[],
+                target_states=[],
+                victims=[],
+                perpetrators=[],
+                organizations=[],
+                confidence=0.9,
+                created_at=now,
+                updated_at=now,
+            )
+            report = ReportRow(
+                source=source, text=f"report {n}", content_hash=f"h{n}", received_at=now
+            )
+            session.add_all([incident, report])
+            session.flush()
+            session.add(
+                ExtractionRow(
+                    report_id=report.id,
+                    is_incident=True,
+                    confidence=0.9,
+                    language="en",
+                    data={},
+                    incident_id=incident.id,
+                    created_at=now,
+                )
+            )
+    levels = {"closed-feed": "amber"}
+    with transaction(factory) as session:
+        count, _added = publish_incidents(
+            session, collection="incidents", producer="Example Ministry", source_tlp=levels
+        )
+    assert count == 2  # the collection's ceiling is AMBER+STRICT
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    params = {"match[type]": "incident"}
+    reader = client.get(url, params=params, headers=h(setup.reader_key)).json()["objects"]
+    writer = client.get(url, params=params, headers=h(setup.writer_key)).json()["objects"]
+    assert [o["name"] for o in reader] == ["bombing in Town 0, 2024-01-01"]
+    assert {o["name"]: o["object_marking_refs"] for o in writer} == {
+        "bombing in Town 0, 2024-01-01": [TLP2_IDS["green"]],
+        "bombing in Town 1, 2024-01-01": [TLP2_IDS["amber"]],
+    }
+    with transaction(factory) as session, pytest.raises(Exception, match="purple"):
+        publish_incidents(
+            session,
+            collection="incidents",
+            producer="Example Ministry",
+            source_tlp={"x": "purple"},
+        )

@@ -133,14 +133,16 @@ def filter_object(
 ) -> dict[str, Any] | None:
     """What ``recipient`` may see of ``obj``: None, or a copy with disallowed properties removed.
 
-    The same rule holds for every type, marking definitions included (the official TLP
-    definitions are stored as CLEAR, so everyone gets them). ``owner`` is the organisation
+    The same rule holds for every type, marking definitions included; only the official
+    TLP definitions go to everyone. ``owner`` is the organisation
     that AMBER+STRICT is shared with; the server passes the one it recorded from the
     authenticated sender, and only when it is not given is ``created_by_ref`` used.
     Properties under a granular marking the recipient may not see are stripped; when one
     of them is required for the object's type (``required_properties``) the whole object
     is withheld.
     """
+    if obj.get("type") == "marking-definition" and obj.get("id") in LEVEL_OF_ID:
+        return copy.deepcopy(obj)  # the official TLP definitions (only ours are stored)
     if owner is _FROM_OBJECT:
         ref = obj.get("created_by_ref")
         owner = ref if isinstance(ref, str) else None
