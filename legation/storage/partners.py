@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -87,14 +88,16 @@ def partner_by_key(session: Session, *, key: str) -> Partner | None:
     return _partner(row) if row else None
 
 
-# Checked against when the user name is unknown, so that it takes as long as a known one.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the user name is unknown, so it takes as long as a known one."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def partner_by_login(session: Session, *, username: str, password: str) -> Partner | None:
     row = session.scalar(select(PartnerRow).where(PartnerRow.username == username))
     if row is None or row.password_hash is None:
-        check_password(password, _DUMMY_HASH)  # the same work for an unknown user name
+        check_password(password, _dummy_hash())  # the same work for an unknown user name
         return None
     return _partner(row) if check_password(password, row.password_hash) else None
 
