@@ -213,12 +213,13 @@ def main() -> None:
     (work / "objects_5000.json").write_text(json.dumps(small))
     (work / "objects_full.json").write_text(json.dumps(gen.gen(args.medallion_full, 1)))
     owner = small[5]["id"]  # the generator's one identity: owner of everything
+    checked = [o for o in small if o["id"] not in LEVEL_OF_ID]  # ours are never taken
     begin = time.perf_counter()
-    accepted, failed = check_objects(small, {"max_tlp": "red"})
+    accepted, failed = check_objects(checked, {"max_tlp": "red"})
     checking = time.perf_counter() - begin
-    assert len(accepted) == len(small) and not failed
+    assert len(accepted) == len(checked) and not failed
     results: dict[str, Any] = {
-        "check_objects_only_per_s": round(len(small) / checking, 1),
+        "check_objects_only_per_s": round(len(checked) / checking, 1),
         "host": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
