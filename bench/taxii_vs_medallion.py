@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "bench" / "medallion"
 
 from legation.partners.intake import check_objects  # noqa: E402
+from legation.sharing.tlp import LEVEL_OF_ID  # noqa: E402
 from legation.storage.db import make_engine, session_factory, transaction  # noqa: E402
 from legation.storage.migrate import upgrade  # noqa: E402
 from legation.storage.partners import add_partner  # noqa: E402
@@ -130,7 +131,9 @@ def add(collection: Collection, objects: list[dict[str, Any]], batch: int) -> di
         begin = time.perf_counter()
         status = collection.add_objects({"objects": objects[i : i + batch]})
         latencies.append(time.perf_counter() - begin)
-        assert status.status == "complete" and status.failure_count == 0, status.failures[:3]
+        # Our server refuses the official TLP definitions from a client (it holds them).
+        bad = [f for f in status.failures if f.get("id") not in LEVEL_OF_ID]
+        assert status.status == "complete" and not bad, bad[:3]
     total = time.perf_counter() - start
     return {
         "seconds": round(total, 3),
@@ -210,12 +213,13 @@ def main() -> None:
     (work / "objects_5000.json").write_text(json.dumps(small))
     (work / "objects_full.json").write_text(json.dumps(gen.gen(args.medallion_full, 1)))
     owner = small[5]["id"]  # the generator's one identity: owner of everything
+    checked = [o for o in small if o["id"] not in LEVEL_OF_ID]  # ours are never taken
     begin = time.perf_counter()
-    accepted, failed = check_objects(small, {"max_tlp": "red"})
+    accepted, failed = check_objects(checked, {"max_tlp": "red"})
     checking = time.perf_counter() - begin
-    assert len(accepted) == len(small) and not failed
+    assert len(accepted) == len(checked) and not failed
     results: dict[str, Any] = {
-        "check_objects_only_per_s": round(len(small) / checking, 1),
+        "check_objects_only_per_s": round(len(checked) / checking, 1),
         "host": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),

@@ -54,9 +54,15 @@ def add(
     ] = None,
     url: Annotated[str | None, typer.Option(help="Their TAXII collection URL, to pull.")] = None,
 ) -> None:
-    """Register a partner; prints its API key for our TAXII server once."""
+    """Register a partner; prints its API key for our TAXII server once.
+
+    With --username, the password comes from LEGATION_PARTNER_PASSWORD, or is asked for.
+    """
     from legation.storage.db import transaction
     from legation.storage.partners import add_partner
+
+    if username is not None and password is None:
+        password = typer.prompt(f"password for {username}", hide_input=True)
 
     with transaction(_factory()) as session:
         partner, key = add_partner(
@@ -69,6 +75,71 @@ def add(
             url=url,
         )
     out.print(f"partner {partner.name!r} (TLP:{partner.clearance.upper()}) API key: {key}")
+
+
+@partners_app.command("rotate-key")
+def rotate_key_(name: str) -> None:
+    """Give a partner a new API key (printed once); the old one stops working at once."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import rotate_key
+
+    with transaction(_factory()) as session:
+        key = rotate_key(session, name=name)
+    out.print(f"partner {name!r} new API key: {key}")
+
+
+@partners_app.command("set-password")
+def set_password_(
+    name: str,
+    username: Annotated[
+        str | None, typer.Option(help="HTTP Basic login (default: the current one).")
+    ] = None,
+) -> None:
+    """Set a partner's HTTP Basic password: from LEGATION_PARTNER_PASSWORD, or asked for."""
+    import os
+
+    from legation.storage.db import transaction
+    from legation.storage.partners import set_password
+
+    password = os.environ.get("LEGATION_PARTNER_PASSWORD") or typer.prompt(
+        f"new password for {name}", hide_input=True, confirmation_prompt=True
+    )
+    with transaction(_factory()) as session:
+        set_password(session, name=name, username=username, password=password)
+    out.print(f"partner {name!r}: password set; logins with the old one are refused")
+
+
+@partners_app.command("set-clearance")
+def set_clearance_(name: str, clearance: str) -> None:
+    """Change a partner's TLP clearance (applies to its next request)."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import set_clearance
+
+    with transaction(_factory()) as session:
+        level = set_clearance(session, name=name, clearance=clearance)
+    out.print(f"partner {name!r} is now cleared to TLP:{level.upper()}")
+
+
+@partners_app.command("disable")
+def disable_(name: str) -> None:
+    """Forget a partner's API key and password (rotate-key or set-password re-enable it)."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import disable_partner
+
+    with transaction(_factory()) as session:
+        disable_partner(session, name=name)
+    out.print(f"partner {name!r} disabled: its key and password no longer log in")
+
+
+@partners_app.command("remove")
+def remove_(name: str) -> None:
+    """Delete a partner and its grants; what it sent stays, with its provenance."""
+    from legation.storage.db import transaction
+    from legation.storage.partners import remove_partner
+
+    with transaction(_factory()) as session:
+        remove_partner(session, name=name)
+    out.print(f"partner {name!r} removed")
 
 
 @partners_app.command("list")
@@ -165,7 +236,10 @@ def publish(collection: str) -> None:
     settings = _settings()
     with transaction(_factory()) as session:
         incidents, added = publish_incidents(
-            session, collection=collection, producer=settings.sharing_producer
+            session,
+            collection=collection,
+            producer=settings.sharing_producer,
+            source_tlp=settings.sharing_source_tlp,
         )
     out.print(f"{incidents} incidents published to {collection}: {added} new object versions")
 
@@ -223,6 +297,16 @@ def pull_(
         f"{result.pages} pages, {result.received} objects received, {result.added} new, "
         f"{result.failed} refused"
     )
+    if result.refused:
+        import json
+
+        # Kept for a later retry, and listed: which objects, which versions, why.
+        path = _settings().data_dir / f"pull-refused-{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result.refused, indent=1, ensure_ascii=False), "utf-8")
+        for failure in result.refused:
+            out.print(f"refused {failure['id']}: {failure['message']}", markup=False)
+        out.print(f"refused objects listed in {path}", markup=False)
 
 
 @partners_app.command("push")

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     sharing_producer: str = Field(
         default="Legation", description="Organisation name on the STIX objects we publish."
     )
+    sharing_source_tlp: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "TLP level per report source for published incidents, as JSON, e.g. "
+            '{"closed-feed": "amber"}: an incident takes the most restrictive of the '
+            "collection's default and its sources' levels."
+        ),
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -83,3 +83,58 @@ def test_partner_commands(tmp_path: Path) -> None:
             LEGATION_REMOTE_KEY="k3y-never-printed",
         )
         assert "credentials are unknown" in refused and "k3y-never-printed" not in refused
+
+
+def test_partner_credential_commands(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "LEGATION_DATA_DIR": str(tmp_path / "data"),
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
+    env.pop("LEGATION_DATABASE_URL", None)
+    env.pop("LEGATION_PARTNER_PASSWORD", None)
+
+    def run(*args: str, ok: bool = True, stdin: str = "", **extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "legation", *args],
+            env={**env, **extra},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert (done.returncode == 0) == ok, done.stderr + done.stdout
+        return done.stdout + done.stderr
+
+    run("db", "upgrade")
+    # the password is asked for when no variable holds it, and never echoed
+    added = run("partners", "add", "allied", "--username", "allied", stdin="first-pass\n")
+    assert "first-pass" not in added
+    url = f"sqlite:///{tmp_path / 'data' / 'legation.db'}"
+    with serve(Settings(database_url=url, environment="test")) as base:  # type: ignore[call-arg]
+        import httpx
+
+        def status(auth: tuple[str, str] | None = None, key: str | None = None) -> int:
+            headers = {"Accept": "application/taxii+json;version=2.1"}
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            return httpx.get(f"{base}/taxii2/", auth=auth, headers=headers).status_code
+
+        old_key = re.search(r"API key: (\S+)", added)
+        assert old_key is not None and status(key=old_key.group(1)) == 200
+        assert status(("allied", "first-pass")) == 200
+        run("partners", "set-password", "allied", LEGATION_PARTNER_PASSWORD="second-pass")
+        assert status(("allied", "first-pass")) == 401  # no cached login outlives the change
+        assert status(("allied", "second-pass")) == 200
+        new_key = re.search(r"new API key: (\S+)", run("partners", "rotate-key", "allied"))
+        assert new_key is not None
+        assert status(key=old_key.group(1)) == 401 and status(key=new_key.group(1)) == 200
+        assert "TLP:AMBER" in run("partners", "set-clearance", "allied", "amber")
+        assert "amber" in run("partners", "list")
+        run("partners", "disable", "allied")
+        assert status(("allied", "second-pass")) == 401 and status(key=new_key.group(1)) == 401
+        run("partners", "remove", "allied")
+        assert "allied" not in run("partners", "list")
+        assert "does not exist" in run("partners", "remove", "allied", ok=False)

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import stix2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance
@@ -207,41 +208,65 @@ def _fields(incident: SharedIncident) -> dict[str, Any]:
 
 
 ORGS = [stix_id("identity", f"org{i}") for i in range(3)]
-PROPS = ["description", "name", "labels", "external_references", "created", "confidence"]
+_REF = stix_id("incident", "target")
+_COMMON = {
+    "labels": ["a", "b"],
+    "external_references": [{"source_name": "s", "url": "https://e.org"}] * 2,
+    "confidence": 50,
+}
+# A few types with their own properties, required ones included, so that a granular marking
+# may cover a property the object cannot lack.
+SHAPES: dict[str, dict[str, Any]] = {
+    "note": {"content": "c", "abstract": "a", "object_refs": [_REF]},
+    "incident": {"name": "n", "description": "d"},
+    "report": {"name": "n", "published": "2020-01-01T00:00:00Z", "object_refs": [_REF]},
+    "relationship": {"relationship_type": "targets", "source_ref": _REF, "target_ref": _REF},
+    "threat-actor": {"name": "n", "description": "d"},
+    "sighting": {"sighting_of_ref": _REF, "description": "d"},
+    "identity": {"name": "n", "description": "d"},
+    "location": {"name": "n", "country": "TR", "description": "d"},
+}
+EXTRA_SELECTORS = ["created", "labels.[1]", "external_references.[0]", "object_refs.[0]"]
 
 
-GRAIN_SELECTORS = [*PROPS, "labels.[1]", "external_references.[0].url"]
-
-
-def random_object(rng: random.Random, n: int) -> dict[str, Any]:
-    """A STIX note with random object-level and granular TLP markings and maybe an owner."""
+def random_object(rng: random.Random, n: int, kind: str | None = None) -> dict[str, Any]:
+    """A valid STIX object with random object-level and granular TLP markings, maybe an owner."""
+    kind = kind or rng.choice(sorted(SHAPES))
     obj: dict[str, Any] = {
-        "type": "note",
-        "id": stix_id("note", str(n)),
+        "type": kind,
+        "id": stix_id(kind, str(n)),
         "spec_version": "2.1",
         "created": "2020-01-01T00:00:00.000Z",
         "modified": "2020-01-01T00:00:00.000Z",
-        "description": "d",
-        "name": "n",
-        "labels": ["a", "b"],
-        "external_references": [{"source_name": "s", "url": "https://e.org"}] * 2,
-        "confidence": 50,
+        **SHAPES[kind],
+        **_COMMON,
     }
     if rng.random() < 0.6:
         obj["created_by_ref"] = rng.choice(ORGS)
     obj["object_marking_refs"] = [
         rng.choice(list(TLP2_IDS.values())) for _ in range(rng.randint(0, 2))
     ]
+    selectors = [*SHAPES[kind], *_COMMON, *EXTRA_SELECTORS]
+    selectors = [s for s in selectors if _has(obj, s)]
     grains = [
         {
             "marking_ref": TLP2_IDS[rng.choice(LEVELS)],
-            "selectors": rng.sample(GRAIN_SELECTORS, rng.randint(1, 3)),
+            "selectors": rng.sample(selectors, rng.randint(1, 3)),
         }
         for _ in range(rng.randint(0, 4))
     ]
     if grains:
         obj["granular_markings"] = grains
+    stix2.parse(obj, version="2.1")  # the input is valid: any invalid output is the filter's
     return obj
+
+
+def _has(obj: dict[str, Any], selector: str) -> bool:
+    try:
+        _value(obj, selector)
+    except (KeyError, IndexError):
+        return False
+    return True
 
 
 def _allowed(level: str, owner: str | None, recipient: Recipient) -> bool:
@@ -269,6 +294,8 @@ def test_clearance_filter_never_leaks(seed: int, clearance: str, org: str | None
     recipient = Recipient(clearance, org)
     bundle = [random_object(rng, n) for n in range(rng.randint(1, 4))]
     received = {o["id"]: o for o in filter_objects(bundle, recipient)}
+    for out in received.values():
+        stix2.parse(out, version="2.1")  # what is received is still valid STIX
     for obj in bundle:
         _check_no_leak(obj, received.get(obj["id"]), recipient)
 

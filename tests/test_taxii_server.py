@@ -320,7 +320,8 @@ def test_tlp_per_partner(client: TestClient, setup: Setup) -> None:
         "note 2",
         "note 3",
         "note 4",
-    ]  # strict: own org only
+        "note 5",
+    ]  # AMBER+STRICT belongs to the sender's organisation, created_by_ref or not
     assert "description" not in writer["note 10"]  # RED never leaves
     manifest = client.get(
         f"{ROOT}/collections/{setup.collection}/manifest/", headers=h(setup.reader_key)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -25,21 +27,19 @@ from starlette.concurrency import run_in_threadpool
 from legation import errors
 from legation.api.deps import SettingsDep, get_session
 from legation.errors import InputError, NotFoundError
+from legation.logs import get_logger
 from legation.partners.intake import check_objects
 from legation.settings import Settings
-from legation.sharing.tlp import (
-    LEVELS,
-    Recipient,
-    filter_object,
-)
+from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
-from legation.storage.partners import Partner, partner_by_key, partner_by_login
-from legation.storage.sharing_tables import CollectionRow, GrantRow, StixObjectRow
+from legation.storage.partners import Partner, partner_by_id, partner_by_key, partner_by_login
+from legation.storage.sharing_tables import CollectionRow, GrantRow
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "legation"
-LOGIN_CACHE_SECONDS = 60
+LOGIN_CACHE_SECONDS = 5
+log = get_logger(__name__)
 
 
 # Committed before the answer leaves: a client may ask for the status or the next page at once.
@@ -83,6 +83,9 @@ class TaxiiRoute(APIRoute):
             except errors.LegationError as exc:
                 status, title = next((s, t) for c, s, t in STATUS if isinstance(exc, c))
                 return error_response(status, title, str(exc))
+            except Exception as exc:  # noqa: BLE001 - anything else is still answered in TAXII form
+                log.error("taxii request failed", path=request.url.path, error=repr(exc))
+                return error_response(500, "Internal error", "the server failed; try again")
 
         return answer
 
@@ -101,13 +104,29 @@ class Taxii(JSONResponse):
 # ---- authentication, negotiation -------------------------------------------------------
 
 
+def _media_type(text: str) -> tuple[str, dict[str, str]]:
+    """'application/taxii+json; version=2.1' -> ('application/taxii+json', {'version': '2.1'})."""
+    kind, *params = text.split(";")
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), parsed
+
+
+def _is_taxii(text: str) -> bool:
+    """TAXII JSON of version 2.1 exactly (no version: the latest, which is 2.1)."""
+    kind, params = _media_type(text)
+    return kind == "application/taxii+json" and params.get("version", "2.1") == "2.1"
+
+
 def _accepts(request: Request) -> None:
-    accept = request.headers.get("accept", "*/*").replace(" ", "").lower()
+    accept = request.headers.get("accept", "*/*")
     for item in accept.split(","):
-        kind, _, params = item.partition(";")
-        if kind in ("*/*", "application/*") or (
-            kind == "application/taxii+json" and (not params or "version=2.1" in params)
-        ):
+        kind, params = _media_type(item)
+        if params.get("q") in ("0", "0.0", "0.00", "0.000"):
+            continue
+        if kind in ("*/*", "application/*") or _is_taxii(item):
             return
     raise TaxiiError(406, "Not acceptable", f"Accept {accept!r}: this server answers {TAXII}")
 
@@ -130,19 +149,39 @@ def caller(request: Request, session: SessionDep) -> Partner:
 
 
 def _basic_login(request: Request, session: Session, encoded: str) -> Partner | None:
+    """The partner behind HTTP Basic credentials.
+
+    A PBKDF2 check per request would cost more than the request, so a good login is
+    remembered for LOGIN_CACHE_SECONDS, keyed by an HMAC of user and password under a key
+    that lives only in this process. Each hit re-reads the partner: a changed password,
+    a disabled or removed partner ends the entry at once, and a new clearance applies at
+    once. Unknown user names cost the same PBKDF2 work as known ones.
+    """
     try:
-        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+        user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
     except ValueError:
         raise errors.AuthError("the Basic credentials are not base64 'user:password'") from None
-    cache: dict[str, tuple[Partner, float]] = request.app.state.taxii_logins
-    token = hashlib.sha256(f"{user}\0{password}".encode()).hexdigest()
+    cache: dict[str, tuple[int, str, float]] = request.app.state.taxii_logins
+    token = hmac.new(_CACHE_KEY, f"{user}\0{password}".encode(), hashlib.sha256).hexdigest()
     hit = cache.get(token)
-    if hit and hit[1] > time.monotonic():
-        return hit[0]
+    if hit and hit[2] > time.monotonic():
+        current = partner_by_id(session, partner_id=hit[0])
+        if current is not None and current[1] == hit[1]:
+            return current[0]
+    cache.pop(token, None)
     found = partner_by_login(session, username=user, password=password)
     if found is not None:
-        cache[token] = (found, time.monotonic() + LOGIN_CACHE_SECONDS)
+        stored = partner_by_id(session, partner_id=found.id)
+        if stored is not None and stored[1] is not None:
+            if len(cache) > 1_000:
+                now = time.monotonic()
+                for old in [k for k, v in cache.items() if v[2] <= now]:
+                    del cache[old]
+            cache[token] = (found.id, stored[1], time.monotonic() + LOGIN_CACHE_SECONDS)
     return found
+
+
+_CACHE_KEY = secrets.token_bytes(32)
 
 
 PartnerDep = Annotated[Partner, Depends(caller)]
@@ -278,7 +317,7 @@ def _limit(request: Request, settings: Settings) -> int:
 
 def _page(
     request: Request, session: Session, settings: Settings, partner: Partner, query: store.Query
-) -> tuple[list[StixObjectRow], dict[str, Any], dict[str, str]]:
+) -> tuple[list[store.Seen], dict[str, Any], dict[str, str]]:
     digest = query.digest(partner.name)
     token = request.query_params.get("next")
     after = None
@@ -293,7 +332,7 @@ def _page(
     )
     body: dict[str, Any] = {"more": more}
     if more:
-        last = (rows[-1].added_us, rows[-1].seq)
+        last = (rows[-1].row.added_us, rows[-1].row.seq)
         body["next"] = store.save_cursor(
             session,
             digest=digest,
@@ -303,18 +342,9 @@ def _page(
         )
     headers = {}
     if rows:
-        headers["X-TAXII-Date-Added-First"] = store.format_us(rows[0].added_us)
-        headers["X-TAXII-Date-Added-Last"] = store.format_us(rows[-1].added_us)
+        headers["X-TAXII-Date-Added-First"] = store.format_us(rows[0].row.added_us)
+        headers["X-TAXII-Date-Added-Last"] = store.format_us(rows[-1].row.added_us)
     return rows, body, headers
-
-
-def _objects(rows: list[StixObjectRow], partner: Partner) -> list[dict[str, Any]]:
-    out = []
-    for row in rows:
-        seen = filter_object(row.body, recipient(partner), default=LEVELS[row.tlp])
-        if seen is not None:
-            out.append(seen)
-    return out
 
 
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/manifest/", response_class=Taxii)
@@ -329,9 +359,9 @@ def manifest(
     rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "m"))
     body["objects"] = [
         {
-            "id": r.stix_id,
-            "date_added": store.format_us(r.added_us),
-            "version": r.version,
+            "id": r.row.stix_id,
+            "date_added": store.format_us(r.row.added_us),
+            "version": r.row.version,
             "media_type": STIX,
         }
         for r in rows
@@ -349,7 +379,7 @@ def get_objects(
 ) -> Taxii:
     row = _readable(session, partner, collection_id)
     rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "o"))
-    body["objects"] = _objects(rows, partner)
+    body["objects"] = [r.body for r in rows]
     return Taxii(body, headers=headers)
 
 
@@ -369,7 +399,7 @@ def get_object(
     rows, body, headers = _page(request, session, settings, partner, query)
     if not rows and not request.query_params.get("next"):
         raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    body["objects"] = _objects(rows, partner)
+    body["objects"] = [r.body for r in rows]
     return Taxii(body, headers=headers)
 
 
@@ -386,11 +416,17 @@ def versions(
     settings: SettingsDep,
 ) -> Taxii:
     row = _readable(session, partner, collection_id)
+    for name in request.query_params:
+        if name.startswith("match[") and name != "match[spec_version]":
+            raise InputError(
+                f"{name} is not a filter of the versions endpoint; "
+                "it takes added_after, limit, next and match[spec_version]"
+            )
     query = _query(request, row.id, "v", ids=(object_id,), versions=("all",))
     rows, body, headers = _page(request, session, settings, partner, query)
     if not rows and not request.query_params.get("next"):
         raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    body["versions"] = [r.version for r in rows]
+    body["versions"] = [r.row.version for r in rows]
     return Taxii(body, headers=headers)
 
 
@@ -410,8 +446,16 @@ def delete_object(
             f"partner {partner.name!r} needs read and write rights on {collection_id!r} to delete"
         )
     query = _query(request, row.id, "d", ids=(object_id,), versions=("all",))
-    if not store.delete_versions(session, query=query, recipient=recipient(partner)):
+    gone = store.delete_versions(session, query=query, source=f"partner:{partner.name}")
+    if not gone:
+        # Also what a partner hears for an object it did not add: nothing says it exists.
         raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+    log.info(
+        "taxii objects deleted",
+        partner=partner.name,
+        collection=row.id,
+        versions=[f"{i}@{v}" for i, v in gone],
+    )
     return Response(status_code=200, media_type=TAXII)
 
 
@@ -431,8 +475,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _check_content_type(request: Request) -> None:
-    kind, _, params = request.headers.get("content-type", "").replace(" ", "").partition(";")
-    if kind.lower() != "application/taxii+json" or (params and "version=2.1" not in params):
+    if not _is_taxii(request.headers.get("content-type", "")):
         raise TaxiiError(415, "Unsupported media type", f"send Content-Type: {TAXII}")
 
 
@@ -460,9 +503,15 @@ async def add_objects(
 def _add(
     session: Session, row: CollectionRow, partner: Partner, envelope: list[Any], request_us: int
 ) -> Taxii:
-    accepted, failures = check_objects(envelope, row.policy)
+    accepted, failures = check_objects(envelope, row.policy, sender=partner.organisation)
     stored = store.add_objects(
-        session, collection_id=row.id, objects=accepted, source=f"partner:{partner.name}"
+        session,
+        collection_id=row.id,
+        objects=accepted,
+        source=f"partner:{partner.name}",
+        owner=partner.organisation,
+        writer=recipient(partner),
+        failures=failures,
     )
     successes = [{"id": i, "version": v, "message": m} for i, v, m in stored]
     saved = store.save_status(
@@ -485,3 +534,29 @@ def _envelope(raw: bytes) -> list[Any]:
         raise InputError("the request body is not a TAXII envelope ({'objects': [...]})")
     objects: list[Any] = data.get("objects", [])
     return objects
+
+
+# ---- anything else under /taxii2/ -----------------------------------------------------------
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
+def unknown(request: Request) -> Response:
+    """Registered last: a path no TAXII endpoint has, or a method it does not take."""
+    allowed = set()
+    for route in router.routes:
+        if (
+            isinstance(route, APIRoute)
+            and route.endpoint is not unknown
+            and route.path_regex.match(request.url.path)
+        ):
+            allowed |= route.methods or set()
+    if allowed:
+        raise TaxiiError(
+            405,
+            "Method not allowed",
+            f"{request.method} is not allowed here; use {', '.join(sorted(allowed))}",
+        )
+    hint = "" if request.url.path.endswith("/") else " (TAXII URLs end with '/')"
+    raise TaxiiError(404, "Not found", f"no TAXII endpoint at {request.url.path}{hint}")

@@ -9,22 +9,38 @@ from legation.sharing.stix import parse_object
 from legation.sharing.tlp import LEVEL_OF_ID, LEVELS, TLP2_IDS, level_rank, object_level
 from legation.storage import taxii as store
 
+_ANYONE: Any = object()
+
 
 def check_objects(
-    objects: list[Any], policy: dict[str, Any]
+    objects: list[Any], policy: dict[str, Any], *, sender: str | None = _ANYONE
 ) -> tuple[list[store.NewObject], list[dict[str, str]]]:
-    """Valid objects ready to store, and a failure entry naming each invalid one."""
+    """Valid objects ready to store, and a failure entry naming each invalid one.
+
+    ``sender`` is the identity id of the partner posting (None: it has none): an object
+    whose ``created_by_ref`` names anyone else is refused. Left out (objects we pull), any
+    ``created_by_ref`` is kept. The official TLP marking definitions are never taken from
+    outside: ours are the ones used.
+    """
     default = policy.get("default_tlp", "amber")
     ceiling = level_rank(policy.get("max_tlp", "amber+strict"))
     accepted, failures = [], []
     for index, obj in enumerate(objects):
         try:
-            accepted.append(_checked(obj, index, default, ceiling))
+            checked = _checked(obj, index, default, ceiling)
+            author = checked.body.get("created_by_ref")
+            if sender is not _ANYONE and author is not None and author != sender:
+                raise InputError(
+                    f"{checked.body['id']}: created_by_ref {author!r} is not the sending "
+                    "partner's identity; send objects of your own, or leave it out"
+                )
+            accepted.append(checked)
         except InputError as exc:
             ident = obj.get("id") if isinstance(obj, dict) else None
             failure = {"id": str(ident or f"objects[{index}]"), "message": str(exc)}
-            if isinstance(obj, dict) and isinstance(obj.get("modified"), str):
-                failure["version"] = obj["modified"]
+            stamp = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
+            if isinstance(stamp, str):
+                failure["version"] = stamp
             failures.append(failure)
     return accepted, failures
 
@@ -34,9 +50,12 @@ def _checked(obj: Any, index: int, default: str, ceiling: int) -> store.NewObjec
         raise InputError(f"objects[{index}] is not a STIX object with an 'id'")
     if obj.get("spec_version") != "2.1":
         raise InputError(f"{obj['id']}: spec_version {obj.get('spec_version')!r}; send STIX 2.1")
+    if obj["id"] in LEVEL_OF_ID:
+        raise InputError(
+            f"{obj['id']}: is an official TLP marking definition; those are never taken "
+            "from partners (this server holds the originals)"
+        )
     body = parse_object(obj, index)
-    if body["type"] == "marking-definition":
-        return store.NewObject(body, "clear", store.version_of(body))
     if not any(ref in LEVEL_OF_ID for ref in body.get("object_marking_refs", [])):
         body = {
             **body,

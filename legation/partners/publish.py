@@ -9,12 +9,15 @@ Re-publishing an unchanged incident stores nothing new; a changed one becomes a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import as_utc
+from legation.errors import InputError
 from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
 from legation.sharing.stix import (
     extension_definition,
@@ -22,7 +25,13 @@ from legation.sharing.stix import (
     producer_identity,
     sighting_to_stix,
 )
-from legation.sharing.tlp import LEVELS, all_marking_definitions, level_rank
+from legation.sharing.tlp import (
+    LEVELS,
+    all_marking_definitions,
+    level_rank,
+    object_level,
+    parse_level,
+)
 from legation.storage import taxii as store
 from legation.storage.incidents import incident_reports
 from legation.storage.tables import AlertRow, IncidentRow, SiteRow
@@ -61,12 +70,29 @@ def shared_incident(session: Session, row: IncidentRow, tlp: str) -> SharedIncid
     )
 
 
-def publish_incidents(session: Session, *, collection: str, producer: str) -> tuple[int, int]:
-    """Export the incidents the policy selects; returns (incidents, new object versions)."""
+def publish_incidents(
+    session: Session,
+    *,
+    collection: str,
+    producer: str,
+    source_tlp: Mapping[str, str] | None = None,
+) -> tuple[int, int]:
+    """Export the incidents the policy selects; returns (incidents, new object versions).
+
+    An incident is marked with the collection's ``default_tlp``, or more restrictively when
+    ``source_tlp`` (source name -> TLP level) gives one of its reports' sources a higher
+    level; an incident whose level is above the collection's ``max_tlp`` is left out.
+    """
     row = store.find_collection(session, ident=collection)
     policy: dict[str, Any] = row.policy
     tlp = policy.get("default_tlp", "amber")
-    if level_rank(tlp) > level_rank(policy.get("max_tlp", "amber+strict")):
+    ceiling = level_rank(policy.get("max_tlp", "amber+strict"))
+    for source, level in (source_tlp or {}).items():
+        try:
+            level_rank(level)
+        except InputError as exc:
+            raise InputError(f"sharing_source_tlp[{source!r}]: {exc}") from None
+    if level_rank(tlp) > ceiling:
         return 0, 0
     query = select(IncidentRow).order_by(IncidentRow.id)
     if policy.get("countries"):
@@ -75,9 +101,15 @@ def publish_incidents(session: Session, *, collection: str, producer: str) -> tu
         query = query.where(IncidentRow.type.in_(policy["types"]))
     identity = producer_identity(producer)
     objects = [*all_marking_definitions(), identity, extension_definition(identity["id"])]
-    incidents = list(session.scalars(query))
-    for incident in incidents:
+    incidents = []
+    for incident in session.scalars(query):
         shared = shared_incident(session, incident, tlp)
+        levels = [tlp, *((source_tlp or {}).get(r.source, tlp) for r in shared.reports)]
+        level = max(levels, key=level_rank)
+        if level_rank(level) > ceiling:
+            continue
+        shared = replace(shared, tlp=parse_level(level))
+        incidents.append(incident)
         objects += incident_to_stix(shared, identity["id"])
         if policy.get("sightings"):
             for site in _alerted_sites(session, incident.id):
@@ -106,6 +138,6 @@ def _alerted_sites(session: Session, incident_id: int) -> list[SharedSite]:
 
 
 def _new(obj: dict[str, Any], tlp: str) -> store.NewObject:
-    level = "clear" if obj["type"] == "marking-definition" else tlp
+    level = "clear" if obj["type"] == "marking-definition" else object_level(obj, tlp)
     assert level in LEVELS
     return store.NewObject(obj, level, store.version_of(obj))

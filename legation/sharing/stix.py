@@ -17,7 +17,13 @@ import stix2
 
 from legation.errors import InputError
 from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
-from legation.sharing.tlp import TLP2_IDS, all_marking_definitions, object_level, upgrade_markings
+from legation.sharing.tlp import (
+    LEVEL_OF_ID,
+    TLP2_IDS,
+    all_marking_definitions,
+    object_level,
+    upgrade_markings,
+)
 
 NAMESPACE = uuid.UUID("5b0f3c52-9e0c-5d4b-9a57-6c6567617469")  # Legation's id namespace
 INCIDENT_CORE = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
@@ -278,8 +284,8 @@ def parse_objects(objects: Iterable[Any]) -> list[dict[str, Any]]:
 
 def parse_object(obj: dict[str, Any], index: int = 0) -> dict[str, Any]:
     label = obj.get("id", f"object {index}")
-    if obj.get("type") == "marking-definition":
-        return obj  # TLP 2.0 definitions are not known to stix2 3.0; kept as sent
+    if obj.get("id") in LEVEL_OF_ID:
+        return obj  # an official TLP definition: callers decide whether to take it
     try:
         stix2.parse(obj, allow_custom=True, version="2.1")
     except Exception as exc:  # stix2 raises many kinds; all mean invalid input

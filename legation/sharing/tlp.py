@@ -8,10 +8,13 @@ on import and read as their 2.0 level (WHITE becomes CLEAR).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from stix2.registry import class_for_type
 
 from legation.errors import InputError
 
@@ -118,17 +121,31 @@ def may_receive(level: str, owner: str | None, recipient: Recipient) -> bool:
     return LEVELS.index(level) <= level_rank(recipient.clearance)
 
 
+_FROM_OBJECT: Any = object()
+
+
 def filter_object(
-    obj: dict[str, Any], recipient: Recipient, default: str = "red"
+    obj: dict[str, Any],
+    recipient: Recipient,
+    default: str = "red",
+    *,
+    owner: str | None = _FROM_OBJECT,
 ) -> dict[str, Any] | None:
     """What ``recipient`` may see of ``obj``: None, or a copy with disallowed properties removed.
 
-    Marking definitions themselves are public. Properties under a granular marking the
-    recipient may not see are stripped; a stripped required property drops the object.
+    The same rule holds for every type, marking definitions included; only the official
+    TLP definitions go to everyone. ``owner`` is the organisation
+    that AMBER+STRICT is shared with; the server passes the one it recorded from the
+    authenticated sender, and only when it is not given is ``created_by_ref`` used.
+    Properties under a granular marking the recipient may not see are stripped; when one
+    of them is required for the object's type (``required_properties``) the whole object
+    is withheld.
     """
-    if obj.get("type") == "marking-definition":
-        return copy.deepcopy(obj)
-    owner = obj.get("created_by_ref")
+    if obj.get("type") == "marking-definition" and obj.get("id") in LEVEL_OF_ID:
+        return copy.deepcopy(obj)  # the official TLP definitions (only ours are stored)
+    if owner is _FROM_OBJECT:
+        ref = obj.get("created_by_ref")
+        owner = ref if isinstance(ref, str) else None
     if not may_receive(object_level(obj, default), owner, recipient):
         return None
     out = copy.deepcopy(obj)
@@ -139,7 +156,7 @@ def filter_object(
             kept.append(granular)
             continue
         for selector in granular.get("selectors", []):
-            if not _strip(out, selector):
+            if not _strip(out, selector, required_properties(str(obj.get("type", "")))):
                 return None
     if "granular_markings" in out:
         out["granular_markings"] = [_drop_stripped(g, out) for g in kept]
@@ -161,25 +178,45 @@ def _path(selector: str) -> list[str | int]:
     return steps
 
 
-def _strip(obj: dict[str, Any], selector: str) -> bool:
-    """Remove what ``selector`` points to; False when that would break the object.
+@functools.cache
+def required_properties(stix_type: str) -> frozenset[str]:
+    """The properties an object of ``stix_type`` cannot lack, from stix2's class definitions.
 
-    A selector ending on a list index removes the whole top-level property, so that the
-    indices other selectors name never shift.
+    Common ones (type, id, spec_version, created, modified) always count; a type stix2 does
+    not know (a custom one) has only those.
     """
-    steps = _path(selector)
-    if isinstance(steps[-1], int):
-        steps = steps[:1]
-    if len(steps) == 1 and steps[0] in REQUIRED:
+    cls = class_for_type(stix_type, "2.1", "objects") or class_for_type(
+        stix_type, "2.1", "markings"
+    )
+    if cls is None:
+        return REQUIRED
+    # stix2 keeps each class's properties in ``_properties``, each with a ``required`` flag.
+    props: dict[str, Any] = getattr(cls, "_properties", {})
+    own = {name for name, prop in props.items() if getattr(prop, "required", False)}
+    return REQUIRED | own | _ONE_OF.get(stix_type, frozenset())
+
+
+# Types that must have one of several properties (stix2 checks these in code, not flags):
+# each of them counts as required, so that stripping never leaves the object without all.
+_ONE_OF = {
+    "location": frozenset({"region", "country", "latitude", "longitude"}),
+    "marking-definition": frozenset({"definition_type", "definition", "extensions", "name"}),
+    "malware": frozenset({"name", "is_family"}),
+    "observed-data": frozenset({"objects", "object_refs"}),
+}
+
+
+def _strip(obj: dict[str, Any], selector: str, required: frozenset[str]) -> bool:
+    """Remove the top-level property ``selector`` points into; False when it is required.
+
+    The whole top-level property goes even when the selector names a part of it (a list
+    item, a key of a nested object): the indices other selectors name never shift, and no
+    nested object is left without one of its own required keys.
+    """
+    top = _path(selector)[0]
+    if not isinstance(top, str) or top in required:
         return False
-    parent: Any = obj
-    for step in steps[:-1]:
-        try:
-            parent = parent[step]
-        except (KeyError, IndexError, TypeError):
-            return True  # nothing there: nothing to strip
-    if isinstance(parent, dict):
-        parent.pop(steps[-1], None)
+    obj.pop(top, None)
     return True
 
 

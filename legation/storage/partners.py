@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
 from legation.errors import ConflictError, InputError, NotFoundError
 from legation.sharing.tlp import level_rank, parse_level
 from legation.storage.keys import hash_key
-from legation.storage.sharing_tables import PartnerRow, PullStateRow
+from legation.storage.sharing_tables import GrantRow, PartnerRow, PullStateRow
 
 PBKDF2_ROUNDS = 120_000
 
@@ -87,11 +88,67 @@ def partner_by_key(session: Session, *, key: str) -> Partner | None:
     return _partner(row) if row else None
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the user name is unknown, so it takes as long as a known one."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def partner_by_login(session: Session, *, username: str, password: str) -> Partner | None:
     row = session.scalar(select(PartnerRow).where(PartnerRow.username == username))
     if row is None or row.password_hash is None:
+        check_password(password, _dummy_hash())  # the same work for an unknown user name
         return None
     return _partner(row) if check_password(password, row.password_hash) else None
+
+
+def partner_by_id(session: Session, *, partner_id: int) -> tuple[Partner, str | None] | None:
+    """The partner as it is now, with its password hash (to see whether it changed)."""
+    row = session.get(PartnerRow, partner_id)
+    return (_partner(row), row.password_hash) if row is not None else None
+
+
+def rotate_key(session: Session, *, name: str) -> str:
+    """A new API key for ``name`` (shown once); the old one stops working at once."""
+    row = get_partner(session, name=name)
+    key = "lgp_" + secrets.token_urlsafe(32)
+    row.api_key_hash = hash_key(key)
+    return key
+
+
+def set_password(session: Session, *, name: str, username: str | None, password: str) -> None:
+    row = get_partner(session, name=name)
+    if not password:
+        raise InputError(f"partner {name!r}: the password is empty")
+    login = username or row.username
+    if login is None:
+        raise InputError(f"partner {name!r} has no user name yet; give one")
+    taken = session.scalar(
+        select(PartnerRow.id).where(PartnerRow.username == login, PartnerRow.id != row.id)
+    )
+    if taken is not None:
+        raise ConflictError(f"user name {login!r} belongs to another partner")
+    row.username, row.password_hash = login, hash_password(password)
+
+
+def set_clearance(session: Session, *, name: str, clearance: str) -> str:
+    level_rank(clearance)  # refuses unknown levels, naming them
+    row = get_partner(session, name=name)
+    row.clearance = parse_level(clearance)
+    return row.clearance
+
+
+def disable_partner(session: Session, *, name: str) -> None:
+    """Forget the partner's API key and password: nothing logs in as it until new ones."""
+    row = get_partner(session, name=name)
+    row.api_key_hash, row.password_hash = None, None
+
+
+def remove_partner(session: Session, *, name: str) -> None:
+    """Delete the partner and its grants (what it sent stays, with its provenance)."""
+    row = get_partner(session, name=name)
+    session.execute(delete(GrantRow).where(GrantRow.partner_id == row.id))
+    session.delete(row)
 
 
 def get_partner(session: Session, *, name: str) -> PartnerRow:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
 from legation.errors import InputError, NotFoundError
-from legation.sharing.tlp import LEVELS, Recipient, level_rank
+from legation.sharing.tlp import LEVELS, Recipient, filter_object, level_rank
 from legation.storage.sharing_tables import (
     CollectionRow,
     CursorRow,
@@ -148,25 +148,67 @@ class NewObject:
     version: str
 
 
+_CREATED_BY: Any = object()
+
+
 def add_objects(
-    session: Session, *, collection_id: str, objects: Sequence[NewObject], source: str
+    session: Session,
+    *,
+    collection_id: str,
+    objects: Sequence[NewObject],
+    source: str,
+    owner: str | None = _CREATED_BY,
+    writer: Recipient | None = None,
+    failures: list[dict[str, str]] | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Store new versions in one go; returns (id, version, message) for each object."""
+    """Store new versions in one go; returns (id, version, message) for each stored object.
+
+    ``source`` is the provenance ("local" or "partner:<name>"). ``owner`` is the organisation
+    AMBER+STRICT objects are shared with: a partner's own organisation for what it sends;
+    left out, each object's ``created_by_ref`` (our own exports).
+
+    An id some other source holds is never given a new version: such an object is appended
+    to ``failures``. A partner posting (``writer``) is checked against every collection; our
+    own publishing and pulls against the target collection only (a pull may bring an object
+    we also hold elsewhere from its producer). ``writer`` (a partner posting) learns nothing about
+    versions it cannot see: a version already present, or an id held by another source,
+    that it may not read is answered "added" like a new one, and nothing is stored; only
+    versions it can see are "already present" or refused as another producer's.
+    """
     session.get(CollectionRow, collection_id, with_for_update=True)  # serialise adders
     last = session.scalar(
         select(func.max(StixObjectRow.added_us)).where(StixObjectRow.collection_id == collection_id)
     )
     added = max(now_us(), (last or 0) + 1)
-    present = _present_versions(session, collection_id, {o.body["id"] for o in objects})
+    ids = {o.body["id"] for o in objects}
+    present = _present_versions(session, collection_id, ids)
+    foreign = _foreign_ids(session, ids, source, None if writer else collection_id)
+    seen: dict[str, set[str]] = {}
+    if writer is not None and (present or foreign):
+        seen = _seen_versions(
+            session, collection_id, set(foreign) | {i for i, _v in present}, writer
+        )
     known = {stix_id for stix_id, _version in present}
     results, rows = [], []
     for obj in objects:
         key = (obj.body["id"], obj.version)
+        visible = writer is None or bool(seen.get(key[0]))
+        if key[0] in foreign:
+            if visible:
+                message = (
+                    f"{key[0]} belongs to another producer; only its producer sends new versions"
+                )
+                if failures is not None:
+                    failures.append({"id": key[0], "version": key[1], "message": message})
+            else:
+                results.append((*key, "added"))  # not stored; see the docstring
+            continue
         if key in present:
-            results.append((*key, "already present"))
+            mine = writer is None or key[1] in seen.get(key[0], set())
+            results.append((*key, "already present" if mine else "added"))
             continue
         present.add(key)
-        rows.append(_row(collection_id, obj, added, source))
+        rows.append(_row(collection_id, obj, added, source, owner))
         results.append((*key, "added"))
         added += 1
     if rows:
@@ -175,6 +217,42 @@ def add_objects(
     # Objects new to the collection with one version are first and latest already.
     _mark_ends(session, collection_id, {i for i, n in counts.items() if n > 1 or i in known})
     return results
+
+
+def _foreign_ids(
+    session: Session, ids: set[str], source: str, collection_id: str | None
+) -> set[str]:
+    """Those of ``ids`` that some other source holds, in one collection or (None) in any."""
+    found: set[str] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        query = select(StixObjectRow.stix_id).where(
+            StixObjectRow.stix_id.in_(chunk), StixObjectRow.source != source
+        )
+        if collection_id is not None:
+            query = query.where(StixObjectRow.collection_id == collection_id)
+        found.update(session.scalars(query.distinct()))
+    return found
+
+
+def _seen_versions(
+    session: Session, collection_id: str, ids: set[str], reader: Recipient
+) -> dict[str, set[str]]:
+    """The versions of ``ids`` in the collection that ``reader`` may see, by id."""
+    out: dict[str, set[str]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        query = select(StixObjectRow).where(
+            StixObjectRow.collection_id == collection_id,
+            StixObjectRow.stix_id.in_(chunk),
+            visible_to(reader),
+        )
+        for row in session.scalars(query):
+            if seen_by(row, reader) is not None:
+                out.setdefault(row.stix_id, set()).add(row.version)
+    return out
 
 
 def _present_versions(session: Session, collection_id: str, ids: set[str]) -> set[tuple[str, str]]:
@@ -189,8 +267,12 @@ def _present_versions(session: Session, collection_id: str, ids: set[str]) -> se
     return found
 
 
-def _row(collection_id: str, obj: NewObject, added_us: int, source: str) -> dict[str, Any]:
-    owner = obj.body.get("created_by_ref")
+def _row(
+    collection_id: str, obj: NewObject, added_us: int, source: str, owner: str | None
+) -> dict[str, Any]:
+    if owner is _CREATED_BY:
+        ref = obj.body.get("created_by_ref")
+        owner = ref if isinstance(ref, str) else None
     return {
         "collection_id": collection_id,
         "stix_id": obj.body["id"],
@@ -201,7 +283,7 @@ def _row(collection_id: str, obj: NewObject, added_us: int, source: str) -> dict
         "latest": True,
         "first": True,
         "tlp": LEVELS.index(obj.tlp),
-        "owner": owner if isinstance(owner, str) else None,
+        "owner": owner,
         "source": source,
         "body": obj.body,
     }
@@ -299,6 +381,23 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
     return where
 
 
+def seen_by(row: StixObjectRow, reader: Recipient) -> dict[str, Any] | None:
+    """What ``reader`` may see of one stored version, or None: the one visibility decision.
+
+    Every TAXII answer (objects, object by id, manifest, versions, headers, counts, ``more``)
+    and every push goes through it, after the SQL prefilter ``visible_to``.
+    """
+    return filter_object(row.body, reader, default=LEVELS[row.tlp], owner=row.owner)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A stored version and what the reader may see of it."""
+
+    row: StixObjectRow
+    body: dict[str, Any]
+
+
 def page(
     session: Session,
     *,
@@ -306,26 +405,55 @@ def page(
     recipient: Recipient,
     limit: int,
     after: tuple[int, int] | None = None,
-) -> tuple[list[StixObjectRow], bool]:
-    """Up to ``limit`` rows in (date_added, seq) order after ``after``; and whether more follow."""
+) -> tuple[list[Seen], bool]:
+    """Up to ``limit`` visible versions in (date_added, seq) order after ``after``; more?
+
+    Versions the reader may not see are skipped here, before anything is counted, so a page
+    is full unless it is the last, and ``more`` is true only when a visible version follows.
+    """
     where = [*_filters(query), visible_to(recipient)]
-    if after is not None:
-        where.append(tuple_(StixObjectRow.added_us, StixObjectRow.seq) > tuple_(*after))
-    rows = session.scalars(
-        select(StixObjectRow)
-        .where(*where)
-        .order_by(StixObjectRow.added_us, StixObjectRow.seq)
-        .limit(limit + 1)
-    ).all()
-    return list(rows[:limit]), len(rows) > limit
+    out: list[Seen] = []
+    batch = limit + 1
+    while True:
+        bounded = list(where)
+        if after is not None:
+            bounded.append(tuple_(StixObjectRow.added_us, StixObjectRow.seq) > tuple_(*after))
+        rows = session.scalars(
+            select(StixObjectRow)
+            .where(*bounded)
+            .order_by(StixObjectRow.added_us, StixObjectRow.seq)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            body = seen_by(row, recipient)
+            if body is None:
+                continue
+            out.append(Seen(row, body))
+            if len(out) > limit:
+                return out[:limit], True
+        if len(rows) < batch:
+            return out, False
+        after = (rows[-1].added_us, rows[-1].seq)
+        batch = min(batch * 2, 5_000)
 
 
-def delete_versions(session: Session, *, query: Query, recipient: Recipient) -> int:
-    """Remove the matching versions ``recipient`` can see; returns how many went."""
-    where = [*_filters(query), visible_to(recipient)]
-    gone = session.execute(delete(StixObjectRow).where(*where)).rowcount  # type: ignore[attr-defined]
-    _mark_ends(session, query.collection_id, query.ids)
-    return int(gone)
+def delete_versions(session: Session, *, query: Query, source: str) -> list[tuple[str, str]]:
+    """Remove the matching versions that ``source`` itself added; returns (id, version) gone.
+
+    Nothing another source added (our own objects, other partners', the TLP definitions)
+    is ever deleted this way.
+    """
+    where = [*_filters(query), StixObjectRow.source == source]
+    gone = [
+        (i, v)
+        for i, v in session.execute(
+            select(StixObjectRow.stix_id, StixObjectRow.version).where(*where)
+        )
+    ]
+    if gone:
+        session.execute(delete(StixObjectRow).where(*where))
+        _mark_ends(session, query.collection_id, query.ids)
+    return gone
 
 
 # ---- cursors -----------------------------------------------------------------------------

@@ -1,0 +1,431 @@
+"""Review fixes of the TAXII server: one visibility decision everywhere, provenance, TLP
+definitions from partners, deletion rights, no existence disclosure on POST."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from legation.api import create_app
+from legation.settings import Settings
+from legation.sharing.stix import stix_id
+from legation.sharing.tlp import TLP2_IDS, marking_definition
+from legation.storage import taxii as store
+from legation.storage.db import transaction
+from legation.storage.partners import add_partner
+from legation.storage.taxii import grant
+from tests.taxii_fixtures import OWNER_ORG, TAXII, Setup, make_setup, note
+
+ROOT = "/taxii2/legation"
+OURS = stix_id("identity", "producer/Example Ministry")
+
+
+@pytest.fixture
+def setup(factory: sessionmaker[Session]) -> Setup:
+    return make_setup(factory)
+
+
+@pytest.fixture
+def client(settings: Settings, setup: Setup) -> Iterator[TestClient]:
+    small = settings.model_copy(update={"taxii_page_size": 100})
+    with TestClient(create_app(small)) as test_client:
+        yield test_client
+
+
+def h(key: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Accept": TAXII, **extra}
+
+
+def post(client: TestClient, setup: Setup, objects: list[Any], key: str | None = None) -> Any:
+    answer = client.post(
+        f"{ROOT}/collections/{setup.collection}/objects/",
+        content=json.dumps({"objects": objects}),
+        headers=h(key or setup.writer_key, **{"Content-Type": TAXII}),
+    )
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+def hidden_note(n: int) -> dict[str, Any]:
+    """GREEN on the outside, but its required 'content' is RED: nobody may receive it."""
+    return note(n, granular_markings=[{"marking_ref": TLP2_IDS["red"], "selectors": ["content"]}])
+
+
+def local(factory: sessionmaker[Session], setup: Setup, objects: list[dict[str, Any]]) -> None:
+    """Objects of our own (source local), as publishing stores them."""
+    with transaction(factory) as session:
+        store.add_objects(
+            session,
+            collection_id=setup.collection,
+            objects=[store.NewObject(o, "green", store.version_of(o)) for o in objects],
+            source="local",
+        )
+
+
+def other_writer(factory: sessionmaker[Session], setup: Setup) -> str:
+    with transaction(factory) as session:
+        other, key = add_partner(
+            session,
+            name="other-writer",
+            clearance="amber",
+            organisation=stix_id("identity", "partner/other-writer"),
+        )
+        grant(session, partner_id=other.id, collection_id=setup.collection, read=True, write=True)
+    return key
+
+
+def test_an_object_dropped_for_a_reader_shows_up_nowhere(client: TestClient, setup: Setup) -> None:
+    # visible and hidden versions interleaved in one request
+    objects = []
+    for n in range(12):
+        objects.append(hidden_note(100 + n) if n % 3 else note(n))
+    post(client, setup, objects)
+    c = f"{ROOT}/collections/{setup.collection}"
+    visible = {note(n)["id"] for n in range(12) if n % 3 == 0}
+    hidden = {hidden_note(100 + n)["id"] for n in range(12) if n % 3}
+    for key in (setup.reader_key, setup.writer_key):
+        for path in ("objects", "manifest"):
+            seen, params = [], {"limit": "1"}
+            while True:
+                answer = client.get(f"{c}/{path}/", params=params, headers=h(key))
+                body = answer.json()
+                got = [o["id"] for o in body.get("objects", [])]
+                assert got, f"{path}: an empty page (more={body['more']})"
+                assert answer.headers["X-TAXII-Date-Added-First"]
+                seen += got
+                if not body["more"]:
+                    break
+                params = {"limit": "1", "next": body["next"]}
+            assert set(seen) == visible and len(seen) == 4
+        for ident in hidden:
+            missing = client.get(f"{c}/objects/{ident}/", headers=h(key))
+            nothing = client.get(
+                f"{c}/objects/note--{'0' * 8}-0000-4000-8000-{'0' * 12}/", headers=h(key)
+            )
+            assert missing.status_code == nothing.status_code == 404
+            assert set(missing.json()) == set(nothing.json())
+            assert client.get(f"{c}/objects/{ident}/versions/", headers=h(key)).status_code == 404
+            listed = client.get(f"{c}/objects/", params={"match[id]": ident}, headers=h(key))
+            assert listed.json() == {"more": False, "objects": []}
+            assert "X-TAXII-Date-Added-First" not in listed.headers
+
+
+def test_versions_lists_only_versions_the_reader_may_see(client: TestClient, setup: Setup) -> None:
+    post(client, setup, [note(1), {**hidden_note(1), "modified": "2024-03-01T00:00:00.000Z"}])
+    c = f"{ROOT}/collections/{setup.collection}"
+    ident = note(1)["id"]
+    versions = client.get(f"{c}/objects/{ident}/versions/", headers=h(setup.reader_key)).json()
+    assert versions["versions"] == ["2024-01-01T00:00:00.000000Z"]
+    latest = client.get(f"{c}/objects/{ident}/", headers=h(setup.reader_key))
+    assert latest.status_code == 404  # the latest version is the hidden one
+
+
+def test_tlp_definitions_are_never_taken_from_partners(client: TestClient, setup: Setup) -> None:
+    fake_green = {**marking_definition("green"), "name": "TLP:GREEN (ours now)"}
+    white1 = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+        "created": "2017-01-20T00:00:00.000Z",
+        "definition_type": "tlp",
+        "definition": {"tlp": "white"},
+    }
+    broken = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--11111111-1111-4111-8111-111111111111",
+        "created": "2024-01-01T00:00:00.000Z",
+    }
+    statement = {
+        **broken,
+        "id": "marking-definition--22222222-2222-4222-8222-222222222222",
+        "definition_type": "statement",
+        "definition": {"statement": "Copyright partner"},
+        "object_marking_refs": [TLP2_IDS["amber"]],
+    }
+    status = post(client, setup, [fake_green, white1, broken, statement])
+    failed = {f["id"]: f["message"] for f in status["failures"]}
+    assert "official TLP" in failed[fake_green["id"]] and "official TLP" in failed[white1["id"]]
+    assert broken["id"] in failed
+    assert [s["id"] for s in status["successes"]] == [statement["id"]]
+    c = f"{ROOT}/collections/{setup.collection}/objects/"
+    # the partner's own marking definition is AMBER: the GREEN reader does not get it
+    reader = client.get(c, headers=h(setup.reader_key)).json()["objects"]
+    assert statement["id"] not in {o["id"] for o in reader}
+    writer = client.get(c, headers=h(setup.writer_key)).json()["objects"]
+    assert statement["id"] in {o["id"] for o in writer}
+
+
+def test_a_partner_cannot_version_what_others_produced(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    ours = note(1, created_by_ref=OURS)
+    local(factory, setup, [ours])
+    other_key = other_writer(factory, setup)
+    post(client, setup, [note(2)], key=other_key)
+    changed = "2024-05-01T00:00:00.000Z"
+    status = post(
+        client,
+        setup,
+        [
+            {**ours, "modified": changed, "content": "rewritten"},
+            note(2, modified=changed, content="rewritten"),
+            note(3, created_by_ref=OURS),
+            note(4, created_by_ref=OWNER_ORG),  # its own identity: fine
+            note(5),  # none: fine
+        ],
+    )
+    failed = {f["id"]: f for f in status["failures"]}
+    assert set(failed) == {note(1)["id"], note(2)["id"], note(3)["id"]}
+    assert all(f["version"] for f in failed.values())
+    assert "another producer" in failed[note(2)["id"]]["message"]
+    assert "created_by_ref" in failed[note(3)["id"]]["message"]
+    assert status["success_count"] == 2
+    got = client.get(
+        f"{ROOT}/collections/{setup.collection}/objects/", headers=h(setup.reader_key)
+    ).json()["objects"]
+    assert "rewritten" not in {o["content"] for o in got}
+
+
+def test_amber_strict_belongs_to_the_authenticated_sender(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as session:
+        victim, victim_key = add_partner(
+            session, name="victim", clearance="amber+strict", organisation=OURS
+        )
+        grant(session, partner_id=victim.id, collection_id=setup.collection, read=True, write=False)
+    # The writer cannot make its strict object the organisation OURS's by naming it.
+    status = post(
+        client, setup, [note(1, "amber+strict", created_by_ref=OURS), note(2, "amber+strict")]
+    )
+    assert [f["id"] for f in status["failures"]] == [note(1)["id"]]
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    assert client.get(url, headers=h(victim_key)).json()["objects"] == []
+    mine = client.get(url, headers=h(setup.writer_key)).json()["objects"]
+    assert [o["id"] for o in mine] == [note(2)["id"]]
+
+
+def test_delete_only_what_the_partner_added(
+    client: TestClient,
+    setup: Setup,
+    factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    local(factory, setup, [note(1, created_by_ref=OURS), marking_definition("green")])
+    other_key = other_writer(factory, setup)
+    post(client, setup, [note(2)], key=other_key)
+    post(client, setup, [note(3)])
+    c = f"{ROOT}/collections/{setup.collection}/objects"
+    for ident in (note(1)["id"], note(2)["id"], TLP2_IDS["green"]):
+        answer = client.delete(f"{c}/{ident}/", headers=h(setup.writer_key))
+        assert answer.status_code == 404, ident
+        assert client.get(f"{c}/{ident}/", headers=h(setup.writer_key)).status_code == 200
+    with caplog.at_level(logging.INFO, logger="legation.api.taxii"):
+        assert (
+            client.delete(f"{c}/{note(3)['id']}/", headers=h(setup.writer_key)).status_code == 200
+        )
+    (record,) = [r for r in caplog.records if r.getMessage() == "taxii objects deleted"]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert fields["partner"] == "writer" and note(3)["id"] in fields["versions"][0]
+
+
+def test_post_does_not_reveal_objects_the_writer_cannot_see(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    red = note(1, "red", created_by_ref=OURS)
+    with transaction(factory) as session:
+        store.add_objects(
+            session,
+            collection_id=setup.collection,
+            objects=[store.NewObject(red, "red", store.version_of(red))],
+            source="local",
+        )
+    post(client, setup, [hidden_note(2)])  # its own, but nobody may read it
+    post(client, setup, [note(3)])
+    status = post(client, setup, [note(1), hidden_note(2), note(4), note(3)])
+    messages = {s["id"]: s["message"] for s in status["successes"]}
+    # an invisible id of ours, an invisible own version and a new id read the same
+    assert messages[note(1)["id"]] == messages[hidden_note(2)["id"]] == messages[note(4)["id"]]
+    assert messages[note(3)["id"]] == "already present"  # visible: said so
+    assert status["failures"] == []
+
+
+def test_an_unknown_user_name_costs_one_password_check(
+    factory: sessionmaker[Session], setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from legation.storage import partners
+
+    calls: list[str] = []
+    real = partners.check_password
+
+    def counted(password: str, stored: str) -> bool:
+        calls.append(stored)
+        return real(password, stored)
+
+    monkeypatch.setattr(partners, "check_password", counted)
+    with transaction(factory) as session:
+        assert partners.partner_by_login(session, username="nobody", password="x") is None
+        assert partners.partner_by_login(session, username="reader", password="x") is None
+    assert len(calls) == 2 and calls[0].startswith("pbkdf2_sha256$120000$")
+
+
+def test_a_new_clearance_applies_to_a_cached_login(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    from legation.storage.partners import set_clearance
+
+    post(client, setup, [note(1, "amber")])
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    headers = {"Accept": TAXII}
+    assert client.get(url, auth=setup.reader_login, headers=headers).json()["objects"] == []
+    with transaction(factory) as session:
+        set_clearance(session, name="reader", clearance="amber")
+    got = client.get(url, auth=setup.reader_login, headers=headers).json()["objects"]
+    assert [o["id"] for o in got] == [note(1)["id"]]
+
+
+def test_taxii_errors_for_unknown_paths_methods_and_failures(
+    client: TestClient, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def taxii_error(answer: Any, status: int) -> dict[str, Any]:
+        assert answer.status_code == status, answer.text
+        assert answer.headers["content-type"] == TAXII
+        body: dict[str, Any] = answer.json()
+        assert body["http_status"] == str(status) and body["title"] and body["description"]
+        return body
+
+    key = h(setup.reader_key)
+    taxii_error(client.get(f"{ROOT}/nowhere/", headers=key), 404)
+    taxii_error(client.get("/taxii2/other-root/collections/", headers=key), 404)
+    assert (
+        "end with '/'"
+        in taxii_error(client.get(f"{ROOT}/collections", headers=key), 404)["description"]
+    )
+    body = taxii_error(client.put(f"{ROOT}/collections/", headers=key), 405)
+    assert "GET" in body["description"]
+    taxii_error(client.patch(f"{ROOT}/collections/{setup.collection}/objects/", headers=key), 405)
+    # the rest of the API keeps its own error shape
+    assert "http_status" not in client.get("/api/v1/nowhere").json()
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(store, "collections_for", broken)
+    failed = taxii_error(client.get(f"{ROOT}/collections/", headers=key), 500)
+    assert "fire" not in failed["description"]
+
+
+def test_strict_media_types_and_versions_filters(client: TestClient, setup: Setup) -> None:
+    post(client, setup, [note(1)])
+    c = f"{ROOT}/collections/{setup.collection}"
+    for accept in (
+        "application/taxii+json;version=2.10",
+        "application/taxii+json;version=2.0",
+        "application/taxii+json;version=2.1;q=0",
+    ):
+        answer = client.get("/taxii2/", headers=h(setup.reader_key, Accept=accept))
+        assert answer.status_code == 406, accept
+    for accept in ('application/taxii+json; version="2.1"', "application/taxii+json", "*/*"):
+        answer = client.get("/taxii2/", headers=h(setup.reader_key, Accept=accept))
+        assert answer.status_code == 200, accept
+    wrong = client.post(
+        f"{c}/objects/",
+        content=b'{"objects": []}',
+        headers=h(setup.writer_key, **{"Content-Type": "application/taxii+json;version=2.10"}),
+    )
+    assert wrong.status_code == 415
+    versions = f"{c}/objects/{note(1)['id']}/versions/"
+    assert client.get(
+        versions, params={"match[spec_version]": "2.1"}, headers=h(setup.reader_key)
+    ).json()["versions"] == ["2024-01-01T00:00:00.000000Z"]
+    for name in ("match[type]", "match[version]", "match[id]"):
+        bad = client.get(versions, params={name: "x"}, headers=h(setup.reader_key))
+        assert bad.status_code == 400 and name in bad.json()["description"]
+
+
+def test_failures_name_the_version(client: TestClient, setup: Setup) -> None:
+    unmodified = {**note(1, spec_version="2.0")}
+    del unmodified["modified"]
+    status = post(client, setup, [note(2, spec_version="2.0"), unmodified])
+    assert [f["version"] for f in status["failures"]] == [
+        "2024-01-01T00:00:00.000Z",
+        "2024-01-01T00:00:00.000Z",
+    ]
+
+
+def test_per_source_default_tlp(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from legation.partners.publish import publish_incidents
+    from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    with transaction(factory) as session:
+        for n, source in enumerate(("open-wire", "closed-feed")):
+            incident = IncidentRow(
+                type="bombing",
+                weapon="explosive",
+                date=date(2024, 1, 1),
+                place_name=f"Town {n}",
+                country="TR",
+                lat=None,
+                lon=None,
+                precision="city",
+                killed=0,
+                injured=0,
+                target_categories=[],
+                target_states=[],
+                victims=[],
+                perpetrators=[],
+                organizations=[],
+                confidence=0.9,
+                created_at=now,
+                updated_at=now,
+            )
+            report = ReportRow(
+                source=source, text=f"report {n}", content_hash=f"h{n}", received_at=now
+            )
+            session.add_all([incident, report])
+            session.flush()
+            session.add(
+                ExtractionRow(
+                    report_id=report.id,
+                    is_incident=True,
+                    confidence=0.9,
+                    language="en",
+                    data={},
+                    incident_id=incident.id,
+                    created_at=now,
+                )
+            )
+    levels = {"closed-feed": "amber"}
+    with transaction(factory) as session:
+        count, _added = publish_incidents(
+            session, collection="incidents", producer="Example Ministry", source_tlp=levels
+        )
+    assert count == 2  # the collection's ceiling is AMBER+STRICT
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    params = {"match[type]": "incident"}
+    reader = client.get(url, params=params, headers=h(setup.reader_key)).json()["objects"]
+    writer = client.get(url, params=params, headers=h(setup.writer_key)).json()["objects"]
+    assert [o["name"] for o in reader] == ["bombing in Town 0, 2024-01-01"]
+    assert {o["name"]: o["object_marking_refs"] for o in writer} == {
+        "bombing in Town 0, 2024-01-01": [TLP2_IDS["green"]],
+        "bombing in Town 1, 2024-01-01": [TLP2_IDS["amber"]],
+    }
+    with transaction(factory) as session, pytest.raises(Exception, match="purple"):
+        publish_incidents(
+            session,
+            collection="incidents",
+            producer="Example Ministry",
+            source_tlp={"x": "purple"},
+        )
