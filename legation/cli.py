@@ -415,10 +415,13 @@ def demo(serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True) 
             f"API on http://{settings.host}:{settings.port}/docs — key: LEGATION_ADMIN_API_KEY "
             "(development default 'dev-admin-key'); Ctrl-C to stop"
         )
-        out.print(
-            f"dashboard on http://{settings.host}:{settings.port}/ — create a login first: "
-            "legation users create NAME --role analyst"
+        login = summary["login"]
+        how = (
+            f"log in as {login['username']} with password {login['password']} (shown once)"
+            if login
+            else "log in with a user made earlier, or: legation users create NAME --role analyst"
         )
+        out.print(f"dashboard on http://{settings.host}:{settings.port}/ — {how}")
         serve()
 
 

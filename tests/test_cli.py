@@ -70,3 +70,25 @@ def test_demo_without_serving(run) -> None:  # type: ignore[no-untyped-def]
     done = run("demo", "--no-serve")
     assert "Embassy of Germany in Kabul" in done.stdout
     assert "assessed as of 2017-06-04" in done.stdout
+
+
+def test_the_demo_makes_one_dashboard_login_outside_production(tmp_path: Path) -> None:
+    from legation.pipeline.demo import run_demo
+    from legation.settings import Settings
+    from legation.storage.db import make_engine, session_factory
+    from legation.storage.users import authenticate_user
+
+    settings = Settings(data_dir=tmp_path)
+    first = run_demo(settings)
+    login = first["login"]
+    assert login is not None and login["username"] == "demo-admin"
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with session_factory(engine)() as session:
+            user = authenticate_user(session, username="demo-admin", password=login["password"])
+            assert user is not None and user.role == "admin"
+            wrong = authenticate_user(session, username="demo-admin", password="dev-admin-key")
+            assert wrong is None
+    finally:
+        engine.dispose()
+    assert run_demo(settings)["login"] is None  # a second run makes no new login

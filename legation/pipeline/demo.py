@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,22 @@ from legation.storage.db import make_engine, session_factory, transaction
 from legation.storage.migrate import upgrade
 from legation.storage.sites import get_site, site_dict
 from legation.storage.tables import AlertRow, ReportRow, SiteRow, StaffRow
+from legation.storage.users import UserRow, create_user
+
+DEMO_USER = "demo-admin"
+
+
+def _demo_login(factory: Any, settings: Settings) -> dict[str, str] | None:
+    """Outside production, a first run makes an admin login for the dashboard with a fresh
+    random password (shown once, never stored in clear); later runs make none."""
+    if settings.environment == "production":
+        return None
+    with transaction(factory) as session:
+        if session.scalar(select(UserRow.id).limit(1)) is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        create_user(session, username=DEMO_USER, password=password, role="admin")
+    return {"username": DEMO_USER, "password": password}
 
 
 def demo_file(name: str) -> Path:
@@ -39,6 +56,7 @@ def run_demo(settings: Settings) -> dict[str, Any]:
         store_batch(factory, batch, max_bytes=settings.max_report_bytes)
         as_of = max(r.published for r in batch.reports if r.published)
         drain(factory, limit=settings.worker_batch, clock=lambda: as_of)
+        login = _demo_login(factory, settings)
         with factory() as session:
             sites = session.scalars(
                 select(SiteRow).order_by(SiteRow.level.desc(), SiteRow.score.desc())
@@ -55,6 +73,7 @@ def run_demo(settings: Settings) -> dict[str, Any]:
                 ],
                 "alerts": [alert_dict(a) for a in alerts],
                 "last_report": reports,
+                "login": login,
             }
     finally:
         engine.dispose()
