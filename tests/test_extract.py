@@ -170,3 +170,12 @@ def test_a_date_at_the_start_of_a_sentence_still_counts() -> None:
     text = "19 December: a gunman shot the ambassador dead at an art gallery in Ankara."
     extraction = extract_report(text, language="en", published=date(2016, 12, 20))
     assert extraction.date == date(2016, 12, 19)
+
+
+def test_a_nationality_before_what_it_qualifies_is_not_a_perpetrator() -> None:
+    text = (
+        "A truck bomb exploded near Zanbaq Square in Kabul, close to the German embassy, "
+        "killing at least ninety people."
+    )
+    extraction = extract_report(text, language="en", published=date(2017, 5, 31))
+    assert "German" not in [e.value for e in extraction.perpetrator_individuals]

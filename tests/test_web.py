@@ -405,3 +405,25 @@ def test_logins_are_logged_without_secrets(
     assert "wrong-secret-xyz" not in logged and PASSWORD not in logged
     session_cookie = client.cookies.get("legation_session")
     assert session_cookie and session_cookie not in logged
+
+
+def test_spans_land_on_the_words_they_were_read_from_when_the_title_was_read_too() -> None:
+    from legation.extract.extractor import extract_report
+    from legation.extract.text import read_text
+    from legation.storage.incidents import extraction_to_json
+    from legation.web.highlight import evidence_spans, report_segments
+
+    title = "Truck bomb devastates Kabul diplomatic quarter"
+    text = "A truck bomb exploded near Zanbaq Square in Kabul, killing ninety people."
+    read = read_text(title, text)
+    extraction = extract_report(read, language="en")
+    spans = evidence_spans(extraction_to_json(extraction))
+    assert spans
+    in_title, in_text = report_segments(title, text, spans)
+    assert in_title is not None
+    marked = [s for s in [*in_title, *in_text] if s.label]
+    assert marked
+    for seg in marked:  # each highlighted piece is the very text of a span it stands for
+        assert any(seg.text in read[a:b] for a, b, _, _ in spans), seg
+    assert "".join(s.text for s in in_text) == text and "".join(s.text for s in in_title) == title
+    assert any(s.label == "place" and s.text == "Kabul" for s in marked)

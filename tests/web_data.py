@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
+from legation.extract.text import read_text
 from legation.storage.tables import AlertRow, ExtractionRow, IncidentRow, ReportRow, SiteRow
 from legation.storage.users import create_user
 
@@ -42,8 +43,9 @@ def add_report(
     session.add(report)
     session.flush()
     data: dict[str, object] = {"language": "en", "is_incident": True}
+    read = read_text(title, text)  # spans are offsets into what the extractor read
     for field, words in spans.items():
-        start = text.index(words)
+        start = read.index(words)
         evidence = {
             "value": words,
             "confidence": 0.9,

@@ -26,7 +26,7 @@ from legation.extract.places import (
     find_places,
     find_towns,
 )
-from legation.extract.text import Token, is_mostly_upper, tokenize
+from legation.extract.text import Token, fold, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
 _TYPE_PRIORITY = (
@@ -181,7 +181,14 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     culprits = perpetrators(
         doc.tokens, doc.hits["perpetrator_cue"], doc.hits["attack_verb"], chunks
     )
-    culprits = [c for c in culprits if c not in titled]
+    # "the German embassy, killing …": a nationality before the thing it qualifies is no culprit
+    qualified = {h.first for g in ("target", "physical_noun") for h in doc.hits[g]}
+    culprits = [
+        c
+        for c in culprits
+        if c not in titled
+        and not (fold(c.text(doc.tokens, doc.text)) in gaz.demonyms and c.last + 1 in qualified)
+    ]
     hurt = [
         c
         for c in victims_near_harm(doc.tokens, harm, chunks, doc.lex, doc.text)

@@ -50,6 +50,12 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def read_text(title: str | None, text: str) -> str:
+    """What the extractor reads of a report: its title, a blank line and its text (the title
+    alone when the text already holds it). Evidence spans are offsets into this."""
+    return f"{title}\n\n{text}" if title and title not in text else text
+
+
 def is_mostly_upper(text: str) -> bool:
     """True for all-caps text (wire copy), where capitalisation carries no signal."""
     letters = [ch for ch in text[:4000] if ch.isalpha()]

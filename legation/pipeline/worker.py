@@ -16,6 +16,7 @@ from legation.domain.clock import as_utc, utcnow
 from legation.domain.models import Assessment, Extraction, IncidentSummary
 from legation.domain.vocab import threat_model
 from legation.extract.extractor import extract_report
+from legation.extract.text import read_text
 from legation.fuse.match import MAX_DAYS, MAX_KM, best_match
 from legation.logs import get_logger
 from legation.storage.db import transaction
@@ -136,11 +137,7 @@ def _read_reports(
 
 
 def _extract(report: ReportRow) -> Extraction:
-    text = (
-        f"{report.title}\n\n{report.text}"
-        if report.title and report.title not in report.text
-        else report.text
-    )
+    text = read_text(report.title, report.text)
     published = as_utc(report.published) if report.published else None
     return extract_report(text, language=report.language, published=published)
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from legation.extract.text import read_text
+
 # Extraction fields with one piece of evidence, and those with a list of them.
 SINGLE = {
     "type": "type",
@@ -74,3 +76,17 @@ def segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[Segment]
         fields = tuple((label, value) for _, _, label, value in covering)
         out.append(Segment(piece, covering[0][2], covering[0][3], fields))
     return out
+
+
+def report_segments(
+    title: str | None, text: str, spans: list[tuple[int, int, str, str]]
+) -> tuple[list[Segment] | None, list[Segment]]:
+    """Segments of a report's title (None when the extractor did not read it apart) and of its
+    text. The spans are offsets into what the extractor read: the title, a blank line, the
+    text (``read_text``); they are moved back onto the title and the text shown."""
+    if title is None or read_text(title, text) == text:
+        return None, segments(text, spans)
+    head = len(title) + 2
+    in_title = [s for s in spans if s[1] <= len(title)]
+    in_text = [(a - head, b - head, label, value) for a, b, label, value in spans if a >= head]
+    return segments(title, in_title), segments(text, in_text)

@@ -19,7 +19,7 @@ from legation.web.auth import (
     RowId,
     UserDep,
 )
-from legation.web.highlight import evidence_spans, segments
+from legation.web.highlight import evidence_spans, report_segments
 from legation.web.render import render, type_labels
 
 router = APIRouter(include_in_schema=False)
@@ -64,10 +64,10 @@ def incident_page(
     request: Request, session: SessionDep, user: UserDep, incident_id: RowId
 ) -> Response:
     incident = get_incident(session, incident_id=incident_id)
-    reports = [
-        {"row": r, "extraction": e.data, "segments": segments(r.text, evidence_spans(e.data))}
-        for r, e in incident_reports(session, incident_id=incident_id)
-    ]
+    reports = []
+    for r, e in incident_reports(session, incident_id=incident_id):
+        title, body = report_segments(r.title, r.text, evidence_spans(e.data))
+        reports.append({"row": r, "extraction": e.data, "title_segments": title, "segments": body})
     return render(
         request,
         "incident.html",
