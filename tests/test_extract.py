@@ -179,3 +179,4 @@ def test_a_nationality_before_what_it_qualifies_is_not_a_perpetrator() -> None:
     )
     extraction = extract_report(text, language="en", published=date(2017, 5, 31))
     assert "German" not in [e.value for e in extraction.perpetrator_individuals]
+    assert [e.value for e in extraction.physical_targets] == ["embassy"]  # not the truck

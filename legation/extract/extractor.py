@@ -462,10 +462,11 @@ def _set_targets(
 def _physical_targets(doc: _Doc, core: set[int]) -> list[Evidence]:
     """Buildings, vehicles and installations a few words from a word of attack or damage."""
     harm = [h.first for g in ("type", "damage", "weapon") for h in doc.hits[g]]
+    weapons = {i for h in doc.hits["weapon_noun"] for i in range(h.first, h.last + 1)}
     chosen = []
     for hit in doc.hits["physical_noun"]:
         sentence = doc.tokens[hit.first].sentence
-        if sentence not in core:
+        if sentence not in core or hit.first in weapons:  # the truck of a "truck bomb"
             continue
         if any(
             abs(h - hit.first) <= _PHYSICAL_WINDOW and doc.tokens[h].sentence == sentence
