@@ -46,7 +46,8 @@ _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming"
 _PERSON_TITLES = ("diplomat", "government")
 _DATELINE_TOKENS = 6  # a date this close to the start of a report, then "(AGENCY)" or "--",
 _DATELINE_END = re.compile(r"[\s\d]*(\(|--|—|–)")  # is the report's dateline
-_AGENT_WINDOW = 4  # "the ARMY ... attacked": the doer this close before the act
+_PERPETRATOR_WINDOW = 5  # "GUERRILLAS ... attacked": the doer this close before the act,
+_FORCE_WINDOW = 4  # or for state forces ("the ARMY ... attacked") this close
 _PHYSICAL_WINDOW = 8  # a building or vehicle this close to a word of attack or damage was hit
 _DIGITS = re.compile(r"^\d{1,5}$")
 _NUMBER_WINDOW = 4
@@ -227,7 +228,7 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     )
     result.perpetrator_individuals = [
         doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
-    ] + _perpetrator_descriptions(doc, core)
+    ] + _doers(doc, core, "perpetrator_noun", _PERPETRATOR_WINDOW)
     groups: dict[str, Evidence] = {}  # one mention per group, as first written
     claimed = {s + d for s in core for d in range(-3, 4)} | {
         doc.tokens[h.first].sentence for h in doc.hits["claim"]
@@ -235,7 +236,9 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     for name, first, last in found_groups:
         if doc.tokens[first].sentence in claimed:
             groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
-    result.perpetrator_organizations = list(groups.values()) + _acting_forces(doc, core)
+    result.perpetrator_organizations = list(groups.values()) + _doers(
+        doc, core, "force_noun", _FORCE_WINDOW
+    )
     nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
     result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)
     result.injured = _count(doc, "injured", nearby, date_tokens, default=0)
@@ -306,34 +309,17 @@ def _weapon_mentions(doc: _Doc, core: set[int]) -> list[Evidence]:
     return _mentions(doc, hits, 0.6)
 
 
-def _perpetrator_descriptions(doc: _Doc, core: set[int]) -> list[Evidence]:
-    """'GUERRILLAS attacked …', '… kidnapped by TERRORISTS': who did it, when no name is given."""
+def _doers(doc: _Doc, core: set[int], group: str, window: int) -> list[Evidence]:
+    """Descriptions of ``group`` that did it: 'GUERRILLAS attacked …' (an attack verb at most
+    ``window`` words after), '… kidnapped by TERRORISTS' ("by" just before)."""
     verbs = [h.first for h in doc.hits["attack_verb"]]
     chosen = []
-    for hit in doc.hits["perpetrator_noun"]:
+    for hit in doc.hits[group]:
         sentence = doc.tokens[hit.first].sentence
         if sentence not in core:
             continue
         acts = any(
-            hit.last < v <= hit.last + 5 and doc.tokens[v].sentence == sentence for v in verbs
-        )
-        agent = any(doc.tokens[i].norm == "by" for i in range(max(0, hit.first - 2), hit.first))
-        if acts or agent:
-            chosen.append(hit)
-    return _mentions(doc, chosen, 0.5)
-
-
-def _acting_forces(doc: _Doc, core: set[int]) -> list[Evidence]:
-    """'the ARMY attacked …', '… killed by the AIR FORCE': state forces as doers."""
-    verbs = [h.first for h in doc.hits["attack_verb"]]
-    chosen = []
-    for hit in doc.hits["force_noun"]:
-        sentence = doc.tokens[hit.first].sentence
-        if sentence not in core:
-            continue
-        acts = any(
-            hit.last < v <= hit.last + _AGENT_WINDOW and doc.tokens[v].sentence == sentence
-            for v in verbs
+            hit.last < v <= hit.last + window and doc.tokens[v].sentence == sentence for v in verbs
         )
         agent = any(doc.tokens[i].norm == "by" for i in range(max(0, hit.first - 2), hit.first))
         if acts or agent:
