@@ -28,7 +28,7 @@ from legation.domain.countries import country_code
 from legation.domain.models import ReportInput, Site
 from legation.domain.vocab import INCIDENT_TYPES, threat_model
 from legation.errors import InputError, NotFoundError
-from legation.pipeline.worker import assess_appearance_row
+from legation.pipeline.worker import store_appearance
 from legation.storage.incidents import (
     get_incident,
     incident_dict,
@@ -324,7 +324,8 @@ def add_appearance(session: SessionDep, _: Analyst, item: AppearanceIn) -> dict[
         raise NotFoundError(f"protected person {item.person_id} does not exist")
     if item.ends_at <= item.starts_at:
         raise InputError(f"appearance at {item.venue!r} ends before it starts")
-    row = AppearanceRow(
+    row = store_appearance(
+        session,
         person_id=item.person_id,
         venue=item.venue,
         lat=item.lat,
@@ -332,13 +333,8 @@ def add_appearance(session: SessionDep, _: Analyst, item: AppearanceIn) -> dict[
         country_code=country_code(item.country) if item.country else None,
         starts_at=as_utc(item.starts_at),
         ends_at=as_utc(item.ends_at),
-        level=1,
-        reasons=[],
-        checklist=[],
+        as_of=utcnow(),
     )
-    session.add(row)
-    session.flush()
-    assess_appearance_row(session, row, utcnow())
     return _appearance_dict(row)
 
 

@@ -323,6 +323,37 @@ def _reassess_appearances(session: Session, incidents: list[IncidentRow], as_of:
         assess_appearance_row(session, appearance, as_of)
 
 
+def store_appearance(
+    session: Session,
+    *,
+    person_id: int,
+    venue: str,
+    lat: float,
+    lon: float,
+    country_code: str | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    as_of: datetime,
+) -> AppearanceRow:
+    """A planned appearance, assessed at once (and again whenever incidents arrive)."""
+    row = AppearanceRow(
+        person_id=person_id,
+        venue=venue,
+        lat=lat,
+        lon=lon,
+        country_code=country_code,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        level=1,
+        reasons=[],
+        checklist=[],
+    )
+    session.add(row)
+    session.flush()
+    assess_appearance_row(session, row, as_of)
+    return row
+
+
 def assess_appearance_row(session: Session, appearance: AppearanceRow, as_of: datetime) -> None:
     model = threat_model()
     person = session.get(PersonRow, appearance.person_id)

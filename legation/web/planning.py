@@ -12,7 +12,7 @@ from legation.api.deps import SessionDep
 from legation.domain.clock import as_utc, utcnow
 from legation.domain.countries import country_code
 from legation.errors import InputError, NotFoundError
-from legation.pipeline.worker import assess_appearance_row
+from legation.pipeline.worker import store_appearance
 from legation.storage import dashboard as views
 from legation.storage.db import transaction
 from legation.storage.sites import get_site
@@ -88,7 +88,8 @@ def _save_appearance(session: Session, form: dict[str, str]) -> int:
     if country and code is None:
         raise ValueError(f"country {country!r} is unknown; use a name or an ISO code")
     person_id = _person_id(session, form)
-    row = AppearanceRow(
+    row = store_appearance(
+        session,
         person_id=person_id,
         venue=venue,
         lat=lat,
@@ -96,13 +97,8 @@ def _save_appearance(session: Session, form: dict[str, str]) -> int:
         country_code=code,
         starts_at=starts,
         ends_at=ends,
-        level=1,
-        reasons=[],
-        checklist=[],
+        as_of=utcnow(),
     )
-    session.add(row)
-    session.flush()
-    assess_appearance_row(session, row, utcnow())
     return row.id
 
 
