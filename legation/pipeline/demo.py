@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from legation.alerting.service import alert_dict
 from legation.ingest.documents import read_file
@@ -25,7 +26,7 @@ from legation.storage.users import UserRow, create_user
 DEMO_USER = "demo-admin"
 
 
-def _demo_login(factory: Any, settings: Settings) -> dict[str, str] | None:
+def _demo_login(factory: sessionmaker[Session], settings: Settings) -> dict[str, str] | None:
     """Outside production, a first run makes an admin login for the dashboard with a fresh
     random password (shown once, never stored in clear); later runs make none."""
     if settings.environment == "production":
