@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.sharing.stix import stix_id
@@ -15,6 +17,7 @@ from legation.storage.partners import add_partner
 from legation.storage.taxii import create_collection, grant
 
 TAXII = "application/taxii+json;version=2.1"
+ROOT = "/taxii2/legation"
 OWNER_ORG = stix_id("identity", "partner/writer")
 OTHER_ORG = stix_id("identity", "partner/other")
 
@@ -28,6 +31,22 @@ class Setup:
     reader_login: tuple[str, str]
     writer_login: tuple[str, str]
     hidden: str
+
+
+def h(key: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Accept": TAXII, **extra}
+
+
+def post(client: TestClient, setup: Setup, objects: list[Any], key: str | None = None) -> Any:
+    """Add Objects to the shared collection; the status it answers with (202)."""
+    answer = client.post(
+        f"{ROOT}/collections/{setup.collection}/objects/",
+        content=json.dumps({"objects": objects}),
+        headers=h(key or setup.writer_key, **{"Content-Type": TAXII}),
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.headers["content-type"] == TAXII
+    return answer.json()
 
 
 def make_setup(factory: sessionmaker[Session]) -> Setup:

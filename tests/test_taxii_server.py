@@ -20,9 +20,7 @@ from legation.sharing.tlp import TLP2_IDS
 from legation.storage.db import transaction
 from legation.storage.sharing_tables import CollectionRow
 from legation.storage.tables import AlertRow, IncidentRow, SiteRow
-from tests.taxii_fixtures import OWNER_ORG, TAXII, Setup, make_setup, note
-
-ROOT = "/taxii2/legation"
+from tests.taxii_fixtures import OWNER_ORG, ROOT, TAXII, Setup, h, make_setup, note, post
 
 
 @pytest.fixture
@@ -37,21 +35,6 @@ def client(settings: Settings, setup: Setup) -> Iterator[TestClient]:
     )
     with TestClient(create_app(small)) as test_client:
         yield test_client
-
-
-def h(key: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Accept": TAXII, **extra}
-
-
-def post(client: TestClient, setup: Setup, objects: list[Any], key: str | None = None) -> Any:
-    answer = client.post(
-        f"{ROOT}/collections/{setup.collection}/objects/",
-        content=json.dumps({"objects": objects}),
-        headers=h(key or setup.writer_key, **{"Content-Type": TAXII}),
-    )
-    assert answer.status_code == 202, answer.text
-    assert answer.headers["content-type"] == TAXII
-    return answer.json()
 
 
 def assert_taxii_error(answer: Any, status: int) -> dict[str, Any]:

@@ -3,7 +3,6 @@ definitions from partners, deletion rights, no existence disclosure on POST."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -20,9 +19,8 @@ from legation.storage import taxii as store
 from legation.storage.db import transaction
 from legation.storage.partners import add_partner
 from legation.storage.taxii import grant
-from tests.taxii_fixtures import OWNER_ORG, TAXII, Setup, make_setup, note
+from tests.taxii_fixtures import OWNER_ORG, ROOT, TAXII, Setup, h, make_setup, note, post
 
-ROOT = "/taxii2/legation"
 OURS = stix_id("identity", "producer/Example Ministry")
 
 
@@ -36,20 +34,6 @@ def client(settings: Settings, setup: Setup) -> Iterator[TestClient]:
     small = settings.model_copy(update={"taxii_page_size": 100})
     with TestClient(create_app(small)) as test_client:
         yield test_client
-
-
-def h(key: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Accept": TAXII, **extra}
-
-
-def post(client: TestClient, setup: Setup, objects: list[Any], key: str | None = None) -> Any:
-    answer = client.post(
-        f"{ROOT}/collections/{setup.collection}/objects/",
-        content=json.dumps({"objects": objects}),
-        headers=h(key or setup.writer_key, **{"Content-Type": TAXII}),
-    )
-    assert answer.status_code == 202, answer.text
-    return answer.json()
 
 
 def hidden_note(n: int) -> dict[str, Any]:
