@@ -99,6 +99,54 @@ def test_weak_alias_is_weighted_down_and_explained() -> None:
     assert "weak alias" in weak_result.features["name"].detail
 
 
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("ثناء اللہ غفاری", "Sanaullah Ghafari"),  # Persian/Urdu ث read as s, Urdu ہ
+        ("منير المتصدق", "Mounir el Motassadeq"),  # ت+ص is not the digraph ts
+        ("نظر محمدعبد البصیر", "Nazir Mohammad Abdul Basir"),  # "Mohammad Abd" as one word
+        ("فيصل بوغانمي", "Faycal Boughanemi"),  # French c for ص
+        ("امین الله امین قدوس", "Aminullah Amin Quddus"),  # a repeated part and a compound
+        ("דוד", "David"),  # Hebrew ו read as v
+    ],
+)
+def test_readings_of_arabic_persian_and_hebrew_letters(query: str, listed: str) -> None:
+    assert score(query, listed) >= 0.7
+
+
+def org(a: str, b: str) -> float:
+    q = Subject.build("q", "Organization", [a])
+    return score_pair(q, Subject.build("r", "Organization", [b])).score
+
+
+def test_organisation_names_transliterated_or_translated() -> None:
+    # a dash between Arabic words once sent the whole name through ICU's other romanisation
+    assert org("أنصار الشريعة – درنة", "ANSAR AL CHARIA DERNA") >= 0.7
+    # a lone و ("and") is a particle, not an initial matching any U…
+    assert org("حاجی خيرالله و حاجی ستار", "HAJI KHAIRULLAH HAJI SATTAR") >= 0.7
+    # translated generic words (network, front, the Levant) with the proper name spelt
+    assert org("شبکه حقانی", "HAQQANI NETWORK (HQN)") >= 0.7
+    front = Subject.build("r", "Organization", ["AL-NUSRAH FRONT FOR THE PEOPLE OF THE LEVANT"])
+    result = score_pair(Subject.build("q", "Organization", ["جبهة النصرة لأهل الشام"]), front)
+    assert result.score >= 0.7
+    assert "جبهة≈FRONT 0.90 (translation: front)" in result.features["name"].detail
+    # sharing only generic words is not a match; one differing place name outweighs them
+    assert org("الجماعة الاسلامية المسلحة", "LIBYAN ISLAMIC FIGHTING GROUP") < 0.5
+    libya = "الدولة الإسلامية في العراق والشام - ليبيا"
+    assert org(libya, "ISLAMIC STATE IN IRAQ AND THE LEVANT - YEMEN") < 0.7
+    assert org(libya, "ISLAMIC STATE IN IRAQ AND THE LEVANT - LIBYA") >= 0.9
+
+
+def test_a_translated_organisation_name_is_retrieved_by_the_index() -> None:
+    listed = [
+        Subject.build("nusra", "Organization", ["AL-NUSRAH FRONT FOR THE PEOPLE OF THE LEVANT"]),
+        *(Subject.build(f"o{i}", "Organization", [f"NUSR TRADING {i} GROUP"]) for i in range(30)),
+    ]
+    index = ScreeningIndex(listed)
+    hits = index.search(Subject.build("q", "Organization", ["جبهة النصرة لأهل الشام"]))
+    assert hits and hits[0].subject.id == "nusra"
+
+
 def test_birth_dates_and_countries_move_the_score() -> None:
     base = score("Ali Hassan", "Ali Hassan")
     assert base == 1.0
