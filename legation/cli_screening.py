@@ -27,7 +27,7 @@ def _ctx() -> tuple[Any, Any, Any, Any]:
 
 @lists_app.command("update")
 def lists_update(
-    source: Annotated[list[str] | None, typer.Option(help="un, ofac, eu, uk, ftm")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="un, ofac, eu, uk, uksl, ftm")] = None,
     rescreen: Annotated[
         bool, typer.Option(help="Re-screen stored subjects after a change.")
     ] = True,

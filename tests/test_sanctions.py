@@ -461,6 +461,30 @@ def test_lists_update_reads_the_real_ofac_eu_and_uk_files(
         assert row.results[0]["entity_id"] == "ofac-2676" and row.results[0]["list"] == "ofac"
 
 
+def test_lists_update_reads_the_fcdo_uk_sanctions_list(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    body = (Path(__file__).parent / "fixtures" / "uk_sanctions_list.csv").read_bytes()
+    local_server.routes["/UK-Sanctions-List.csv"] = lambda _seen: Answer(200, body)
+    settings = settings.model_copy(
+        update={
+            "screening_uksl_url": local_server.url("/UK-Sanctions-List.csv"),
+            "screening_sources": "uksl",
+        }
+    )
+    with httpx.Client() as client:
+        [report] = update_lists(factory, settings, client)
+        assert (report.source, report.status, report.entity_count) == ("uksl", "new", 3)
+        assert len(report.errors) == 3 and "TST0004" in report.errors[2]
+        local_server.routes["/UK-Sanctions-List.csv"] = lambda _seen: Answer(200, b"x,y\n1,2\n")
+        failed = update_lists(factory, settings, client)[0]
+        assert failed.status == "failed" and "lacks the columns Unique ID" in failed.message
+    with transaction(factory) as session:
+        assert [v.source for v in session.scalars(select(ListVersionRow))] == ["uksl"]
+        row = screen(session, Query("Kareem Haddaoui", "Person"), actor="t", threshold=0.7)
+        assert (row.results[0]["entity_id"], row.results[0]["list"]) == ("uksl-TST0001", "uksl")
+
+
 def test_damaged_index_snapshots_are_rebuilt(
     factory: sessionmaker[Session],
     settings: Settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from legation.screening.importers import (
     parse_ofac_csv,
     parse_ofac_dates,
     parse_uk_conlist,
+    parse_uk_sanctions_list,
     parse_un_xml,
 )
 from legation.screening.index import ScreeningIndex, subject_from_ftm
@@ -312,6 +314,59 @@ def test_eu_and_uk_samples() -> None:
         parse_eu_csv(header_without_type)
     with pytest.raises(ListFormatError):
         parse_uk_conlist(b"x,y\n")
+
+
+# written by us in the published layout of the FCDO UK Sanctions List CSV; invented entries
+UKSL = Path(__file__).parent / "fixtures" / "uk_sanctions_list.csv"
+
+
+def test_fcdo_uk_sanctions_list_csv() -> None:
+    result = parse_uk_sanctions_list(UKSL.read_bytes())
+    by_id = {e.id: e for e in result.entities}
+    assert list(by_id) == ["uksl-TST0001", "uksl-TST0002", "uksl-TST0003"]
+    person = by_id["uksl-TST0001"]
+    assert person.schema.name == "Person"
+    assert person.get("name") == ["Karim Yusuf HADDAWI"]  # Name 1..5 then Name 6
+    assert person.get("alias") == ["كريم يوسف الحداوي", "Kareem HADDAOUI"]
+    assert person.get("weakAlias") == ["Abu Yusuf"]  # alias strength Weak
+    assert person.get("birthDate") == ["1971", "1972-02-14"]  # 00/00/1971 is a year
+    assert person.get("nationality") == ["iq"] and person.get("passportNumber") == ["X7731904"]
+    assert person.get("program") == ["Counter-Terrorism (International)"]
+    company = by_id["uksl-TST0002"]
+    assert company.schema.name == "Organization" and company.get("country") == ["ae"]
+    assert company.get("alias") == ["NORTHERN LANTERN CO"]  # a primary name variation
+    assert company.get("registrationNumber") == ["REG-555019"]
+    assert "line break inside the quotes" in company.get("notes")[0]  # a quoted new line
+    ship = by_id["uksl-TST0003"]
+    assert ship.schema.name == "Vessel" and ship.get("imoNumber") == ["IMO9100009"]
+    # bad rows and designations are their own errors; the line numbers count the file's
+    # lines (a quoted cell above spans two)
+    assert result.errors == [
+        "UK Sanctions List line 10: no Unique ID",
+        "UK Sanctions List line 12: 5 columns, header has 58",
+        "UK Sanctions List TST0004: unknown designation type 'aircraft'",
+    ]
+
+
+def test_fcdo_uk_sanctions_list_bad_input() -> None:
+    data = UKSL.read_bytes()
+    # the kind column under its other heading; a bad birth date costs the date, not the entry
+    renamed = data.replace(b'"Individual, Entity, Ship"', b'"Designation Type"')
+    renamed = renamed.replace(b"14/02/1972", b"31/02/1972")
+    result = parse_uk_sanctions_list(renamed)
+    assert len(result.entities) == 3
+    assert result.entities[0].get("birthDate") == ["1971"]
+    assert "UK Sanctions List TST0001: birth date dropped: day is out of range for month " \
+        "(record kept)" in result.errors  # fmt: skip
+    with pytest.raises(ListFormatError, match="lacks the columns Unique ID, Name 6, Name type"):
+        parse_uk_sanctions_list(b"Report Date: 01/01/2026\nName,Type\nA,Individual\n")
+    with pytest.raises(ListFormatError, match="lacks the columns Individual, Entity, Ship"):
+        parse_uk_sanctions_list(b'"Unique ID","Name 6","Name type"\n"X1","A","Primary Name"\n')
+    # the OFSI ConList is not this format
+    with pytest.raises(ListFormatError):
+        parse_uk_sanctions_list(
+            shared_path("data", "sanctions", "uk_hmt_conlist_sample_77rows.csv").read_bytes()
+        )
 
 
 def test_ftm_json_lines_continue_after_bad_lines() -> None:

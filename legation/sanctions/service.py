@@ -32,6 +32,7 @@ from legation.screening.importers import (
     parse_ofac_csv,
     parse_ofac_xml,
     parse_uk_conlist,
+    parse_uk_sanctions_list,
     parse_un_xml,
 )
 from legation.screening.index import Hit, ScreeningIndex, subject_from_ftm
@@ -83,9 +84,11 @@ def source_urls(settings: Settings, source: str) -> list[str]:
         return [settings.screening_eu_url] if settings.screening_eu_url else []
     if source == "uk":
         return [settings.screening_uk_url] if settings.screening_uk_url else []
+    if source == "uksl":
+        return [settings.screening_uksl_url] if settings.screening_uksl_url else []
     if source == "ftm":
         return [settings.screening_ftm_url] if settings.screening_ftm_url else []
-    raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, ftm")
+    raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, uksl, ftm")
 
 
 def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
@@ -94,6 +97,7 @@ def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
         "ofac": parse_ofac_csv,
         "eu": parse_eu_csv,
         "uk": parse_uk_conlist,
+        "uksl": parse_uk_sanctions_list,
         "ftm": parse_ftm_json,
     }
     if source in ("ofac", "eu") and payloads and payloads[0].lstrip()[:1] == b"<":

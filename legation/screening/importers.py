@@ -530,6 +530,119 @@ def _uk_date(value: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# UK: the FCDO "UK Sanctions List" CSV, which superseded the OFSI ConList.
+# A "Report Date: …" line, then a header; one row per name of a designation (Unique ID),
+# the designation's other fields repeated on each row. Names are "Name 1".."Name 5" (given
+# names) and "Name 6" (surname, or the whole name of an entity or ship).
+
+# the columns a designation cannot be read without; the kind column has had two headings
+UKSL_COLUMNS = ("Unique ID", "Name 6", "Name type")
+_UKSL_KIND_COLUMNS = ("Individual, Entity, Ship", "Designation Type")
+_UKSL_WEAK = frozenset({"weak", "low", "low quality"})
+_UKSL_SPLIT = re.compile(r"\s*(?:\||;|\n|\d{1,2}\)\s*)\s*")
+_UKSL_PERSON = (
+    ("Title", "title"), ("Gender", "gender"), ("Position", "position"),
+    ("Town of birth", "birthPlace"), ("Nationality(/ies)", "nationality"),
+    ("Passport number", "passportNumber"), ("National Identifier number", "idNumber"),
+)  # fmt: skip
+_UKSL_OTHER = {
+    "Organization": (("Business registration number (s)", "registrationNumber"),),
+    "Vessel": (("IMO number", "imoNumber"), ("Current believed flag of ship", "flag")),
+}
+
+
+def _uksl_key(heading: str) -> str:
+    return " ".join(heading.split()).lower()
+
+
+def parse_uk_sanctions_list(data: bytes) -> Imported:
+    """The FCDO UK Sanctions List CSV; bad rows and designations are errors of their own."""
+    reader = csv.reader(io.StringIO(decode(data)))
+    header: dict[str, int] = {}
+    for _skipped in range(5):  # the header follows a "Report Date" line
+        cells = next(reader, None)
+        if cells is None:
+            break
+        if "unique id" in {_uksl_key(c) for c in cells}:
+            header = {}
+            for i, cell in enumerate(cells):
+                header.setdefault(_uksl_key(cell), i)  # first occurrence wins
+            break
+    missing = [c for c in UKSL_COLUMNS if _uksl_key(c) not in header]
+    if not any(_uksl_key(c) in header for c in _UKSL_KIND_COLUMNS):
+        missing.append(_UKSL_KIND_COLUMNS[0])
+    if missing:
+        raise ListFormatError(f"UK Sanctions List: header lacks the columns {', '.join(missing)}")
+    result = Imported()
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    width = max(header.values()) + 1
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) < width:
+            result.errors.append(
+                f"UK Sanctions List line {line}: {len(cells)} columns, header has {width}"
+            )
+            continue
+        row = {key: cells[i] for key, i in header.items()}
+        uid = _clean(row.get("unique id"))
+        if not uid:
+            result.errors.append(f"UK Sanctions List line {line}: no Unique ID")
+            continue
+        groups[uid].append(row)
+    for uid, rows in groups.items():
+        _read(result, f"UK Sanctions List {uid[:100]}", partial(_uksl_record, uid, rows))
+    return result
+
+
+def _uksl_kind(rows: list[dict[str, str]]) -> str:
+    for row in rows:
+        for column in _UKSL_KIND_COLUMNS:
+            kind = _clean(row.get(_uksl_key(column))).lower()
+            if kind:
+                schema = _UK_SCHEMA.get(kind)
+                if schema is None:
+                    raise ValueError(f"unknown designation type {kind[:40]!r}")
+                return schema
+    raise ValueError("no designation type (Individual, Entity, Ship)")
+
+
+def _uksl_record(uid: str, rows: list[dict[str, str]]) -> EntityProxy:
+    schema = _uksl_kind(rows)
+    entity = _make(schema, f"uksl-{uid}")
+    # the primary name first: it becomes the entity's name, every other one an alias
+    ordered = sorted(rows, key=lambda r: _clean(r.get("name type")).lower() != "primary name")
+    for i, row in enumerate(ordered):
+        given = [_clean(row.get(f"name {n}")) for n in (1, 2, 3, 4, 5)]
+        name = " ".join(p for p in [*given, _clean(row.get("name 6"))] if p)
+        weak = _clean(row.get("alias strength")).lower() in _UKSL_WEAK
+        _add(entity, "name" if i == 0 else ("weakAlias" if weak else "alias"), name)
+        _add(entity, "alias", row.get("name non-latin script"))
+        _uksl_details(entity, schema, row)
+    return _finish(entity, f"UK Sanctions List {uid}")
+
+
+def _uksl_details(entity: EntityProxy, schema: str, row: dict[str, str]) -> None:
+    """Everything but the names out of one row (the same values recur on every row)."""
+    _add(entity, "program", row.get("regime name"))
+    _add(entity, "country", row.get("address country"))
+    _add(entity, "notes", row.get("other information"))
+    pairs = _UKSL_PERSON if schema == "Person" else _UKSL_OTHER.get(schema, ())
+    for column, prop in pairs:
+        for value in _UKSL_SPLIT.split(_clean(row.get(_uksl_key(column)))):
+            _add(entity, prop, value)
+    if schema == "Person":
+        for value in _UKSL_SPLIT.split(_clean(row.get("d.o.b"))):
+            _add_dates(entity, value, _uksl_date)
+
+
+def _uksl_date(value: str) -> str:
+    """'14/02/1975', '00/00/1960' (year only), '1960' -> ISO prefix."""
+    return value if re.fullmatch(r"\d{4}", value) else _uk_date(value)
+
+
+# ---------------------------------------------------------------------------------------
 # FollowTheMoney JSON lines (OpenSanctions exports)
 
 
@@ -712,6 +825,7 @@ PARSERS: dict[str, Callable[..., Imported]] = {
     "ofac_csv": parse_ofac_csv,
     "eu_csv": parse_eu_csv,
     "uk_conlist": parse_uk_conlist,
+    "uk_sanctions_list": parse_uk_sanctions_list,
     "ftm_json": parse_ftm_json,
     "ofac_xml": parse_ofac_xml,
     "eu_xml": parse_eu_xml,
