@@ -38,7 +38,10 @@ _CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "state": (("دوله",), ("state", "etat")),
     "islamic": (("اسلامي", "اسلاميه"), ("islamic", "islamique", "islami", "islamiya", "islamiyya")),
     "armed": (("مسلحه", "مسلح"), ("armed", "arme")),
-    "fighting": (("مقاتله", "مقاتل", "مقاتلين", "مقاتلون"), ("fighting", "combatant", "combattant", "fighters")),  # noqa: E501
+    "fighting": (
+        ("مقاتله", "مقاتل", "مقاتلين", "مقاتلون"),
+        ("fighting", "combatant", "combattant", "fighters"),
+    ),
     "people": (("اهل",), ("people", "peuple")),
     "supporters": (("انصار",), ("supporters", "partisans")),
     "emigrants": (("مهاجرين", "مهاجرون", "مهاجر"), ("emigrants", "migrants")),

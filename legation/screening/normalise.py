@@ -379,8 +379,9 @@ def _join_abd(parts: list[Part]) -> list[Part]:
                 latin = "abd" + parts[j].latin
                 original = " ".join(p.original for p in parts[i : j + 1])
                 keys = None
-                if parts[j].abjad:
-                    keys = ("bd" + parts[j].skeleton, "bd" + (parts[j].variant or parts[j].skeleton))
+                named = parts[j]
+                if named.abjad:
+                    keys = ("bd" + named.skeleton, "bd" + (named.variant or named.skeleton))
                 out.append(make_part(original, latin, keys=keys))
                 i = j + 1
                 continue
