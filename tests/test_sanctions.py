@@ -320,6 +320,72 @@ def test_designated_organisations_link_to_incidents_both_ways(
         assert designations_of_incident(session, miss_id) == []
         back = incidents_of_entity(session, found[0]["entity_id"])
         assert [link["incident_id"] for link in back] == [hit_id]
+    # an FtM export that reuses the UN id for its own entry: a second link, not a collision
+    entity_id = found[0]["entity_id"]
+    export = {"id": entity_id, "schema": "Organization", "properties": {"name": [listed]}}
+    local_server.routes["/ftm.json"] = lambda _seen: Answer(200, json.dumps(export).encode())
+    settings = settings.model_copy(
+        update={"screening_ftm_url": local_server.url("/ftm.json"), "screening_sources": "un,ftm"}
+    )
+    with httpx.Client() as client:
+        assert [r.status for r in update_lists(factory, settings, client)] == ["unchanged", "new"]
+    assert link_incidents(factory, settings) == 1
+    with transaction(factory) as session:
+        both = incidents_of_entity(session, entity_id)
+        assert [(link["incident_id"], link["list"]) for link in both] == [
+            (hit_id, "ftm"),
+            (hit_id, "un"),
+        ]
+        assert [link["list"] for link in incidents_of_entity(session, entity_id, "ftm")] == ["ftm"]
+        assert {link["list"] for link in designations_of_incident(session, hit_id)} >= {"un", "ftm"}
+
+
+def test_migration_0005_keeps_existing_links(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from legation.sanctions.service import incidents_of_entity
+    from legation.storage.db import make_engine, session_factory
+    from legation.storage.migrate import downgrade, upgrade
+    from legation.storage.screening import DesignationLinkRow
+    from legation.storage.tables import IncidentRow
+
+    downgrade(database_url, "0004_web")
+    engine = make_engine(database_url)
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    try:
+        with transaction(session_factory(engine)) as session:  # stored under the old key
+            session.add(IncidentRow(id=7, type="bombing", created_at=now, updated_at=now))
+            session.flush()
+            session.add(
+                DesignationLinkRow(
+                    incident_id=7,
+                    entity_id="un-QDe.004",
+                    caption="AL-QAIDA",
+                    list_source="un",
+                    perpetrator="Al Qaeda",
+                    score=0.93,
+                    created_at=now,
+                )
+            )
+        upgrade(database_url)
+        with transaction(session_factory(engine)) as session:
+            # the same id from another list for the same incident is now its own link
+            session.add(
+                DesignationLinkRow(
+                    incident_id=7,
+                    entity_id="un-QDe.004",
+                    caption="AL-QAIDA",
+                    list_source="ftm",
+                    perpetrator="Al Qaeda",
+                    score=0.9,
+                    created_at=now,
+                )
+            )
+        with transaction(session_factory(engine)) as session:
+            links = incidents_of_entity(session, "un-QDe.004")
+            assert [(link["list"], link["score"]) for link in links] == [("ftm", 0.9), ("un", 0.93)]
+    finally:
+        engine.dispose()
 
 
 def test_ofac_update_from_sdn_xml(
@@ -671,6 +737,10 @@ def test_api_checks_each_query_on_its_own_and_needs_a_key(
         assert refused.json()["error"]["message"] == (
             "reason is 2001 characters long; at most 2000 are accepted"
         )
+        links = api.get(
+            "/api/v1/screening/designations/un-CDi.001/incidents?list=un", headers=viewer
+        )
+        assert links.status_code == 200 and links.json() == []
         calls = [
             ("get", "/api/v1/screening/lists"),
             ("post", "/api/v1/screening/match"),

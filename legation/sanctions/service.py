@@ -924,7 +924,8 @@ def link_incidents(
     with transaction(factory) as session:
         index, _versions, _prints = load_index(session, snapshot_dir(settings))
         existing = {
-            (r.incident_id, r.entity_id) for r in session.scalars(select(DesignationLinkRow))
+            (r.incident_id, r.list_source, r.entity_id)
+            for r in session.scalars(select(DesignationLinkRow))
         }
         for incident in session.scalars(select(IncidentRow)):
             groups = dict.fromkeys(
@@ -935,9 +936,10 @@ def link_incidents(
                     continue
                 query = Subject.build("perpetrator", "Organization", [group])
                 for hit in index.search(query, threshold=settings.screening_threshold, limit=3):
-                    if (incident.id, hit.subject.id) in existing:
+                    key = (incident.id, hit.subject.dataset, hit.subject.id)
+                    if key in existing:
                         continue
-                    existing.add((incident.id, hit.subject.id))
+                    existing.add(key)
                     session.add(
                         DesignationLinkRow(
                             incident_id=incident.id,
@@ -964,13 +966,16 @@ def link_dict(row: DesignationLinkRow) -> dict[str, Any]:
     }
 
 
-def incidents_of_entity(session: Session, entity_id: str) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(DesignationLinkRow)
-        .where(DesignationLinkRow.entity_id == entity_id)
-        .order_by(DesignationLinkRow.incident_id)
-    )
-    return [link_dict(r) for r in rows]
+def incidents_of_entity(
+    session: Session, entity_id: str, list_source: str | None = None
+) -> list[dict[str, Any]]:
+    """Links to the entry ``entity_id`` of ``list_source``; without a list, of every list
+    that uses the id (each link names its list)."""
+    query = select(DesignationLinkRow).where(DesignationLinkRow.entity_id == entity_id)
+    if list_source is not None:
+        query = query.where(DesignationLinkRow.list_source == list_source)
+    order = (DesignationLinkRow.incident_id, DesignationLinkRow.list_source)
+    return [link_dict(r) for r in session.scalars(query.order_by(*order))]
 
 
 def designations_of_incident(session: Session, incident_id: int) -> list[dict[str, Any]]:
