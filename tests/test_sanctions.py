@@ -352,35 +352,22 @@ def test_migration_0005_keeps_existing_links(database_url: str) -> None:
     downgrade(database_url, "0004_web")
     engine = make_engine(database_url)
     now = datetime(2026, 11, 29, tzinfo=UTC)
+
+    def stored_link(list_source: str, score: float) -> DesignationLinkRow:
+        return DesignationLinkRow(
+            incident_id=7, entity_id="un-QDe.004", caption="AL-QAIDA", list_source=list_source,
+            perpetrator="Al Qaeda", score=score, created_at=now,
+        )  # fmt: skip
+
     try:
         with transaction(session_factory(engine)) as session:  # stored under the old key
             session.add(IncidentRow(id=7, type="bombing", created_at=now, updated_at=now))
             session.flush()
-            session.add(
-                DesignationLinkRow(
-                    incident_id=7,
-                    entity_id="un-QDe.004",
-                    caption="AL-QAIDA",
-                    list_source="un",
-                    perpetrator="Al Qaeda",
-                    score=0.93,
-                    created_at=now,
-                )
-            )
+            session.add(stored_link("un", 0.93))
         upgrade(database_url)
         with transaction(session_factory(engine)) as session:
             # the same id from another list for the same incident is now its own link
-            session.add(
-                DesignationLinkRow(
-                    incident_id=7,
-                    entity_id="un-QDe.004",
-                    caption="AL-QAIDA",
-                    list_source="ftm",
-                    perpetrator="Al Qaeda",
-                    score=0.9,
-                    created_at=now,
-                )
-            )
+            session.add(stored_link("ftm", 0.9))
         with transaction(session_factory(engine)) as session:
             links = incidents_of_entity(session, "un-QDe.004")
             assert [(link["list"], link["score"]) for link in links] == [("ftm", 0.9), ("un", 0.93)]

@@ -14,7 +14,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -477,20 +477,36 @@ def parse_uk_conlist(data: bytes) -> Imported:
     header = next(reader)
     if header and not header[0].strip():
         header = header[1:]  # the published sample carries an empty leading header cell
-    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
     result = Imported()
-    for number, cells in enumerate(reader, start=start + 2):
-        if not any(c.strip() for c in cells):
-            continue
-        row = dict(zip(header, cells, strict=False))
-        group = _clean(row.get("Group ID"))
-        if not group:
-            result.errors.append(f"UK ConList line {number}: no Group ID")
-            continue
-        groups[group].append(row)
-    for group, rows in groups.items():
-        _read(result, f"UK ConList group {group[:100]}", partial(_uk_record, group, rows))
+    rows = (
+        (number, dict(zip(header, cells, strict=False)))
+        for number, cells in enumerate(reader, start=start + 2)
+        if any(c.strip() for c in cells)
+    )
+    _read_grouped(result, rows, ("Group ID", "Group ID"), "UK ConList", _uk_record, "group ")
     return result
+
+
+def _read_grouped(
+    result: Imported,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    key: tuple[str, str],
+    label: str,
+    build: Callable[[str, list[dict[str, str]]], EntityProxy],
+    noun: str = "",
+) -> None:
+    """One entity per value of the ``key`` column (its name in ``row``, its heading); a
+    numbered row without one is an error of its own."""
+    column, heading = key
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for number, row in rows:
+        value = _clean(row.get(column))
+        if value:
+            groups[value].append(row)
+        else:
+            result.errors.append(f"{label} line {number}: no {heading}")
+    for value, members in groups.items():
+        _read(result, f"{label} {noun}{value[:100]}", partial(build, value, members))
 
 
 def _uk_record(group: str, rows: list[dict[str, str]]) -> EntityProxy:
@@ -574,26 +590,26 @@ def parse_uk_sanctions_list(data: bytes) -> Imported:
     if missing:
         raise ListFormatError(f"UK Sanctions List: header lacks the columns {', '.join(missing)}")
     result = Imported()
-    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    rows = _uksl_rows(reader, header, result.errors)
+    _read_grouped(result, rows, ("unique id", "Unique ID"), "UK Sanctions List", _uksl_record)
+    return result
+
+
+def _uksl_rows(
+    reader: Iterator[list[str]], header: dict[str, int], errors: list[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row by lower-case heading); a row shorter than the header is an error."""
     width = max(header.values()) + 1
     for cells in reader:
-        line = reader.line_num
+        line = getattr(reader, "line_num", 0)  # the file's line: a quoted cell may span two
         if not any(c.strip() for c in cells):
             continue
         if len(cells) < width:
-            result.errors.append(
+            errors.append(
                 f"UK Sanctions List line {line}: {len(cells)} columns, header has {width}"
             )
             continue
-        row = {key: cells[i] for key, i in header.items()}
-        uid = _clean(row.get("unique id"))
-        if not uid:
-            result.errors.append(f"UK Sanctions List line {line}: no Unique ID")
-            continue
-        groups[uid].append(row)
-    for uid, rows in groups.items():
-        _read(result, f"UK Sanctions List {uid[:100]}", partial(_uksl_record, uid, rows))
-    return result
+        yield line, {key: cells[i] for key, i in header.items()}
 
 
 def _uksl_kind(rows: list[dict[str, str]]) -> str:
