@@ -50,9 +50,10 @@ _HEBREW = {
     "ע": "a", "פ": "p", "ף": "f", "צ": "ts", "ץ": "ts", "ק": "k", "ר": "r", "ש": "sh", "ת": "t",
 }  # fmt: skip
 
-# Letters whose reading differs by language or habit: Persian and Urdu read ث as s and ذ as z
-# (ذ also "th" in Gulf romanisations: "Thahab"), و is v in Persian; Hebrew ו is v or o/u,
-# ב is b or v, כ k or kh, פ p or f. A part in these scripts also gets this second skeleton.
+# Letters whose reading differs by language or habit: Persian and Urdu read ث as s and و as
+# v (their ذ is z, which the cross-script d/z rule of the matcher already allows); Gulf
+# romanisations write ذ as th ("Thahab"); Hebrew ו is v or o/u, ב b or v, כ k or kh, פ p or
+# f. A part in these scripts also gets the skeleton of this second reading.
 _ABJAD_VARIANT = {
     "ث": "s", "ذ": "th", "و": "v", "ו": "v", "ב": "v", "כ": "kh", "פ": "f",
 }  # fmt: skip
@@ -117,7 +118,7 @@ PARTICLES = frozenset(
     )
 )
 # single Arabic-script words that join rather than name: "and", Pashto "of"
-_ABJAD_PARTICLES = frozenset(("و", "د", "ف"))
+_ABJAD_PARTICLES = frozenset(("و", "د"))
 HONORIFICS = frozenset(
     (
         "mr",
@@ -272,7 +273,7 @@ def make_part(
 
 
 def _latin_variant(latin: str) -> str:
-    """French and Spanish c before a vowel is s (Fayçal, Charia): the skeleton read so."""
+    """French c before a vowel may be s (Fayçal written Faycal): the skeleton read so."""
     if "c" not in latin:
         return ""
     return skeleton(re.sub("c(?=[aeiouy])", "s", latin))
