@@ -139,6 +139,15 @@ def test_organisation_names_transliterated_or_translated() -> None:
     assert org(libya, "ISLAMIC STATE IN IRAQ AND THE LEVANT - LIBYA") >= 0.9
 
 
+def test_chinese_company_names_against_their_english_names() -> None:
+    # as the UN list gives them: the proper name read in pinyin, the generic words translated
+    assert org("華信船務(香港)有限公司", "HUAXIN SHIPPING HONGKONG LTD") >= 0.7
+    assert org("沈忠國際海運有限公司", "SHEN ZHONG INTERNATIONAL SHIPPING") >= 0.7
+    assert org("沈忠國際海運有限公司", "HUAXIN SHIPPING HONGKONG LTD") < 0.5
+    assert org("華信船務(香港)有限公司", "SHEN ZHONG INTERNATIONAL SHIPPING") < 0.5
+    assert score("金铁三", "Jin Tiesan") == 1.0
+
+
 def test_a_translated_organisation_name_is_retrieved_by_the_index() -> None:
     listed = [
         Subject.build("nusra", "Organization", ["AL-NUSRAH FRONT FOR THE PEOPLE OF THE LEVANT"]),

@@ -56,7 +56,29 @@ _CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "south": (("جنوب",), ("south", "southern", "sud")),
     "africa": (("افريقيا", "افريقا"), ("africa", "african", "afrique")),
     "caucasus": (("قوقاز",), ("caucasus", "kavkaz")),
+    "limited": ((), ("ltd", "limited")),
+    "international": ((), ("international", "internationale", "intl")),
+    "shipping": ((), ("shipping", "maritime")),
+    "technology": ((), ("technology", "technologies", "tech")),
+    "machinery": ((), ("machinery", "machine")),
+    "united": ((), ("united", "joint")),
+    "hongkong": ((), ("hongkong",)),
+    "korea": ((), ("korea", "korean", "chosun", "choson")),
 }
+
+# Chinese words (simplified and traditional) of the same kind: the UN list gives Chinese
+# names of companies whose Latin names are translations ("華信船務(香港)有限公司" is HUAXIN
+# SHIPPING HONGKONG LTD); a Chinese name is cut into these words first, longest first
+_HAN: dict[str, str] = {
+    "公司": "company", "会社": "company", "會社": "company",
+    "有限": "limited", "集团": "group", "集團": "group", "国际": "international",
+    "國際": "international", "海运": "shipping", "海運": "shipping", "船务": "shipping",
+    "船務": "shipping", "航运": "shipping", "航運": "shipping", "技术": "technology",
+    "技術": "technology", "科技": "technology", "贸易": "trading", "貿易": "trading",
+    "机械": "machinery", "機械": "machinery", "联合": "united", "聯合": "united",
+    "香港": "hongkong", "朝鲜": "korea", "朝鮮": "korea", "银行": "bank", "銀行": "bank",
+}  # fmt: skip
+_HAN_LONGEST = max(len(w) for w in _HAN)
 
 # spelling variants folded before the look-up: hamza seats, taa marbuta, yaa, kaf, haa
 _LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي", "ی": "ي",
@@ -67,6 +89,34 @@ _ARABIC: dict[str, str] = {
 }
 _PREFIX = re.compile("^(?:وال|بال|لل|ال|و|ب|ل)")
 _SUFFIXES = ("يه", "يين", "ين", "ون", "ي", "ه")
+
+
+def han_concept(word: str) -> str:
+    """The concept of a Chinese word of the glossary, or ""."""
+    return _HAN.get(word, "")
+
+
+def han_words(text: str) -> list[str]:
+    """A run of Chinese characters cut into glossary words (longest first) and the runs of
+    other characters between them: "華信船務" -> ["華信", "船務"]."""
+    out: list[str] = []
+    rest = ""
+    i = 0
+    while i < len(text):
+        for size in range(min(_HAN_LONGEST, len(text) - i), 1, -1):
+            if text[i : i + size] in _HAN:
+                if rest:
+                    out.append(rest)
+                    rest = ""
+                out.append(text[i : i + size])
+                i += size
+                break
+        else:
+            rest += text[i]
+            i += 1
+    if rest:
+        out.append(rest)
+    return out
 
 
 def latin_concept(latin: str) -> str:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from rigour.text import ascii_text
 
-from legation.screening.glossary import abjad_concept, latin_concept
+from legation.screening.glossary import abjad_concept, han_concept, han_words, latin_concept
 
 MAX_NAME_CHARS = 500
 
@@ -168,6 +168,7 @@ _ARABIC_ABD = re.compile(r"^عبد(?:ال|ل)?(?=\w\w)")
 _APOSTROPHES = re.compile("(?<=\\w)['’ʼʻ`ʿʾ´]+")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0591-\u05c7]")
 _ABJAD = re.compile("[\u0590-\u06ff\ufb1d-\ufefc]")
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGRAPHS = (
     ("shch", "S"), ("sch", "S"), ("tsch", "C"), ("dzh", "J"), ("tch", "C"),
@@ -312,6 +313,10 @@ def squeeze(key: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _part(token: str) -> Part | None:
+    concept = han_concept(token)
+    if concept:  # "船務" -> chuanwu, shipping
+        latin = "".join(ch for ch in ascii_text(token) if ch.isalnum())
+        return make_part(token, latin, abjad=False, concept=concept)
     raw = _ARABIC_ARTICLE.sub("", token)
     latin = "".join(ch for ch in fold(raw) if ch.isalnum())
     if not latin:
@@ -337,8 +342,10 @@ def _tokens(name: str) -> list[str]:
     for token in _TOKEN.findall(name):
         if fold(token).isascii():
             out.extend(_split_abd(token))
-        else:
-            out.extend(_TOKEN.findall(ascii_text(token)))
+            continue
+        for word in han_words(token) if _HAN.search(token) else [token]:
+            # a Chinese glossary word stays whole (its concept is looked up in _part)
+            out.extend([word] if han_concept(word) else _TOKEN.findall(ascii_text(word)))
     return out
 
 
