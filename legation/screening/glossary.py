@@ -5,10 +5,11 @@ name, not a transliteration: "جبهة النصرة" is "AL-NUSRAH FRONT", "شب
 NETWORK". No spelling rule relates جبهة and FRONT, so the designators of organisations
 (group, front, movement, army, network, company, office, exchange…) and the region names
 and adjectives that recur in them get a shared *concept* here, in Arabic (with Persian and
-Urdu spellings) and in English and French. Two parts with the same concept count as a
-translation of each other. The proper name itself (al-Nusrah, Haqqani) still has to match
-by spelling, so a translation that shares only these words scores low. The list is short
-and closed on purpose: a name translated word by word beyond it is not matched.
+Urdu spellings), in English and French, and for company names in Chinese. Two parts with
+the same concept count as a translation of each other. The proper name itself (al-Nusrah,
+Haqqani) still has to match by spelling, so a translation that shares only these words
+scores low. The list is short and closed on purpose: a name translated word by word
+beyond it is not matched.
 """
 
 from __future__ import annotations
