@@ -64,10 +64,11 @@ def test_a_misp_event_imports_with_its_markings_and_provenance(
     assert report.body["name"] == "Grenade thrown at consulate gate, Peshawar"
     by_type = {row.type: row for row in rows.values()}
     assert {"report", "observed-data", "url", "location", "identity"} <= set(by_type)
+    assert {"indicator", "relationship"} <= set(by_type)  # the url attribute has to_ids
     assert by_type["location"].body["country"] == "PK"
     assert by_type["url"].body["value"] == "https://news.example.org/peshawar-grenade"
     # tlp:white is TLP:CLEAR, and the event's attributes and objects inherit it...
-    for kind in ("report", "observed-data", "url", "location"):
+    for kind in ("report", "observed-data", "url", "indicator", "relationship", "location"):
         assert LEVELS[by_type[kind].tlp] == "clear", kind
         assert by_type[kind].body["object_marking_refs"] == [TLP2_IDS["clear"]], kind
     # ...except the attribute tagged tlp:amber itself; the creator organisation, which no
@@ -195,7 +196,7 @@ def test_the_import_command_goes_on_past_a_bad_file(tmp_path: Path) -> None:
         "partners", "misp", "import", str(bad), str(EVENT_FILE), "--partner", "allied", ok=False
     )
     assert f"error: {bad}: is not JSON" in out
-    assert f"{EVENT_FILE}: 1 events, 6 STIX objects, 6 new versions in from-allied" in out
+    assert f"{EVENT_FILE}: 1 events, 8 STIX objects, 8 new versions in from-allied" in out
     assert "does not exist" in run(
         "partners", "misp", "import", str(EVENT_FILE), "--partner", "nobody", ok=False
     )
