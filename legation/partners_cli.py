@@ -341,7 +341,7 @@ def push_(
 
 
 misp_app = typer.Typer(
-    help="MISP event JSON, converted to STIX 2.1 with misp-stix (the misp extra).",
+    help="MISP event JSON in (through misp-stix) and out (pymisp); the misp extra.",
     no_args_is_help=True,
 )
 partners_app.add_typer(misp_app, name="misp")
@@ -389,3 +389,39 @@ def misp_import(
         )
     if failed:
         raise typer.Exit(1)
+
+
+@misp_app.command("export")
+def misp_export(
+    collection: str,
+    partner: Annotated[str, typer.Option(help="Who receives: the events are cut to its TLP.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the MISP feed to.")],
+) -> None:
+    """Write the incidents of a collection a partner may see as MISP events (a MISP feed).
+
+    One event per incident, named <event uuid>.json, and manifest.json: a directory a MISP
+    instance can use as a feed, or whose files it imports. The partner's clearance applies
+    as in push (TLP:RED never leaves); the event has one tlp: tag; the same incident
+    exported again keeps its event and attribute UUIDs, so MISP updates it.
+    """
+    from legation.partners.misp import export_misp, write_feed
+    from legation.sharing.tlp import Recipient
+    from legation.storage.db import transaction
+    from legation.storage.partners import get_partner
+
+    factory = _factory()
+    with transaction(factory) as session:
+        row = get_partner(session, name=partner)
+        recipient = Recipient(row.clearance, row.organisation)
+    result = export_misp(
+        factory, collection=collection, recipient=recipient, producer=_settings().sharing_producer
+    )
+    for reason in result.skipped:
+        err.print(f"skipped {reason}", markup=False, highlight=False, soft_wrap=True)
+    write_feed(out_dir, result)
+    out.print(
+        f"{len(result.events)} MISP events for {partner} (TLP:{recipient.clearance.upper()}) "
+        f"in {out_dir}",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -1,9 +1,12 @@
-"""MISP event JSON in through misp-stix: markings, provenance, whole-file refusal, the CLI."""
+"""MISP event JSON in through misp-stix (markings, provenance, whole-file refusal) and out
+through pymisp (templates, TLP per partner, stable UUIDs, the round trip); the CLI."""
 
 from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.errors import InputError
-from legation.partners.misp import import_misp_file
+from legation.partners.misp import export_misp, import_misp_file, write_feed
 from legation.sharing.misp import events_to_stix, inherit_markings, misp_events
-from legation.sharing.stix import incidents_to_bundle
-from legation.sharing.tlp import LEVELS, TLP2_IDS, object_level
-from legation.storage.db import transaction
+from legation.sharing.misp_export import incident_to_misp, misp_uuid
+from legation.sharing.model import SharedIncident
+from legation.sharing.stix import (
+    incident_to_stix,
+    incidents_to_bundle,
+    producer_identity,
+    stix_id,
+)
+from legation.sharing.tlp import LEVELS, TLP2_IDS, Recipient, object_level
+from legation.storage.db import make_engine, session_factory, transaction
 from legation.storage.partners import add_partner
 from legation.storage.sharing_tables import StixObjectRow
-from legation.storage.taxii import NewObject, add_objects, create_collection
+from legation.storage.taxii import NewObject, add_objects, create_collection, version_of
 from tests.cli_run import legation_in
 from tests.test_sharing_stix import ankara
 
@@ -199,4 +209,220 @@ def test_the_import_command_goes_on_past_a_bad_file(tmp_path: Path) -> None:
     assert f"{EVENT_FILE}: 1 events, 8 STIX objects, 8 new versions in from-allied" in out
     assert "does not exist" in run(
         "partners", "misp", "import", str(EVENT_FILE), "--partner", "nobody", ok=False
+    )
+
+
+# ---- export -------------------------------------------------------------------------------
+
+PRODUCER = producer_identity("Legation")["id"]
+
+
+def _publish(factory: sessionmaker[Session], *incidents: SharedIncident) -> None:
+    """Our incidents in collection ``out`` as ``partners publish`` stores them."""
+    with transaction(factory) as session:
+        collection = create_collection(
+            session, title="out", alias="out", description="", policy={"max_tlp": "red"}
+        )
+        objects = [o for incident in incidents for o in incident_to_stix(incident, PRODUCER)]
+        add_objects(
+            session,
+            collection_id=collection.id,
+            objects=[NewObject(o, object_level(o), version_of(o)) for o in objects],
+            source="local",
+        )
+
+
+def _export(factory: sessionmaker[Session], clearance: str) -> list[dict[str, Any]]:
+    result = export_misp(
+        factory, collection="out", recipient=Recipient(clearance), producer="Legation"
+    )
+    assert not result.skipped
+    assert set(result.manifest) == {e["Event"]["uuid"] for e in result.events}
+    return result.events
+
+
+def _loaded(document: dict[str, Any]) -> Any:
+    """The event as pymisp reads it back, every object checked against its template."""
+    from pymisp import MISPEvent
+
+    event = MISPEvent()
+    event.load(json.dumps(document))
+    for obj in event.objects:
+        assert obj._known_template, obj.name  # pymisp found the template, same uuid/version
+        obj.to_dict(strict=True)  # raises when the object breaks its template
+    return event
+
+
+def _values(event: Any, template: str, relation: str) -> list[Any]:
+    return [
+        a.value
+        for obj in event.get_objects_by_name(template)
+        for a in obj.attributes
+        if a.object_relation == relation
+    ]
+
+
+def test_an_incident_becomes_a_misp_event_that_pymisp_loads_and_validates(
+    factory: sessionmaker[Session],
+) -> None:
+    incident = ankara()
+    _publish(factory, incident)
+    (document,) = _export(factory, "green")
+    event = _loaded(document)
+    assert event.uuid == misp_uuid(stix_id("incident", incident.key))
+    assert event.info == "assassination in Ankara, 2016-12-19"
+    assert event.date.isoformat() == "2016-12-19"
+    assert [t.name for t in event.tags] == ["tlp:green"]
+    assert event.Orgc.name == "Legation"
+    assert _values(event, "incident", "incident_type") == ["assassination"]
+    assert _values(event, "incident", "determination") == ["confirmed"]
+    (main,) = event.get_objects_by_name("incident")
+    assert main.first_seen.date().isoformat() == "2016-12-19"
+    (facts,) = _values(event, "incident", "description")
+    assert "Weapon: firearm." in facts and "Killed 1, injured 3." in facts
+    counters = {a.comment: a.value for a in event.attributes if a.type == "counter"}
+    assert counters == {"killed": "1", "injured": "3"}
+    assert _values(event, "geolocation", "text") == ["Ankara"]
+    assert _values(event, "geolocation", "countrycode") == ["TR"]
+    assert _values(event, "geolocation", "latitude") == [39.92]
+    assert _values(event, "geolocation", "longitude") == [32.85]
+    (link,) = [
+        a for o in event.get_objects_by_name("report") for a in o.attributes if a.type == "link"
+    ]
+    assert link.value == "https://example.org/a"
+    assert _values(event, "report", "title") == ["Russian ambassador shot"]
+    assert _values(event, "intrusion-set", "name") == ["Mevlüt Mert Altıntaş"]
+    assert _values(event, "victim", "name") == ["RU"]
+    assert _values(event, "victim", "roles") == ["diplomat"]
+    kinds = {(r.relationship_type, r.referenced_uuid) for r in main.references}
+    names = {o.uuid: o.name for o in event.objects}
+    assert {(k, names[u]) for k, u in kinds} == {
+        ("located-at", "geolocation"),
+        ("attributed-to", "intrusion-set"),
+        ("targets", "victim"),
+    }
+
+
+def test_exporting_a_changed_incident_again_updates_the_same_event() -> None:
+    before = replace(ankara(), key=stix_id("incident", "incident/1"))
+    first, _ = incident_to_misp(before, producer="Legation")
+    later = replace(before, killed=2, modified=before.modified + timedelta(hours=2))
+    second, _ = incident_to_misp(later, producer="Legation")
+
+    def uuids(document: dict[str, Any]) -> list[str]:
+        event = document["Event"]
+        inner = [a["uuid"] for o in event["Object"] for a in o["Attribute"]]
+        return [event["uuid"], *(o["uuid"] for o in event["Object"]), *inner]
+
+    assert uuids(first) == uuids(second)
+    assert int(second["Event"]["timestamp"]) == int(first["Event"]["timestamp"]) + 7200
+    killed = [a for a in second["Event"]["Attribute"] if a["comment"] == "killed"]
+    assert [a["value"] for a in killed] == ["2"]
+    assert killed[0]["uuid"] == first["Event"]["Attribute"][0]["uuid"]
+
+
+@pytest.mark.parametrize(
+    ("level", "clearance", "tag"),
+    [
+        ("clear", "clear", "tlp:clear"),
+        ("green", "amber", "tlp:green"),
+        ("amber", "amber", "tlp:amber"),
+        ("amber", "green", None),
+        ("red", "red", None),
+    ],
+)
+def test_a_partner_gets_only_what_its_clearance_allows(
+    factory: sessionmaker[Session], level: str, clearance: str, tag: str | None
+) -> None:
+    _publish(factory, replace(ankara(), tlp=level))
+    events = _export(factory, clearance)
+    assert [[t["name"] for t in e["Event"]["Tag"]] for e in events] == ([[tag]] if tag else [])
+
+
+def test_a_part_above_the_clearance_is_left_out_and_a_stricter_part_raises_the_tlp(
+    factory: sessionmaker[Session],
+) -> None:
+    incident = ankara()  # green
+    objects = incident_to_stix(incident, PRODUCER)
+    for obj in objects:
+        if obj["type"] == "location":
+            obj["object_marking_refs"] = [TLP2_IDS["amber"]]
+    with transaction(factory) as session:
+        collection = create_collection(
+            session, title="out", alias="out", description="", policy={"max_tlp": "red"}
+        )
+        add_objects(
+            session,
+            collection_id=collection.id,
+            objects=[NewObject(o, object_level(o), version_of(o)) for o in objects],
+            source="local",
+        )
+    (green,) = _export(factory, "green")
+    assert not [o for o in green["Event"]["Object"] if o["name"] == "geolocation"]
+    # the event's name and the incident object's are made of what the partner may see
+    assert "Ankara" not in json.dumps(green) and "39.92" not in json.dumps(green)
+    assert [t["name"] for t in green["Event"]["Tag"]] == ["tlp:green"]
+    (amber,) = _export(factory, "amber")
+    assert [o for o in amber["Event"]["Object"] if o["name"] == "geolocation"]
+    assert [t["name"] for t in amber["Event"]["Tag"]] == ["tlp:amber"]
+
+
+def test_red_is_refused_when_building_an_event() -> None:
+    with pytest.raises(InputError, match="TLP:RED is never exported"):
+        incident_to_misp(replace(ankara(), tlp="red"), producer="Legation")
+
+
+def test_the_round_trip_through_our_misp_import_keeps_place_report_and_marking(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Export, then ``misp import`` (misp-stix MISP -> STIX 2.1): what comes back, what not."""
+    _setup(factory)
+    _publish(factory, ankara())
+    result = export_misp(
+        factory, collection="out", recipient=Recipient("green"), producer="Legation"
+    )
+    (path,) = [p for p in write_feed(tmp_path / "feed", result) if p.name != "manifest.json"]
+    imported = import_misp_file(factory, path, partner="allied", into="in")
+    assert imported.events == 1
+    with transaction(factory) as session:
+        rows = session.scalars(
+            select(StixObjectRow).where(StixObjectRow.source == "partner:allied")
+        ).all()
+        back = {row.stix_id: (row.body, LEVELS[row.tlp]) for row in rows}
+    (location,) = [b for b, _ in back.values() if b["type"] == "location"]
+    assert (location["description"], location["country"]) == ("Ankara", "TR")
+    assert (location["latitude"], location["longitude"]) == (39.92, 32.85)
+    reports = [b for b, _ in back.values() if b.get("x_misp_name") == "report"]
+    (fields,) = [
+        {a["object_relation"]: a["value"] for a in r["x_misp_attributes"]} for r in reports
+    ]
+    assert fields["title"] == "Russian ambassador shot"
+    assert fields["link"] == "https://example.org/a"
+    assert {level for body, level in back.values() if body["type"] != "identity"} == {"green"}
+    # what misp-stix does not carry back: no STIX incident (the MISP incident object comes
+    # back as x-misp-object) and the groups return as intrusion-sets, not threat-actors
+    kinds = {body["type"] for body, _ in back.values()}
+    assert "incident" not in kinds and "threat-actor" not in kinds
+    assert "intrusion-set" in kinds
+
+
+def test_the_export_command_writes_a_misp_feed(tmp_path: Path) -> None:
+    run = legation_in(tmp_path / "data")
+    run("db", "upgrade")
+    run("partners", "add", "allied", "--clearance", "green")
+    run("partners", "add", "close", "--clearance", "amber")
+    factory = session_factory(make_engine(f"sqlite:///{tmp_path / 'data' / 'legation.db'}"))
+    _publish(factory, ankara(), replace(ankara(), key="incident/2", tlp="amber"))
+    out = run("partners", "misp", "export", "out", "--partner", "allied", "--out", "feed")
+    assert "1 MISP events for allied (TLP:GREEN) in feed" in out
+    out = run(
+        "partners", "misp", "export", "out", "--partner", "close", "--out", str(tmp_path / "f")
+    )
+    assert "2 MISP events for close (TLP:AMBER)" in out
+    manifest = json.loads((tmp_path / "f" / "manifest.json").read_text("utf-8"))
+    assert len(manifest) == 2
+    for uuid in manifest:
+        assert _loaded(json.loads((tmp_path / "f" / f"{uuid}.json").read_text("utf-8")))
+    assert "does not exist" in run(
+        "partners", "misp", "export", "out", "--partner", "nobody", "--out", "x", ok=False
     )

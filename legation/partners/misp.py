@@ -1,4 +1,5 @@
-"""MISP event files from a partner into one of our collections, as STIX 2.1 (misp-stix).
+"""MISP event files: from a partner into one of our collections, as STIX 2.1 (misp-stix);
+and our incidents out to a partner as MISP events (pymisp, ``legation.sharing.misp_export``).
 
 The objects take the path everything a partner sends takes (``intake.check_objects``, then
 ``taxii.add_objects`` with the partner as provenance), so they are marked, owned and shared
@@ -9,12 +10,14 @@ event, fails to convert, or any of its objects is refused, nothing of it is stor
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.errors import InputError
+from legation.partners.client import visible_versions
 from legation.partners.intake import check_objects
 from legation.sharing.misp import (
     events_to_stix,
@@ -22,7 +25,9 @@ from legation.sharing.misp import (
     misp_events,
     observable_versions,
 )
-from legation.sharing.tlp import LEVEL_OF_ID
+from legation.sharing.misp_export import incident_to_misp
+from legation.sharing.stix import incidents_from_stix
+from legation.sharing.tlp import LEVEL_OF_ID, LEVELS, Recipient
 from legation.storage import taxii as store
 from legation.storage.db import transaction
 from legation.storage.partners import get_partner
@@ -86,3 +91,85 @@ def _read_json(path: Path) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: is not JSON: {exc}") from exc
+
+
+# ---- export -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MispExport:
+    """MISP events made for one recipient, and what could not be made into one (and why)."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def export_misp(
+    factory: sessionmaker[Session], *, collection: str, recipient: Recipient, producer: str
+) -> MispExport:
+    """One MISP event per Legation incident in ``collection`` that ``recipient`` may see.
+
+    The objects are those a TAXII read or a push would give the recipient
+    (``visible_versions``): an incident above its clearance is not there, a place, group or
+    report it may not see is left out of the event, and TLP:RED is never there. The event's
+    TLP is the strictest of the incident's and of every object that went into it.
+    Incidents other producers wrote without Legation's facts are skipped, named.
+    """
+    seen = [s for batch in visible_versions(factory, collection, recipient) for s in batch]
+    objects = [s.body for s in seen]
+    levels = {s.body["id"]: LEVELS[s.row.tlp] for s in seen}
+    try:
+        incidents = incidents_from_stix(objects)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"collection {collection}: an incident cannot be read: {exc!r}") from exc
+    out = MispExport()
+    made = {incident.key for incident in incidents}
+    for obj in objects:
+        if obj["type"] == "incident" and obj["id"] not in made:
+            out.skipped.append(f"{obj['id']}: not a Legation incident (no incident facts)")
+    for incident in incidents:
+        # every part is visible to the recipient already; an event is as strict as its parts
+        parts = [levels[ref] for ref in _parts(incident.key, objects) if ref in levels]
+        level = max(parts, key=LEVELS.index)
+        try:
+            event, manifest = incident_to_misp(replace(incident, tlp=level), producer=producer)
+        except InputError as exc:
+            out.skipped.append(str(exc))
+            continue
+        out.events.append(event)
+        out.manifest.update(manifest)
+    return out
+
+
+def _parts(incident_id: str, objects: list[dict[str, Any]]) -> list[str]:
+    """The ids of the incident and of what its event is made of (relationships, their
+    targets, the reports that refer to it)."""
+    ids = [incident_id]
+    for obj in objects:
+        if obj["type"] == "relationship" and obj.get("source_ref") == incident_id:
+            ids += [obj["id"], obj["target_ref"]]
+        elif obj["type"] == "report" and incident_id in obj.get("object_refs", []):
+            ids.append(obj["id"])
+    return ids
+
+
+def write_feed(directory: Path, export: MispExport) -> list[Path]:
+    """Write the events as a MISP feed: ``<event uuid>.json`` each, and ``manifest.json``.
+
+    Each file is written whole under a temporary name and then renamed, so a reader (or a
+    crash) never sees half a file. The manifest lists this export's events only.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for event in export.events:
+        written.append(_write_whole(directory / f"{event['Event']['uuid']}.json", event))
+    written.append(_write_whole(directory / "manifest.json", export.manifest))
+    return written
+
+
+def _write_whole(path: Path, document: object) -> Path:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False), "utf-8")
+    temporary.replace(path)
+    return path
