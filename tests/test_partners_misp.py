@@ -180,11 +180,11 @@ def test_one_refused_object_refuses_the_whole_file(
 
 
 def test_misp_stix_has_no_way_to_carry_our_incidents_into_misp() -> None:
-    """Why `legation partners misp export` does not exist (docs/sharing.md, MISP).
+    """Why `legation partners misp export` writes events with pymisp (docs/sharing.md, MISP).
 
     misp-stix's STIX 2.1 -> MISP converter does not know the `incident` type: our incident,
     with its type, date and casualties, is dropped. When this test fails, a release of
-    misp-stix has learnt incidents, and an export through it can be built.
+    misp-stix has learnt incidents, and the export could go through it.
     """
     from misp_stix_converter import ExternalSTIX2toMISPParser
     from misp_stix_converter.tools import load_stix2_content

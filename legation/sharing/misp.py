@@ -11,8 +11,9 @@ arrive unmarked and then take a laxer default. TLP tags become TLP 1.0 marking r
 (``tlp:white`` the TLP:WHITE definition) or TLP 2.0 ones (``tlp:clear``,
 ``tlp:amber+strict``); the import path reads both (WHITE is CLEAR).
 
-Why there is no export the other way: misp-stix's STIX 2.1 to MISP converter does not
-know the ``incident`` type, the object everything we publish hangs on (docs/sharing.md).
+The other way does not go through misp-stix: its STIX 2.1 to MISP converter does not know
+the ``incident`` type, the object everything we publish hangs on, so ``misp_export`` writes
+MISP events with pymisp (docs/sharing.md).
 """
 
 from __future__ import annotations
