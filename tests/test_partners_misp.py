@@ -57,6 +57,15 @@ def _stored(factory: sessionmaker[Session]) -> dict[str, StixObjectRow]:
     return {row.stix_id: row for row in rows}
 
 
+def _store(factory: sessionmaker[Session], alias: str, objects: list[NewObject]) -> None:
+    """``objects`` in a new collection ``alias`` that takes everything, as ours."""
+    with transaction(factory) as session:
+        collection = create_collection(
+            session, title=alias, alias=alias, description="", policy={"max_tlp": "red"}
+        )
+        add_objects(session, collection_id=collection.id, objects=objects, source="local")
+
+
 def _write(tmp_path: Path, name: str, content: Any) -> Path:
     path = tmp_path / name
     path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
@@ -163,16 +172,7 @@ def test_one_refused_object_refuses_the_whole_file(
         "country": "PK",
         "object_marking_refs": [TLP2_IDS["green"]],
     }
-    with transaction(factory) as session:
-        collection = create_collection(
-            session, title="mine", alias="mine", description="", policy={"max_tlp": "red"}
-        )
-        add_objects(
-            session,
-            collection_id=collection.id,
-            objects=[NewObject(ours, "green", "2026-01-01T00:00:00.000000Z")],
-            source="local",
-        )
+    _store(factory, "mine", [NewObject(ours, "green", "2026-01-01T00:00:00.000000Z")])
     with pytest.raises(InputError, match="1 objects refused, nothing stored") as caught:
         import_misp_file(factory, EVENT_FILE, partner="allied", into="mine")
     assert location in str(caught.value) and "another producer" in str(caught.value)
@@ -217,19 +217,14 @@ def test_the_import_command_goes_on_past_a_bad_file(tmp_path: Path) -> None:
 PRODUCER = producer_identity("Legation")["id"]
 
 
+def _new(obj: dict[str, Any]) -> NewObject:
+    return NewObject(obj, object_level(obj), version_of(obj))
+
+
 def _publish(factory: sessionmaker[Session], *incidents: SharedIncident) -> None:
     """Our incidents in collection ``out`` as ``partners publish`` stores them."""
-    with transaction(factory) as session:
-        collection = create_collection(
-            session, title="out", alias="out", description="", policy={"max_tlp": "red"}
-        )
-        objects = [o for incident in incidents for o in incident_to_stix(incident, PRODUCER)]
-        add_objects(
-            session,
-            collection_id=collection.id,
-            objects=[NewObject(o, object_level(o), version_of(o)) for o in objects],
-            source="local",
-        )
+    objects = [o for incident in incidents for o in incident_to_stix(incident, PRODUCER)]
+    _store(factory, "out", [_new(o) for o in objects])
 
 
 def _export(factory: sessionmaker[Session], clearance: str) -> list[dict[str, Any]]:
@@ -347,16 +342,7 @@ def test_a_part_above_the_clearance_is_left_out_and_a_stricter_part_raises_the_t
     for obj in objects:
         if obj["type"] == "location":
             obj["object_marking_refs"] = [TLP2_IDS["amber"]]
-    with transaction(factory) as session:
-        collection = create_collection(
-            session, title="out", alias="out", description="", policy={"max_tlp": "red"}
-        )
-        add_objects(
-            session,
-            collection_id=collection.id,
-            objects=[NewObject(o, object_level(o), version_of(o)) for o in objects],
-            source="local",
-        )
+    _store(factory, "out", [_new(o) for o in objects])
     (green,) = _export(factory, "green")
     assert not [o for o in green["Event"]["Object"] if o["name"] == "geolocation"]
     # the event's name and the incident object's are made of what the partner may see
