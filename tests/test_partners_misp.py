@@ -409,6 +409,17 @@ def test_the_export_command_writes_a_misp_feed(tmp_path: Path) -> None:
     assert len(manifest) == 2
     for uuid in manifest:
         assert _loaded(json.loads((tmp_path / "f" / f"{uuid}.json").read_text("utf-8")))
+    # cleared down: the AMBER event leaves the directory, other files stay
+    (tmp_path / "f" / "README").write_text("ours", "utf-8")
+    run("partners", "set-clearance", "close", "green")
+    out = run(
+        "partners", "misp", "export", "out", "--partner", "close", "--out", str(tmp_path / "f")
+    )
+    assert "1 MISP events for close (TLP:GREEN)" in out
+    left = json.loads((tmp_path / "f" / "manifest.json").read_text("utf-8"))
+    assert set(left) < set(manifest)
+    names = {p.name for p in (tmp_path / "f").iterdir()}
+    assert names == {"manifest.json", "README", *(f"{u}.json" for u in left)}
     assert "does not exist" in run(
         "partners", "misp", "export", "out", "--partner", "nobody", "--out", "x", ok=False
     )

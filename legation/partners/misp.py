@@ -10,6 +10,7 @@ event, fails to convert, or any of its objects is refused, nothing of it is stor
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from legation.sharing.misp import (
     observable_versions,
 )
 from legation.sharing.misp_export import incident_to_misp
-from legation.sharing.stix import incidents_from_stix
+from legation.sharing.stix import incidents_from_stix, parse_stix_time
 from legation.sharing.tlp import LEVEL_OF_ID, LEVELS, Recipient
 from legation.storage import taxii as store
 from legation.storage.db import transaction
@@ -118,7 +119,6 @@ def export_misp(
     """
     seen = [s for batch in visible_versions(factory, collection, recipient) for s in batch]
     objects = [s.body for s in seen]
-    levels = {s.body["id"]: LEVELS[s.row.tlp] for s in seen}
     try:
         incidents = incidents_from_stix(objects)
     except (KeyError, TypeError, ValueError) as exc:
@@ -128,12 +128,19 @@ def export_misp(
     for obj in objects:
         if obj["type"] == "incident" and obj["id"] not in made:
             out.skipped.append(f"{obj['id']}: not a Legation incident (no incident facts)")
+    parts = _parts(objects)
     for incident in incidents:
-        # every part is visible to the recipient already; an event is as strict as its parts
-        parts = [levels[ref] for ref in _parts(incident.key, objects) if ref in levels]
-        level = max(parts, key=LEVELS.index)
+        # Every part is visible to the recipient already. An event is as strict as its
+        # strictest part, and as recent as its latest: a place or report that changed, or
+        # that the partner may now see, makes a later event, which MISP takes as an update.
+        mine = [seen[i] for i in parts.get(incident.key, [])]
+        level = max((LEVELS[s.row.tlp] for s in mine), key=LEVELS.index)
+        changed = [parse_stix_time(s.body["modified"]) for s in mine if "modified" in s.body]
+        latest = max([incident.modified, *changed])
         try:
-            event, manifest = incident_to_misp(replace(incident, tlp=level), producer=producer)
+            event, manifest = incident_to_misp(
+                replace(incident, tlp=level, modified=latest), producer=producer
+            )
         except InputError as exc:
             out.skipped.append(str(exc))
             continue
@@ -142,30 +149,65 @@ def export_misp(
     return out
 
 
-def _parts(incident_id: str, objects: list[dict[str, Any]]) -> list[str]:
-    """The ids of the incident and of what its event is made of (relationships, their
-    targets, the reports that refer to it)."""
-    ids = [incident_id]
-    for obj in objects:
-        if obj["type"] == "relationship" and obj.get("source_ref") == incident_id:
-            ids += [obj["id"], obj["target_ref"]]
-        elif obj["type"] == "report" and incident_id in obj.get("object_refs", []):
-            ids.append(obj["id"])
-    return ids
+def _parts(objects: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """For each object id, the positions of it and of what an event made of it holds: the
+    relationships from it, their targets, the reports that refer to it."""
+    position = {obj["id"]: index for index, obj in enumerate(objects)}
+    out: dict[str, list[int]] = {obj["id"]: [index] for index, obj in enumerate(objects)}
+    for index, obj in enumerate(objects):
+        if obj["type"] == "relationship" and obj.get("source_ref") in out:
+            out[obj["source_ref"]].append(index)
+            if obj.get("target_ref") in position:
+                out[obj["source_ref"]].append(position[obj["target_ref"]])
+        elif obj["type"] == "report":
+            for ref in obj.get("object_refs", []):
+                if ref in out:
+                    out[ref].append(index)
+    return out
 
 
 def write_feed(directory: Path, export: MispExport) -> list[Path]:
     """Write the events as a MISP feed: ``<event uuid>.json`` each, and ``manifest.json``.
 
     Each file is written whole under a temporary name and then renamed, so a reader (or a
-    crash) never sees half a file. The manifest lists this export's events only.
+    crash) never sees half a file. The manifest lists this export's events only, and the
+    event files a previous export listed that this one does not (an incident the partner
+    may no longer see) are removed: the directory never offers more than the partner may
+    now receive. Other files in it are left alone.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for event in export.events:
-        written.append(_write_whole(directory / f"{event['Event']['uuid']}.json", event))
-    written.append(_write_whole(directory / "manifest.json", export.manifest))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        before = _listed(directory / "manifest.json")
+        written = [
+            _write_whole(directory / f"{event['Event']['uuid']}.json", event)
+            for event in export.events
+        ]
+        written.append(_write_whole(directory / "manifest.json", export.manifest))
+        for stale in before - set(export.manifest):
+            (directory / f"{stale}.json").unlink(missing_ok=True)
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot write the MISP feed: {exc}") from exc
     return written
+
+
+def _listed(manifest: Path) -> set[str]:
+    """The event UUIDs an earlier export's manifest lists (none if there is none)."""
+    try:
+        listed = json.loads(manifest.read_text("utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{manifest}: is not a MISP feed manifest: {exc}") from exc
+    if not isinstance(listed, dict):
+        raise InputError(f"{manifest}: is not a MISP feed manifest (not a JSON object)")
+    return {key for key in listed if _is_uuid(key)}
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 def _write_whole(path: Path, document: object) -> Path:
