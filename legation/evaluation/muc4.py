@@ -60,7 +60,7 @@ def predicted_templates(extraction: Extraction) -> list[Predicted]:
 def gold_dates(text: str) -> tuple[date, date] | None:
     """'30 DEC 89': that day; '26 DEC 89 - 30 DEC 89': the range; '- 30 DEC 89': up to it."""
     found = [
-        date(1900 + int(y), MONTHS[m], int(d)) for d, m, y in _DATE.findall(text) if m in MONTHS
+        _day(1900 + int(y), MONTHS[m], int(d)) for d, m, y in _DATE.findall(text) if m in MONTHS
     ]
     if not found:
         return None
@@ -82,6 +82,17 @@ def gold_places(text: str) -> tuple[set[str], set[str]]:
             if part.endswith("(CITY)"):
                 cities.add(fold(part.removesuffix("(CITY)").strip()))
     return countries, cities
+
+
+def _day(year: int, month: int, day: int) -> date:
+    """A key's day; a day past the month's end (the dev key's '31 NOV 89') is its last day."""
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            if day <= 28:
+                raise
+            day -= 1
 
 
 @dataclass(slots=True)

@@ -42,6 +42,16 @@ _TYPE_PRIORITY = (
     "unrest",
     "threat",
 )
+# Kinds of event: triggers of one family vote together for the report's type ("murdered" and
+# "attacked" against one "explosion"); within the winning family the priority above decides.
+_FAMILIES = {
+    "assassination": "assault",
+    "armed_assault": "assault",
+    "unarmed_assault": "assault",
+    "hostage_taking": "abduction",
+    "kidnapping": "abduction",
+}
+_NO_VOTE = frozenset({"unrest", "threat"})  # chosen only when nothing else is triggered
 _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming": "vehicle"}
 _PERSON_TITLES = ("diplomat", "government")
 _DATELINE_TOKENS = 6  # a date this close to the start of a report, then "(AGENCY)" or "--",
@@ -111,6 +121,7 @@ def _read(text: str, lex: Lexicon) -> _Doc:
             "physical_noun",
             "force_noun",
             "damage",
+            "vague",
         )
     }
     seen: set[tuple[str, str, int]] = set()
@@ -258,11 +269,23 @@ def _incident_type(doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit
     if "threat" in by_label and not doc.hits["killed"] and not doc.hits["injured"]:
         hit = by_label["threat"][0]
         return doc.evidence("threat", 0.5, hit.first, hit.last)
-    for label in _TYPE_PRIORITY:
-        if label in by_label:
-            hit = by_label[label][0]
-            confidence = min(0.9, 0.5 + 0.1 * len(by_label[label]))
-            return doc.evidence(label, confidence, hit.first, hit.last)
+    vague = {(h.first, h.last) for h in doc.hits["vague"]}
+    votes: dict[str, int] = {}
+    for label, found in by_label.items():
+        if label not in _NO_VOTE:
+            family = _FAMILIES.get(label, label)
+            voting = sum(1 for h in found if (h.first, h.last) not in vague)
+            votes[family] = votes.get(family, 0) + voting
+    order = {label: rank for rank, label in enumerate(_TYPE_PRIORITY)}
+    ranked = sorted(
+        (label for label in by_label if label in order),
+        key=lambda label: (-votes.get(_FAMILIES.get(label, label), 0), order[label]),
+    )
+    if ranked:
+        label = ranked[0]
+        hit = by_label[label][0]
+        confidence = min(0.9, 0.5 + 0.1 * len(by_label[label]))
+        return doc.evidence(label, confidence, hit.first, hit.last)
     hit = doc.hits["type"][0]
     return doc.evidence("other", 0.3, hit.first, hit.last)
 
