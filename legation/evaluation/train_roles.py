@@ -26,7 +26,7 @@ from legation.evaluation.muc4 import predicted_templates
 from legation.evaluation.muc4_keys import GoldTemplate, key_files, read_keys
 from legation.evaluation.scoring import Predicted, Score, normalise, prf, score_document
 from legation.extract.extractor import read_report
-from legation.extract.roles import NO_DESCRIPTIONS, ROLE_GROUPS, Candidate
+from legation.extract.roles import NO_DESCRIPTIONS, ROLE_GROUPS, Candidate, select
 from legation.ingest.muc import message_files, read_messages
 
 _MODEL = Path(__file__).resolve().parent.parent / "extract" / "models" / "roles-en.json"
@@ -118,7 +118,13 @@ def score(messages: list[Message], keeps: list[list[bool]]) -> dict[str, float |
 
 def cross_validate(messages: list[Message], folds: int) -> None:
     """Micro P/R/F1 on dev of the rules and of the model at each threshold, by held-out fold."""
-    rules = [["|rule" in " ".join(c.features) for c in m.candidates] for m in messages]
+    rules = [
+        [
+            any(f.endswith("|rule") for f in c.features) and c.base == i
+            for i, c in enumerate(m.candidates)
+        ]
+        for m in messages
+    ]
     print("rules", score(messages, rules))
     probabilities: list[list[float]] = [[] for _ in messages]
     for fold in range(folds):
@@ -127,7 +133,10 @@ def cross_validate(messages: list[Message], folds: int) -> None:
             if i % folds == fold:
                 probabilities[i] = [_probability(weights, c.features) for c in m.candidates]
     for threshold in _THRESHOLDS:
-        keeps = [[p >= threshold for p in ps] for ps in probabilities]
+        keeps = []
+        for m, ps in zip(messages, probabilities, strict=True):
+            kept = set(select(m.candidates, ps, threshold))
+            keeps.append([i in kept for i in range(len(ps))])
         print(f"model >= {threshold}", score(messages, keeps))
 
 

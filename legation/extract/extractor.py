@@ -14,6 +14,7 @@ from legation.extract.lexicon import Hit, Lexicon, lexicon
 from legation.extract.people import (
     NameChunk,
     find_groups,
+    function_words,
     name_chunks,
     perpetrators,
     victims_after_titles,
@@ -26,7 +27,7 @@ from legation.extract.places import (
     find_places,
     find_towns,
 )
-from legation.extract.roles import Candidate, RoleModel, candidates, chosen, role_model
+from legation.extract.roles import Candidate, RoleModel, candidates, chosen, hit_key, role_model
 from legation.extract.text import Token, fold, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
@@ -231,7 +232,22 @@ def _fill(
     date_tokens = {i for d in dates for i in range(d.first, d.last + 1)}
 
     near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
-    described, found = _descriptions(doc, core, near_culprit, model)
+    claimed = {s + d for s in core for d in range(-3, 4)} | {
+        doc.tokens[h.first].sentence for h in doc.hits["claim"]
+    }
+    named = {  # every name and group may fill a role; the rules' choices
+        "victim_name": ([_as_hit("victim_name", c) for c in chunks], titled | set(hurt)),
+        "perpetrator_name": ([_as_hit("perpetrator_name", c) for c in chunks], set(culprits)),
+    }
+    group_hits = [Hit("group_name", name, first, last) for name, first, last in found_groups]
+    ruled_groups = [h for h in group_hits if doc.tokens[h.first].sentence in claimed]
+    ruled = {
+        group: [h for h in hits if NameChunk(h.first, h.last) in picked]
+        for group, (hits, picked) in named.items()
+    }
+    ruled["group_name"] = ruled_groups
+    candidate_hits = {"group_name": group_hits} | {g: hits for g, (hits, _) in named.items()}
+    described, found = _descriptions(doc, core, near_culprit, model, candidate_hits, ruled)
     result.type = _incident_type(doc, core, victims)
     result.weapon = _weapon(doc, core, result.type.value)
     result.weapon_mentions = described["weapon_noun"]
@@ -254,22 +270,9 @@ def _fill(
             result.place_evidence = doc.evidence(
                 entry.place.name, confidence, mention.first, mention.last
             )
-    result.human_targets = (
-        [doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims]
-        + [doc.evidence(c.text(doc.tokens, doc.text), 0.5, c.first, c.last) for c in hurt]
-        + described["victim_noun"]
-    )
-    result.perpetrator_individuals = [
-        doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
-    ] + described["perpetrator_noun"]
-    groups: dict[str, Evidence] = {}  # one mention per group, as first written
-    claimed = {s + d for s in core for d in range(-3, 4)} | {
-        doc.tokens[h.first].sentence for h in doc.hits["claim"]
-    }
-    for name, first, last in found_groups:
-        if doc.tokens[first].sentence in claimed:
-            groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
-    result.perpetrator_organizations = list(groups.values()) + described["force_noun"]
+    result.human_targets = described["victim_name"] + described["victim_noun"]
+    result.perpetrator_individuals = described["perpetrator_name"] + described["perpetrator_noun"]
+    result.perpetrator_organizations = described["group_name"] + described["force_noun"]
     nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
     result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)
     result.injured = _count(doc, "injured", nearby, date_tokens, default=0)
@@ -279,24 +282,39 @@ def _fill(
     return found
 
 
+_CONFIDENCE = {"weapon_noun": 0.6, "perpetrator_name": 0.6, "group_name": 0.7}
+
+
+def _as_hit(group: str, chunk: NameChunk) -> Hit:
+    return Hit(group, "name", chunk.first, chunk.last)
+
+
 def _descriptions(
-    doc: _Doc, core: set[int], near_culprit: set[int], model: RoleModel | None
+    doc: _Doc,
+    core: set[int],
+    near_culprit: set[int],
+    model: RoleModel | None,
+    named: dict[str, list[Hit]],
+    ruled: dict[str, list[Hit]],
 ) -> tuple[dict[str, list[Evidence]], list[Candidate]]:
-    """Descriptions filling each role: the hand rules' choice, or the role model's, which
-    weighs that choice with the phrase's context. Also the candidates, for training."""
-    ruled = {
+    """Names, groups and descriptions filling each role: the hand rules' choice (``ruled``
+    holds those for names and groups), or the role model's, which weighs that choice with the
+    phrase's context. Also the candidates, for training."""
+    ruled = ruled | {
         "weapon_noun": [h for h in doc.hits["weapon_noun"] if doc.tokens[h.first].sentence in core],
         "perpetrator_noun": _doers(doc, core, "perpetrator_noun", _PERPETRATOR_WINDOW),
         "force_noun": _doers(doc, core, "force_noun", _FORCE_WINDOW),
         "victim_noun": _victim_descriptions(doc, core, near_culprit),
         "physical_noun": _physical_targets(doc, core),
     }
-    found = candidates(doc.text, doc.tokens, doc.hits, core, {h for v in ruled.values() for h in v})
-    if model is not None:
+    found: list[Candidate] = []
+    if model is not None and doc.any_case:  # the model learned from all-caps wire copy
+        chosen_hits = {h for v in ruled.values() for h in v}
+        common = function_words(doc.lex.language)
+        found = candidates(doc.text, doc.tokens, doc.hits | named, core, chosen_hits, common)
         ruled = {group: chosen(model, found, group) for group in ruled}
-    confidence = {"weapon_noun": 0.6}
     described = {
-        group: _mentions(doc, hits, confidence.get(group, 0.5)) for group, hits in ruled.items()
+        group: _mentions(doc, hits, _CONFIDENCE.get(group, 0.5)) for group, hits in ruled.items()
     }
     return described, found
 
@@ -366,7 +384,7 @@ def _mentions(doc: _Doc, hits: list[Hit], confidence: float) -> list[Evidence]:
     found: dict[str, Evidence] = {}
     for hit in _longest(hits):
         text = doc.span(hit.first, hit.last).text
-        key = " ".join(doc.tokens[i].norm.removesuffix("s") for i in range(hit.first, hit.last + 1))
+        key = hit_key(doc.tokens, hit)
         found.setdefault(key, doc.evidence(text, confidence, hit.first, hit.last))
     return list(found.values())
 
