@@ -193,3 +193,13 @@ def test_the_role_model_keeps_the_victims_and_doers_of_an_all_caps_report() -> N
     assert [e.value for e in extraction.perpetrator_individuals] == ["URBAN GUERRILLAS"]
     assert [e.value for e in extraction.physical_targets] == ["BUS"]
     assert [e.value for e in extraction.weapon_mentions] == ["DYNAMITE"]
+
+
+def test_another_kind_of_event_in_the_report_is_named_in_also() -> None:
+    text = (
+        "Gunmen attacked a patrol and killed two policemen in the north. "
+        "In another incident, a bomb exploded outside a bank in the capital."
+    )
+    extraction = extract_report(text, language="en", published=date(2020, 3, 2))
+    assert extraction.type_name == "armed_assault"
+    assert [e.value for e in extraction.also] == ["bombing"]

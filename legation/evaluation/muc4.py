@@ -39,11 +39,13 @@ def muc_type(extraction: Extraction) -> str | None:
 
 
 def predicted_templates(extraction: Extraction) -> list[Predicted]:
+    """The main incident's template, and one with only its type for each other kind of
+    event the report describes (``also``: a bombing in a story about attacks)."""
     kind = muc_type(extraction) if extraction.is_incident else None
     if kind is None:
         return []
     doc = incident_json(extraction)
-    return [
+    found = [
         Predicted(
             kind,
             {
@@ -55,6 +57,13 @@ def predicted_templates(extraction: Extraction) -> list[Predicted]:
             },
         )
     ]
+    kinds = {kind}
+    for other in doc["also"]:
+        also = taxonomy().incident_types[other].muc4
+        if also is not None and also not in kinds:
+            kinds.add(also)
+            found.append(Predicted(also, {}))
+    return found
 
 
 def gold_dates(text: str) -> tuple[date, date] | None:

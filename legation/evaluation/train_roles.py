@@ -105,7 +105,7 @@ def predicted(message: Message, keep: list[bool]) -> list[Predicted]:
         if kept and (group, candidate.key) not in seen:
             seen.add((group, candidate.key))
             roles[ROLE_GROUPS[group]].append(candidate.text)
-    return [Predicted(message.base[0].type, roles)]
+    return [Predicted(message.base[0].type, roles), *message.base[1:]]
 
 
 def score(messages: list[Message], keeps: list[list[bool]]) -> dict[str, float | int]:

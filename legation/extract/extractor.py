@@ -248,7 +248,7 @@ def _fill(
     ruled["group_name"] = ruled_groups
     candidate_hits = {"group_name": group_hits} | {g: hits for g, (hits, _) in named.items()}
     described, found = _descriptions(doc, core, near_culprit, model, candidate_hits, ruled)
-    result.type = _incident_type(doc, core, victims)
+    result.type = _incident_type(doc, core, victims, result.also)
     result.weapon = _weapon(doc, core, result.type.value)
     result.weapon_mentions = described["weapon_noun"]
     _set_date(result, doc, dates, core, day)
@@ -319,7 +319,10 @@ def _descriptions(
     return described, found
 
 
-def _incident_type(doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit]]) -> Evidence:
+def _incident_type(
+    doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit]], also: list[Evidence]
+) -> Evidence:
+    """The main kind of event; other kinds the report describes go to ``also``."""
     by_label: dict[str, list[Hit]] = {}
     for hit in doc.hits["type"]:
         by_label.setdefault(hit.label, []).append(hit)
@@ -346,6 +349,13 @@ def _incident_type(doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit
     ranked = sorted((name for name in by_label if name in order), key=rank)
     if ranked:
         best = ranked[0]
+        others = {_FAMILIES.get(best, best)}
+        for name in ranked[1:]:
+            family = _FAMILIES.get(name, name)
+            if family not in others and votes.get(family, 0) > 0:
+                others.add(family)
+                first = by_label[name][0]
+                also.append(doc.evidence(name, 0.4, first.first, first.last))
         hit = by_label[best][0]
         confidence = min(0.9, 0.5 + 0.1 * len(by_label[best]))
         return doc.evidence(best, confidence, hit.first, hit.last)
