@@ -312,7 +312,7 @@ def _descriptions(
         chosen_hits = {h for v in ruled.values() for h in v}
         common = function_words(doc.lex.language)
         found = candidates(doc.text, doc.tokens, doc.hits | named, core, chosen_hits, common)
-        ruled = {group: chosen(model, found, group) for group in ruled}
+        ruled = chosen(model, found)
     described = {
         group: _mentions(doc, hits, _CONFIDENCE.get(group, 0.5)) for group, hits in ruled.items()
     }

@@ -205,11 +205,10 @@ def select(found: list[Candidate], probabilities: list[float], threshold: float)
     return sorted(best.values())
 
 
-def chosen(model: RoleModel, found: list[Candidate], group: str) -> list[Hit]:
-    """The candidates of one group the model keeps, in text order."""
+def chosen(model: RoleModel, found: list[Candidate]) -> dict[str, list[Hit]]:
+    """The candidates the model keeps, by group, in text order."""
     probabilities = [model.probability(c.features) for c in found]
-    return [
-        found[i].hit
-        for i in select(found, probabilities, model.threshold)
-        if found[i].hit.group == group
-    ]
+    kept: dict[str, list[Hit]] = {group: [] for group in ROLE_GROUPS}
+    for i in select(found, probabilities, model.threshold):
+        kept[found[i].hit.group].append(found[i].hit)
+    return kept
