@@ -27,7 +27,15 @@ from legation.extract.places import (
     find_places,
     find_towns,
 )
-from legation.extract.roles import Candidate, RoleModel, candidates, chosen, hit_key, role_model
+from legation.extract.roles import (
+    Candidate,
+    RoleModel,
+    candidates,
+    chosen,
+    hit_key,
+    longest,
+    role_model,
+)
 from legation.extract.text import Token, fold, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
@@ -380,19 +388,10 @@ def _weapon(doc: _Doc, core: set[int], incident_type: str) -> Evidence | None:
     return doc.evidence(label, min(0.9, 0.5 + 0.1 * len(found)), found[0].first, found[0].last)
 
 
-def _longest(hits: list[Hit]) -> list[Hit]:
-    """Non-overlapping hits, longest first ("car bomb" rather than "bomb")."""
-    chosen: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.first - h.last, h.first)):
-        if all(hit.last < c.first or hit.first > c.last for c in chosen):
-            chosen.append(hit)
-    return sorted(chosen, key=lambda h: h.first)
-
-
 def _mentions(doc: _Doc, hits: list[Hit], confidence: float) -> list[Evidence]:
     """Each thing once, as first written: "bombs" after "bomb" is the same weapon."""
     found: dict[str, Evidence] = {}
-    for hit in _longest(hits):
+    for hit in longest(hits):
         text = doc.span(hit.first, hit.last).text
         key = hit_key(doc.tokens, hit)
         found.setdefault(key, doc.evidence(text, confidence, hit.first, hit.last))

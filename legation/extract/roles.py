@@ -112,7 +112,7 @@ def candidates(
     found: list[Candidate] = []
     busy = {i for g in _CONTEXT_GROUPS for h in hits[g] for i in range(h.first, h.last + 1)}
     for group in ROLE_GROUPS:
-        for base in _longest(hits[group]):
+        for base in longest(hits[group]):
             phrase = len(found)
             for hit, extra in _variants(text, tokens, base, busy, common):
                 key = hit_key(tokens, hit)
@@ -152,7 +152,7 @@ def _variants(
     return found
 
 
-def _longest(hits: list[Hit]) -> list[Hit]:
+def longest(hits: list[Hit]) -> list[Hit]:
     """Non-overlapping hits, longest first ("car bomb" rather than "bomb"), in text order."""
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: (h.first - h.last, h.first)):
