@@ -8,7 +8,8 @@ import pytest
 
 from legation.extract.extractor import extract_report
 from legation.extract.language import detect_language
-from legation.extract.roles import role_model
+from legation.extract.lexicon import Hit
+from legation.extract.roles import Candidate, role_model, select
 from tests.conftest import shared_path
 
 MONDAY_EVENING = datetime(2016, 12, 19, 23, 40, tzinfo=UTC)
@@ -203,3 +204,13 @@ def test_another_kind_of_event_in_the_report_is_named_in_also() -> None:
     extraction = extract_report(text, language="en", published=date(2020, 3, 2))
     assert extraction.type_name == "armed_assault"
     assert [e.value for e in extraction.also] == ["bombing"]
+
+
+def test_of_a_phrase_and_its_qualified_variant_only_the_likelier_is_kept() -> None:
+    def candidate(base: int, first: int, text: str) -> Candidate:
+        return Candidate(Hit("victim_noun", "victim_noun", first, 3), base, text, text, ())
+
+    found = [candidate(0, 3, "MINISTER"), candidate(0, 2, "PRESIDENCY MINISTER")]
+    found.append(candidate(2, 3, "PEASANTS"))
+    assert select(found, [0.4, 0.7, 0.2], 0.3) == [1]  # the variant; PEASANTS too unlikely
+    assert select(found, [0.4, 0.1, 0.9], 0.3) == [0, 2]
