@@ -26,6 +26,9 @@ from legation.extract.places import (
     find_places,
     find_towns,
 )
+from legation.extract.places import (
+    locate as locate_entry,
+)
 from legation.extract.text import Token, fold, is_mostly_upper, tokenize
 
 # When several types are triggered, the first in this order wins.
@@ -496,34 +499,9 @@ def _country_at(mentions: list[PlaceMention], index: int) -> str | None:
 
 
 def locate(text: str, *, gaz: Gazetteer | None = None) -> Place | None:
-    """The place a location text names ('Kasab, Latakia district, Latakia governorate, Syria').
-
-    Such texts go from the most to the least specific, so the first city or town in a
-    country the text names wins; the country when none is found.
-    """
-    gaz = gaz or gazetteer()
-    tokens = tokenize(text)
-    any_case = is_mostly_upper(text)
-    mentions = find_places(tokens, gaz, any_case=any_case)
-    hints = find_hints(tokens, gaz, any_case=any_case)
-    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
-    named |= {code for code, _ in hints} if not named else set()
-    candidates: list[tuple[int, Entry]] = []
-    for mention in mentions:
-        cities = [
-            e
-            for e in mention.entries
-            if not e.is_country and (not named or e.place.country in named)
-        ]
-        if cities:
-            candidates.append((mention.first, max(cities, key=lambda e: e.population)))
-    for country in sorted(named):
-        for town in find_towns(tokens, gaz, country=country, any_case=any_case):
-            candidates.append((town.first, max(town.entries, key=lambda e: e.population)))
-    if candidates:
-        return min(candidates, key=lambda c: c[0])[1].place
-    chosen = choose_place(mentions, {t.sentence for t in tokens}, hints, gaz, any_case=any_case)
-    return chosen[0].place if chosen else None
+    """The place a location text names (see ``places.locate``)."""
+    entry = locate_entry(text, gaz or gazetteer())
+    return entry.place if entry else None
 
 
 def _with_town(
