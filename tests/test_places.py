@@ -6,7 +6,7 @@ import pytest
 
 from legation.evaluation.datasets import distance_km
 from legation.extract.build_places import is_spelling, strip_admin_words
-from legation.extract.extractor import locate
+from legation.extract.extractor import extract_report, locate
 from legation.extract.gazetteer import gazetteer, local_key, skeleton
 
 
@@ -90,3 +90,29 @@ def test_region_table_names_drop_their_kind_word() -> None:
     assert strip_admin_words("province", words) == "province"
     assert is_spelling("Khan Sheikhun", "Khān Shaykhūn")
     assert not is_spelling("Holy City", "Karbala")
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("A suicide bombing on a house in Lashkargah killed 7 civilians.", "AF"),
+        ("Two bombs injured 33 people at a boxing match in the town of Hilongos.", "PH"),
+        ("A truck bomb killed at least 125 people in Hillah city", "IQ"),
+        ("A bag exploded in a mosque in Balkh Province, killing 31 people.", "AF"),
+    ],
+)
+def test_free_text_without_a_known_city_finds_a_place_the_words_point_at(
+    text: str, country: str
+) -> None:
+    e = extract_report(text, language="en", published=None)
+    assert e.place is not None and e.place.country == country
+
+
+def test_a_capitalised_word_after_a_place_is_no_cue_without_in_or_town() -> None:
+    # 'Midnight' and 'Arena' are villages somewhere; only 'in Hanau's' points at a place
+    e = extract_report(
+        "Shots were fired at the Midnight bar and at the Arena cafe in Hanau's centre, killing 9.",
+        language="en",
+        published=None,
+    )
+    assert e.place is not None and e.place.country == "DE"

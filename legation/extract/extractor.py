@@ -22,6 +22,7 @@ from legation.extract.people import (
 from legation.extract.places import (
     PlaceMention,
     choose_place,
+    find_cued,
     find_hints,
     find_places,
     find_towns,
@@ -512,8 +513,11 @@ def _with_town(
     *,
     any_case: bool,
 ) -> tuple[Entry, PlaceMention | None] | None:
-    """When only a country was found, a small town of that country named in the text."""
-    if chosen is None or not chosen[0].is_country:
+    """When only a country was found, a small town of that country named in the text; when
+    nothing was, a place the words point at ('in Lashkargah', 'Balkh Province')."""
+    if chosen is None:
+        return None if any_case else find_cued(tokens, core, gaz)
+    if not chosen[0].is_country:
         return chosen
     towns = find_towns(tokens, gaz, country=chosen[0].place.country, any_case=any_case)
     if not towns:

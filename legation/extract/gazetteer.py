@@ -96,6 +96,7 @@ class LocalIndex:
                 for name in line[line.rindex("\t") + 1 : -1].split("|"):
                     if name not in stopwords:
                         index[name].append(number)
+        self.countries = {span[1:] for span in self._spans}
         names = [*self._places, *self._regions]
         self.first_words = {name.split(" ", 1)[0] for name in names}
         self.longest = min(5, max(name.count(" ") for name in names) + 2)

@@ -82,6 +82,7 @@ def _looks_like_a_name(tokens: list[Token], i: int, entries: list[Entry], gaz: G
         and following.sentence == tokens[i].sentence
         and following.capitalised
         and following.norm not in gaz.first_words
+        and following.norm not in gaz.admin_words  # 'Balkh Province'
         and not tokens[i].text.isupper()
     )
 
@@ -415,3 +416,47 @@ def _country_of(mentions: list[PlaceMention], named: set[str], gaz: Gazetteer) -
             if entry.is_country:
                 return entry
     return gaz.country(min(named))
+
+
+_CUES_BEFORE = frozenset({"in", "at", "near", "outside", "around"})
+
+
+def find_cued(
+    tokens: list[Token], core: set[int], gaz: Gazetteer
+) -> tuple[Entry, PlaceMention] | None:
+    """When the text names no known city or country: a smaller place or a region of any
+    country, but only where the words say a place is meant ('in Lashkargah', 'the town of
+    Hilongos', 'Hillah city', 'Balkh Province'); the most populous of its namesakes."""
+    local = gaz.local
+    everywhere = local.countries
+    found: list[PlaceMention] = []
+    for i, token in enumerate(tokens):
+        if not token.capitalised or not local.starts(token.norm):
+            continue
+        for regions in (True, False):
+            lookup = local.regions if regions else local.places
+            match = _longest_in(tokens, i, lookup, local.longest, everywhere)
+            if match is not None and _cued(tokens, match, gaz, regions):
+                found.append(match)
+                break
+    if not found:
+        return None
+    best = next((m for m in found if m.sentence in core), found[0])
+    return max(best.entries, key=lambda e: e.population), best
+
+
+def _cued(tokens: list[Token], mention: PlaceMention, gaz: Gazetteer, region: bool) -> bool:
+    after = mention.last + 1
+    word_after = (
+        tokens[after].norm
+        if after < len(tokens) and tokens[after].start - tokens[mention.last].end == 1
+        else ""
+    )
+    if region:
+        return word_after in gaz.admin_words
+    before = mention.first - 1
+    if before < 0 or tokens[mention.first].start - tokens[before].end != 1:
+        return word_after in gaz.place_words
+    if tokens[before].norm == "of":
+        return before > 0 and tokens[before - 1].norm in gaz.place_words
+    return tokens[before].norm in _CUES_BEFORE or word_after in gaz.place_words
