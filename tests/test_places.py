@@ -8,6 +8,8 @@ from legation.evaluation.datasets import distance_km
 from legation.extract.build_places import is_spelling, strip_admin_words
 from legation.extract.extractor import extract_report, locate
 from legation.extract.gazetteer import gazetteer, local_key, skeleton
+from legation.extract.places import elsewhere
+from legation.extract.text import tokenize
 
 
 def _located(text: str) -> tuple[str, str, str]:
@@ -116,3 +118,19 @@ def test_a_capitalised_word_after_a_place_is_no_cue_without_in_or_town() -> None
         published=None,
     )
     assert e.place is not None and e.place.country == "DE"
+
+
+def test_where_someone_is_from_is_not_the_place() -> None:
+    e = extract_report(
+        "A Somali man stabbed two people in the Australian city of Melbourne.",
+        language="en",
+        published=None,
+    )
+    assert e.place is not None and e.place.country == "AU"
+
+
+def test_country_words_of_origin_and_beyond_a_border_are_marked() -> None:
+    text = "Tourists from Sweden and an Algerian man were hurt near the border with Mali."
+    tokens = tokenize(text)
+    marked = {tokens[i].text for i in elsewhere(tokens, gazetteer())}
+    assert marked == {"Sweden", "Algerian", "Mali"}

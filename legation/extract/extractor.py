@@ -22,6 +22,7 @@ from legation.extract.people import (
 from legation.extract.places import (
     PlaceMention,
     choose_place,
+    elsewhere,
     find_cued,
     find_hints,
     find_places,
@@ -206,9 +207,11 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     result.weapon = _weapon(doc, core, result.type.value)
     result.weapon_mentions = _weapon_mentions(doc, core)
     _set_date(result, doc, dates, core, day)
-    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case)
+    foreign = elsewhere(doc.tokens, gaz)
+    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
+    located = [m for m in mentions if m.first not in foreign]
     chosen = _with_town(
-        choose_place(mentions, core, hints, gaz, any_case=doc.any_case),
+        choose_place(located, core, hints, gaz, any_case=doc.any_case),
         doc.tokens,
         core,
         gaz,

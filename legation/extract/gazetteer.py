@@ -184,6 +184,7 @@ class Gazetteer:
         self.stopwords = frozenset(fold(w) for w in lexicon["not_places"])
         self.admin_words = frozenset(fold(w) for w in lexicon["admin_words"])
         self.place_words = frozenset(fold(w) for w in lexicon["place_words"])
+        self.person_words = frozenset(fold(w) for w in lexicon["person_words"])
         self.demonyms: dict[str, str] = {}
         self.former: dict[str, tuple[str, ...]] = {}  # "yugoslavia" -> successor states
         self.seceded: dict[str, tuple[str, ...]] = {}  # "SD" -> ("SS",)

@@ -122,11 +122,13 @@ def find_towns(
     return found
 
 
-def find_hints(tokens: list[Token], gaz: Gazetteer, *, any_case: bool) -> list[tuple[str, int]]:
+def find_hints(
+    tokens: list[Token], gaz: Gazetteer, *, any_case: bool, skip: frozenset[int] = frozenset()
+) -> list[tuple[str, int]]:
     """(country code, sentence) for region names and adjectives ("Borno", "Afghan")."""
     found = []
     for i, token in enumerate(tokens):
-        if not (any_case or token.capitalised):
+        if not (any_case or token.capitalised) or i in skip:
             continue
         pair = f"{token.norm} {tokens[i + 1].norm}" if i + 1 < len(tokens) else ""
         code = gaz.hints.get(pair) or gaz.hints.get(token.norm)
@@ -416,6 +418,31 @@ def _country_of(mentions: list[PlaceMention], named: set[str], gaz: Gazetteer) -
             if entry.is_country:
                 return entry
     return gaz.country(min(named))
+
+
+def elsewhere(tokens: list[Token], gaz: Gazetteer) -> frozenset[int]:
+    """Positions of country names and adjectives that say where someone comes from or what
+    lies beyond a border, not where the event was: 'a Somali man', 'tourists from Sweden',
+    'near the border with Mali', 'the Syrian border'."""
+    return frozenset(i for i in range(len(tokens)) if _from_elsewhere(tokens, i, gaz))
+
+
+def _from_elsewhere(tokens: list[Token], i: int, gaz: Gazetteer) -> bool:
+    following = _word(tokens, i, 1)
+    before, before2 = _word(tokens, i, -1), _word(tokens, i, -2)
+    if tokens[i].norm in gaz.demonyms and (following in gaz.person_words or following == "border"):
+        return True
+    if before == "with" and before2 in ("border", "borders"):
+        return True
+    return before == "from" and before2 in gaz.person_words
+
+
+def _word(tokens: list[Token], i: int, offset: int) -> str:
+    """The folded word ``offset`` tokens away in the same sentence, or ''."""
+    j = i + offset
+    if 0 <= j < len(tokens) and tokens[j].sentence == tokens[i].sentence:
+        return tokens[j].norm
+    return ""
 
 
 _CUES_BEFORE = frozenset({"in", "at", "near", "outside", "around"})
