@@ -134,3 +134,16 @@ def test_country_words_of_origin_and_beyond_a_border_are_marked() -> None:
     tokens = tokenize(text)
     marked = {tokens[i].text for i in elsewhere(tokens, gazetteer())}
     assert marked == {"Sweden", "Algerian", "Mali"}
+
+
+def test_a_heading_before_a_colon_is_the_region_not_the_place() -> None:
+    # 'Aleppo:' heads the line; Afrin town is the place
+    place = locate("Aleppo: Afrin, Afrin district, Aleppo governorate, Syria")
+    assert place is not None and place.precision == "city"
+    assert distance_km(place.lat, place.lon, 36.51, 36.87) < 10
+
+
+def test_a_town_outside_the_district_named_yields_to_the_district() -> None:
+    # Lashkar Gah is in Helmand but not in Nad Ali district
+    place = locate("Lashkar Gah outskirts, Nad Ali district, Helmand province, Afghanistan")
+    assert place is not None and place.precision == "admin2" and place.name.startswith("N")

@@ -253,7 +253,10 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         entry = _inside(mention.entries, admin1, admin2, strict=mention.fuzzy)
         if entry is not None:
             return entry
-    return _finest_region(regions, admin1) or _country_of(mentions, named, gaz)
+    typed = [r for r in regions if _neighbours(text, tokens, r) & gaz.admin_words]
+    return _finest_region(typed + [r for r in regions if r not in typed], admin1) or _country_of(
+        mentions, named, gaz
+    )
 
 
 def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
@@ -353,7 +356,8 @@ def _typed(
     kept = []
     for mention in mentions:
         words = _neighbours(text, tokens, mention)
-        as_region = bool(words & gaz.admin_words)
+        heading = text[tokens[mention.last].end :].lstrip().startswith(":")  # 'Aleppo: Afrin'
+        as_region = bool(words & gaz.admin_words) or heading
         as_place = bool(words & gaz.place_words)
         if (as_region and not region) or (as_place and region):
             continue
@@ -389,8 +393,8 @@ def _inside(
     from the gazetteer, and a namesake elsewhere would be far off)."""
     tiers = (
         [e for e in entries if e.admin2 is not None and e.admin2 in admin2],
-        [e for e in entries if (e.place.country, e.place.admin1) in admin1],
-        [] if admin1 or (strict and len(entries) > 1) else list(entries),
+        [] if admin2 else [e for e in entries if (e.place.country, e.place.admin1) in admin1],
+        [] if admin1 or admin2 or (strict and len(entries) > 1) else list(entries),
     )
     for tier in tiers:
         if tier:
@@ -401,8 +405,9 @@ def _inside(
 def _finest_region(
     regions: list[PlaceMention], admin1: set[tuple[str, str | None]]
 ) -> Entry | None:
-    """The first second-level region named (inside a named first-level one when there are
-    several of its name), else the first first-level region."""
+    """The first second-level region (inside a named first-level one when there are several
+    of its name), else the first first-level region; regions named with their kind
+    ('Nad Ali district') come first."""
     for level in ("admin2", "admin1"):
         for mention in regions:
             entries = [e for e in mention.entries if e.place.precision == level]
