@@ -10,6 +10,7 @@ import gettext
 import gzip
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -87,15 +88,13 @@ class LocalIndex:
         self._entries: dict[int, Entry] = {}
         self._spans: dict[str, list[int]] = defaultdict(list)  # "PSY" -> row numbers
         self._skeletons: dict[str, dict[str, list[int]]] = {}
-        data = resources.files("legation.extract").joinpath("data", "places.tsv.gz")
-        with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle):
-                self._rows.append(line)
-                self._spans[line[0] + line[2:4]].append(number)
-                index = self._regions if line[0] == "R" else self._places
-                for name in line[line.rindex("\t") + 1 : -1].split("|"):
-                    if name not in stopwords:
-                        index[name].append(number)
+        for number, line in enumerate(_data_lines()):
+            self._rows.append(line)
+            self._spans[line[0] + line[2:4]].append(number)
+            index = self._regions if line[0] == "R" else self._places
+            for name in line[line.rindex("\t") + 1 : -1].split("|"):
+                if name not in stopwords:
+                    index[name].append(number)
         self.countries = {span[1:] for span in self._spans}
         names = [*self._places, *self._regions]
         self.first_words = {name.split(" ", 1)[0] for name in names}
@@ -112,34 +111,10 @@ class LocalIndex:
         rows = self._rows
         return [self._entry(n) for n in index.get(key, ()) if rows[n][2:4] in countries]
 
-    def places_by_population(self, low: int, high: int) -> dict[str, list[Entry]]:
-        """Places of ``low`` to ``high`` (excluded) people by name."""
-        index: dict[str, list[Entry]] = defaultdict(list)
-        for number, row in enumerate(self._rows):
-            if row[0] == "P" and low <= int(row.split("\t", 7)[6]) < high:
-                entry = self._entry(number)
-                for name in row[row.rindex("\t") + 1 : -1].split("|"):
-                    if name in self._places:
-                        index[name].append(entry)
-        return dict(index)
-
     def _entry(self, number: int) -> Entry:
         found = self._entries.get(number)
         if found is None:
-            kind, country, admin1, admin2, lat, lon, population, display, _ = self._rows[
-                number
-            ].split("\t")
-            region = kind == "R"
-            place = Place(
-                name=display,
-                country=country,
-                lat=float(lat),
-                lon=float(lon),
-                precision=("admin2" if admin2 else "admin1") if region else "city",
-                admin1=admin1 or None,
-            )
-            found = Entry(place, int(population), is_country=False, admin2=admin2 or None)
-            self._entries[number] = found
+            found = self._entries[number] = _row_entry(self._rows[number])
         return found
 
     def places_like(self, bones: str, countries: set[str]) -> list[Entry]:
@@ -206,7 +181,7 @@ class Gazetteer:
     def towns(self) -> dict[str, list[Entry]]:
         """Towns of 5,000 to 15,000 people by folded name, for free text: they are only
         looked at for a country the text already names."""
-        return self.local.places_by_population(_TOWN_POPULATION, _MAIN_POPULATION)
+        return towns_between(_TOWN_POPULATION, _MAIN_POPULATION, self.stopwords | self.admin_words)
 
     def country(self, code: str) -> Entry | None:
         return self.countries.get(code)
@@ -296,6 +271,40 @@ class Gazetteer:
                 self.hints.setdefault(key, subdivision.country_code)
         for key, code in self.demonyms.items():
             self.hints.setdefault(key, code)
+
+
+def _data_lines() -> Iterator[str]:
+    data = resources.files("legation.extract").joinpath("data", "places.tsv.gz")
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
+        yield from handle
+
+
+def _row_entry(line: str) -> Entry:
+    kind, country, admin1, admin2, lat, lon, population, display, _ = line.split("\t")
+    region = kind == "R"
+    place = Place(
+        name=display,
+        country=country,
+        lat=float(lat),
+        lon=float(lon),
+        precision=("admin2" if admin2 else "admin1") if region else "city",
+        admin1=admin1 or None,
+    )
+    return Entry(place, int(population), is_country=False, admin2=admin2 or None)
+
+
+def towns_between(low: int, high: int, stopwords: frozenset[str]) -> dict[str, list[Entry]]:
+    """Places of ``low`` to ``high`` (excluded) people by name, read straight from the data
+    file: free text needs only these, and building the whole local index would cost
+    seconds."""
+    index: dict[str, list[Entry]] = defaultdict(list)
+    for line in _data_lines():
+        if line[0] == "P" and low <= int(line.split("\t", 7)[6]) < high:
+            entry = _row_entry(line)
+            for name in line[line.rindex("\t") + 1 : -1].split("|"):
+                if name not in stopwords:
+                    index[name].append(entry)
+    return dict(index)
 
 
 def _city_entry(record: dict[str, Any]) -> Entry:
