@@ -147,3 +147,10 @@ def test_a_town_outside_the_district_named_yields_to_the_district() -> None:
     # Lashkar Gah is in Helmand but not in Nad Ali district
     place = locate("Lashkar Gah outskirts, Nad Ali district, Helmand province, Afghanistan")
     assert place is not None and place.precision == "admin2" and place.name.startswith("N")
+
+
+def test_a_country_name_is_the_country_not_a_town_of_that_name() -> None:
+    e = extract_report(
+        "Guerrillas attacked a bus in Colombia, killing 5.", language="en", published=None
+    )
+    assert e.place is not None and (e.place.country, e.place.precision) == ("CO", "country")

@@ -181,7 +181,9 @@ class Gazetteer:
     def towns(self) -> dict[str, list[Entry]]:
         """Towns of 5,000 to 15,000 people by folded name, for free text: they are only
         looked at for a country the text already names."""
-        return towns_between(_TOWN_POPULATION, _MAIN_POPULATION, self.stopwords | self.admin_words)
+        countries = {k for k, v in self.names.items() if any(e.is_country for e in v)}
+        skip = self.stopwords | self.admin_words | countries  # 'Colombia' is no town
+        return towns_between(_TOWN_POPULATION, _MAIN_POPULATION, skip)
 
     def country(self, code: str) -> Entry | None:
         return self.countries.get(code)

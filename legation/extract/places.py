@@ -68,7 +68,9 @@ def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, li
         if entries and size == 1 and _looks_like_a_name(tokens, i, entries, gaz):
             return None
         if entries:
-            return i + size - 1, entries
+            # 'Colombia' is the country, not the town of Huila that shares its name
+            countries = [e for e in entries if e.is_country]
+            return i + size - 1, countries or entries
     return None
 
 
