@@ -28,6 +28,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_ONLY = re.compile(r"^[\sA-Za-z\u00c0-\u024f'’.\-]+$")
 _MIN_ALT_POPULATION = 100_000
 _ARTICLES = ("al ", "el ", "ad ", "ar ", "as ", "ash ", "at ", "az ", "an ")
+_ARTICLE_WORDS = frozenset(a.strip() for a in _ARTICLES)
 _SILENT = str.maketrans("", "", "aeiouyhw")
 _NON_LETTERS = re.compile(r"[^a-z]")
 _DOUBLED = re.compile(r"(.)\1+")
@@ -55,9 +56,9 @@ def local_key(name: str) -> str:
     Arabic article ('Al-Fallujah', 'al Fallujah' and 'Fallujah' meet; 'Deir ez-Zor' and
     'Deir ez Zor')."""
     key = name.replace("-", " ")
-    for article in _ARTICLES:
-        if key.startswith(article) and len(key) > len(article) + 2:
-            return key[len(article) :]
+    head, _, rest = key.partition(" ")
+    if head in _ARTICLE_WORDS and len(rest) > 2:
+        return rest
     return key
 
 

@@ -431,17 +431,18 @@ def elsewhere(tokens: list[Token], gaz: Gazetteer) -> frozenset[int]:
     """Positions of country names and adjectives that say where someone comes from or what
     lies beyond a border, not where the event was: 'a Somali man', 'tourists from Sweden',
     'near the border with Mali', 'the Syrian border'."""
-    return frozenset(i for i in range(len(tokens)) if _from_elsewhere(tokens, i, gaz))
-
-
-def _from_elsewhere(tokens: list[Token], i: int, gaz: Gazetteer) -> bool:
-    following = _word(tokens, i, 1)
-    before, before2 = _word(tokens, i, -1), _word(tokens, i, -2)
-    if tokens[i].norm in gaz.demonyms and (following in gaz.person_words or following == "border"):
-        return True
-    if before == "with" and before2 in ("border", "borders"):
-        return True
-    return before == "from" and before2 in gaz.person_words
+    found = set()
+    for i, token in enumerate(tokens):
+        norm = token.norm
+        if norm in gaz.demonyms:
+            following = _word(tokens, i, 1)
+            if following in gaz.person_words or following == "border":
+                found.add(i)
+        elif norm in ("with", "from") and _word(tokens, i, 1):
+            before = _word(tokens, i, -1)
+            if before in (gaz.person_words if norm == "from" else ("border", "borders")):
+                found.add(i + 1)
+    return frozenset(found)
 
 
 def _word(tokens: list[Token], i: int, offset: int) -> str:
