@@ -204,7 +204,10 @@ def write(path: Path = OUTPUT) -> int:
     rows = build_rows()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join("\t".join(row) + "\n" for row in rows)
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle,
+    ):
         handle.write(text.encode("utf-8"))
     return len(rows)
 
