@@ -30,7 +30,7 @@ class Place:
     country: str  # ISO 3166-1 alpha-2
     lat: float
     lon: float
-    precision: str  # "city", "admin1", "country"
+    precision: str  # "city", "admin2", "admin1", "country"
     admin1: str | None = None
     geonameid: int | None = None
 

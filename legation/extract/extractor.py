@@ -23,9 +23,14 @@ from legation.extract.people import (
 from legation.extract.places import (
     PlaceMention,
     choose_place,
+    elsewhere,
+    find_cued,
     find_hints,
     find_places,
     find_towns,
+)
+from legation.extract.places import (
+    locate as locate_entry,
 )
 from legation.extract.roles import (
     Candidate,
@@ -260,9 +265,11 @@ def _fill(
     result.weapon = _weapon(doc, core, result.type.value)
     result.weapon_mentions = described["weapon_noun"]
     _set_date(result, doc, dates, core, day)
-    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case)
+    foreign = elsewhere(doc.tokens, gaz)
+    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
+    located = [m for m in mentions if m.first not in foreign]
     chosen = _with_town(
-        choose_place(mentions, core, hints, gaz, any_case=doc.any_case),
+        choose_place(located, core, hints, gaz, any_case=doc.any_case),
         doc.tokens,
         core,
         gaz,
@@ -584,34 +591,9 @@ def _country_at(mentions: list[PlaceMention], index: int) -> str | None:
 
 
 def locate(text: str, *, gaz: Gazetteer | None = None) -> Place | None:
-    """The place a location text names ('Kasab, Latakia district, Latakia governorate, Syria').
-
-    Such texts go from the most to the least specific, so the first city or town in a
-    country the text names wins; the country when none is found.
-    """
-    gaz = gaz or gazetteer()
-    tokens = tokenize(text)
-    any_case = is_mostly_upper(text)
-    mentions = find_places(tokens, gaz, any_case=any_case)
-    hints = find_hints(tokens, gaz, any_case=any_case)
-    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
-    named |= {code for code, _ in hints} if not named else set()
-    candidates: list[tuple[int, Entry]] = []
-    for mention in mentions:
-        cities = [
-            e
-            for e in mention.entries
-            if not e.is_country and (not named or e.place.country in named)
-        ]
-        if cities:
-            candidates.append((mention.first, max(cities, key=lambda e: e.population)))
-    for country in sorted(named):
-        for town in find_towns(tokens, gaz, country=country, any_case=any_case):
-            candidates.append((town.first, max(town.entries, key=lambda e: e.population)))
-    if candidates:
-        return min(candidates, key=lambda c: c[0])[1].place
-    chosen = choose_place(mentions, {t.sentence for t in tokens}, hints, gaz, any_case=any_case)
-    return chosen[0].place if chosen else None
+    """The place a location text names (see ``places.locate``)."""
+    entry = locate_entry(text, gaz or gazetteer())
+    return entry.place if entry else None
 
 
 def _with_town(
@@ -622,8 +604,11 @@ def _with_town(
     *,
     any_case: bool,
 ) -> tuple[Entry, PlaceMention | None] | None:
-    """When only a country was found, a small town of that country named in the text."""
-    if chosen is None or not chosen[0].is_country:
+    """When only a country was found, a small town of that country named in the text; when
+    nothing was, a place the words point at ('in Lashkargah', 'Balkh Province')."""
+    if chosen is None:
+        return None if any_case else find_cued(tokens, core, gaz)
+    if not chosen[0].is_country:
         return chosen
     towns = find_towns(tokens, gaz, country=chosen[0].place.country, any_case=any_case)
     if not towns:
