@@ -399,8 +399,10 @@ def test_the_export_command_writes_a_misp_feed(tmp_path: Path) -> None:
     run("partners", "add", "close", "--clearance", "amber")
     factory = session_factory(make_engine(f"sqlite:///{tmp_path / 'data' / 'legation.db'}"))
     _publish(factory, ankara(), replace(ankara(), key="incident/2", tlp="amber"))
-    out = run("partners", "misp", "export", "out", "--partner", "allied", "--out", "feed")
-    assert "1 MISP events for allied (TLP:GREEN) in feed" in out
+    feed = tmp_path / "feed"
+    out = run("partners", "misp", "export", "out", "--partner", "allied", "--out", str(feed))
+    assert f"1 MISP events for allied (TLP:GREEN) in {feed}" in " ".join(out.split())
+    assert (feed / "manifest.json").exists()
     out = run(
         "partners", "misp", "export", "out", "--partner", "close", "--out", str(tmp_path / "f")
     )
