@@ -32,6 +32,7 @@ from legation.partners.intake import check_objects
 from legation.settings import Settings
 from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
+from legation.storage.db import json_bytes
 from legation.storage.partners import Partner, partner_by_id, partner_by_key, partner_by_login
 from legation.storage.sharing_tables import CollectionRow, GrantRow
 
@@ -98,7 +99,7 @@ class Taxii(JSONResponse):
     media_type = TAXII
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json_bytes(content)
 
 
 # ---- authentication, negotiation -------------------------------------------------------
@@ -525,9 +526,13 @@ def _add(
     return Taxii(_status_body(saved.id, request_us, successes, failures), status_code=202)
 
 
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON value")
+
+
 def _envelope(raw: bytes) -> list[Any]:
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_json)  # NaN, Infinity: not JSON (RFC 8259)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"the request body is not JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("objects", []), list):

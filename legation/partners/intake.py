@@ -24,10 +24,11 @@ def check_objects(
     """
     default = policy.get("default_tlp", "amber")
     ceiling = level_rank(policy.get("max_tlp", "amber+strict"))
+    custom = bool(policy.get("custom_objects", True))
     accepted, failures = [], []
     for index, obj in enumerate(objects):
         try:
-            checked = _checked(obj, index, default, ceiling)
+            checked = _checked(obj, index, default, ceiling, custom)
             author = checked.body.get("created_by_ref")
             if sender is not _ANYONE and author is not None and author != sender:
                 raise InputError(
@@ -45,7 +46,7 @@ def check_objects(
     return accepted, failures
 
 
-def _checked(obj: Any, index: int, default: str, ceiling: int) -> store.NewObject:
+def _checked(obj: Any, index: int, default: str, ceiling: int, custom: bool) -> store.NewObject:
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         raise InputError(f"objects[{index}] is not a STIX object with an 'id'")
     if obj.get("spec_version") != "2.1":
@@ -55,7 +56,7 @@ def _checked(obj: Any, index: int, default: str, ceiling: int) -> store.NewObjec
             f"{obj['id']}: is an official TLP marking definition; those are never taken "
             "from partners (this server holds the originals)"
         )
-    body = parse_object(obj, index)
+    body = parse_object(obj, index, custom_objects=custom)
     if not any(ref in LEVEL_OF_ID for ref in body.get("object_marking_refs", [])):
         body = {
             **body,

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, tuple_, update
@@ -46,9 +46,11 @@ def to_us(moment: datetime) -> int:
 
 def format_us(us: int) -> str:
     """A TAXII timestamp with microseconds: ``2016-12-19T17:05:00.000001Z``."""
-    seconds, micro = divmod(us, 1_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{micro:06d}Z"
+    m = EPOCH + timedelta(microseconds=us)  # an f-string: strftime cost more than the rest
+    return (
+        f"{m.year}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond:06d}Z"
+    )
 
 
 def parse_timestamp(text: str, what: str = "timestamp") -> int:
@@ -181,8 +183,7 @@ def add_objects(
     )
     added = max(now_us(), (last or 0) + 1)
     ids = {o.body["id"] for o in objects}
-    present = _present_versions(session, collection_id, ids)
-    foreign = _foreign_ids(session, ids, source, None if writer else collection_id)
+    present, foreign = _holders(session, collection_id, ids, source, everywhere=writer is not None)
     seen: dict[str, set[str]] = {}
     if writer is not None and (present or foreign):
         seen = _seen_versions(
@@ -212,28 +213,41 @@ def add_objects(
         results.append((*key, "added"))
         added += 1
     if rows:
-        session.execute(insert(StixObjectRow), rows)
+        # Core, not ORM, executemany: the ORM's bulk path costs more than the insert itself.
+        session.execute(insert(StixObjectRow.__table__), rows)
     counts = Counter(row["stix_id"] for row in rows)
     # Objects new to the collection with one version are first and latest already.
     _mark_ends(session, collection_id, {i for i, n in counts.items() if n > 1 or i in known})
     return results
 
 
-def _foreign_ids(
-    session: Session, ids: set[str], source: str, collection_id: str | None
-) -> set[str]:
-    """Those of ``ids`` that some other source holds, in one collection or (None) in any."""
-    found: set[str] = set()
+def _holders(
+    session: Session, collection_id: str, ids: set[str], source: str, *, everywhere: bool
+) -> tuple[set[tuple[str, str]], set[str]]:
+    """Versions of ``ids`` already in the collection, and those ids another source holds.
+
+    "Another source" is looked for in every collection (``everywhere``: a partner posting)
+    or in this one only (our publishing, pulls). One query per 500 ids serves both.
+    """
+    present: set[tuple[str, str]] = set()
+    foreign: set[str] = set()
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        query = select(StixObjectRow.stix_id).where(
-            StixObjectRow.stix_id.in_(chunk), StixObjectRow.source != source
-        )
-        if collection_id is not None:
+        query = select(
+            StixObjectRow.stix_id,
+            StixObjectRow.version,
+            StixObjectRow.collection_id,
+            StixObjectRow.source,
+        ).where(StixObjectRow.stix_id.in_(chunk))
+        if not everywhere:
             query = query.where(StixObjectRow.collection_id == collection_id)
-        found.update(session.scalars(query.distinct()))
-    return found
+        for stix_id, version, collection, holder in session.execute(query):
+            if collection == collection_id:
+                present.add((stix_id, version))
+            if holder != source:
+                foreign.add(stix_id)
+    return present, foreign
 
 
 def _seen_versions(
@@ -253,18 +267,6 @@ def _seen_versions(
             if seen_by(row, reader) is not None:
                 out.setdefault(row.stix_id, set()).add(row.version)
     return out
-
-
-def _present_versions(session: Session, collection_id: str, ids: set[str]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        query = select(StixObjectRow.stix_id, StixObjectRow.version).where(
-            StixObjectRow.collection_id == collection_id, StixObjectRow.stix_id.in_(chunk)
-        )
-        found.update((i, v) for i, v in session.execute(query))
-    return found
 
 
 def _row(
