@@ -200,11 +200,6 @@ def _order_key(text: str) -> tuple[str, str] | None:
     return text[:19], text[20:-1].rstrip("0")  # decimals without trailing zeros sort right
 
 
-def _us(moment: datetime) -> int:
-    delta = moment - datetime(1, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 # ---- the fast path -----------------------------------------------------------------------
 
 Check = Callable[[Any], Any]
@@ -402,30 +397,37 @@ def _may_point_to(prop: sp.ReferenceProperty, stix_type: str) -> bool:
     return True
 
 
-def _timestamp(value: Any) -> int:
-    moment = _timestamp_or_none(value)
-    if moment is None:
+def _timestamp(value: Any) -> str:
+    """A key that sorts like the instant (for the cross-property rules); _Unsure if odd."""
+    if not isinstance(value, str) or not _TIMESTAMP.match(value) or not _real(value):
         raise _Unsure
-    return moment
+    return value[:19] + value[20:-1].ljust(6, "0")
 
 
-def _timestamp_or_none(value: Any) -> int | None:
-    """Microseconds since year 1 of a canonical timestamp (up to 6 decimals); else None."""
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
-        return None
+def _timestamp_or_none(value: Any) -> str | None:
     try:
-        moment = datetime(
-            int(value[0:4]),
-            int(value[5:7]),
-            int(value[8:10]),
-            int(value[11:13]),
-            int(value[14:16]),
-            int(value[17:19]),
-            tzinfo=UTC,
-        )
-    except ValueError:
+        return _timestamp(value)
+    except _Unsure:
         return None
-    return _us(moment) + int(value[20:-1].ljust(6, "0") or 0)
+
+
+def _real(value: str) -> bool:
+    """Whether a timestamp of the canonical shape names a real date and time of day."""
+    return (
+        _real_date(value[:10])
+        and value[11:13] < "24"
+        and value[14:16] < "60"
+        and (value[17:19] < "60")
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_date(text: str) -> bool:
+    try:
+        datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), tzinfo=UTC)
+    except ValueError:
+        return False
+    return True
 
 
 def _enum(allowed: frozenset[str]) -> Check:

@@ -7,6 +7,7 @@ an object even when thousands arrive in one request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -17,12 +18,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
 from legation.errors import InputError, NotFoundError
 from legation.sharing.tlp import LEVELS, Recipient, filter_object, level_rank
+from legation.storage.db import json_text
 from legation.storage.sharing_tables import (
     CollectionRow,
     CursorRow,
@@ -72,7 +86,24 @@ def version_of(obj: dict[str, Any]) -> str:
     stamp = obj.get("modified") or obj.get("created")
     if not isinstance(stamp, str):
         raise InputError(f"{obj.get('id', 'object')}: has neither 'modified' nor 'created'")
+    if _CANONICAL.match(stamp) and stamp[11:19] < "24:00:00" and _real_day(stamp[:10]):
+        # What format_us(parse_timestamp(stamp)) gives, without the round trip through time.
+        return f"{stamp[:19]}.{stamp[20:-1].ljust(6, '0')}Z"
     return format_us(parse_timestamp(stamp, f"{obj.get('id')} version"))
+
+
+_CANONICAL = re.compile(
+    r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z$"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_day(text: str) -> bool:
+    try:
+        datetime(int(text[:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return False
+    return True
 
 
 # ---- collections and grants --------------------------------------------------------------
@@ -130,14 +161,21 @@ def collections_for(session: Session, *, partner_id: int) -> list[tuple[Collecti
 def collection_for(
     session: Session, *, partner_id: int, ident: str
 ) -> tuple[CollectionRow, GrantRow]:
-    """The collection and the partner's rights on it; NotFoundError when not granted at all."""
-    row = session.get(CollectionRow, ident) or session.scalar(
-        select(CollectionRow).where(CollectionRow.alias == ident)
-    )
-    rights = session.get(GrantRow, (partner_id, row.id)) if row else None
-    if row is None or rights is None:
+    """The collection and the partner's rights on it; NotFoundError when not granted at all.
+
+    One query: the collection with that id, else the one with that alias, and the grant.
+    """
+    grant_of = and_(GrantRow.collection_id == CollectionRow.id, GrantRow.partner_id == partner_id)
+    found = session.execute(
+        select(CollectionRow, GrantRow)
+        .outerjoin(GrantRow, grant_of)
+        .where(or_(CollectionRow.id == ident, CollectionRow.alias == ident))
+        .order_by(CollectionRow.id != ident)  # the id first, as before the alias
+        .limit(1)
+    ).first()
+    if found is None or found[1] is None:
         raise NotFoundError(f"collection {ident!r} does not exist")
-    return row, rights
+    return found[0], found[1]
 
 
 # ---- adding objects ----------------------------------------------------------------------
@@ -177,11 +215,8 @@ def add_objects(
     that it may not read is answered "added" like a new one, and nothing is stored; only
     versions it can see are "already present" or refused as another producer's.
     """
-    session.get(CollectionRow, collection_id, with_for_update=True)  # serialise adders
-    last = session.scalar(
-        select(func.max(StixObjectRow.added_us)).where(StixObjectRow.collection_id == collection_id)
-    )
-    added = max(now_us(), (last or 0) + 1)
+    last, pages, recorded = _lock_collection(session, collection_id)
+    added = max(now_us(), last + 1)
     ids = {o.body["id"] for o in objects}
     present, foreign = _holders(session, collection_id, ids, source, everywhere=writer is not None)
     seen: dict[str, set[str]] = {}
@@ -213,12 +248,92 @@ def add_objects(
         results.append((*key, "added"))
         added += 1
     if rows:
-        # Core, not ORM, executemany: the ORM's bulk path costs more than the insert itself.
-        session.execute(insert(StixObjectRow.__table__), rows)
+        _insert_rows(session, rows)
+        _analyse_if_grown(session, pages, recorded)
     counts = Counter(row["stix_id"] for row in rows)
     # Objects new to the collection with one version are first and latest already.
     _mark_ends(session, collection_id, {i for i, n in counts.items() if n > 1 or i in known})
     return results
+
+
+# Columns the planner needs statistics on (everything but the bodies, costly to sample).
+_PLANNED = (
+    "collection_id, stix_id, type, version, spec_version, added_us, latest, first, tlp, owner"
+)
+
+
+def _analyse_if_grown(session: Session, pages: int | None, recorded: int | None) -> None:
+    """On PostgreSQL, ANALYZE the objects table once it has doubled since last looked at.
+
+    Right after a bulk load the planner has no statistics on taxii_objects; it then sorts a
+    whole collection for a first page (70 ms at 50,000 objects instead of under 1 ms) and
+    may scan the table for an add's id lookups. Autovacuum analyses within a minute or so;
+    this does it at once. ``pages`` is the table's size on disk, ``recorded`` the pages the
+    planner last saw (``relpages``, set by ANALYZE and VACUUM), both read by
+    ``_lock_collection`` in the same round trip; the test never fires for deletions. A
+    table that grows from nothing to 50,000 objects is so analysed about nine times, each
+    some tens of milliseconds. None (SQLite): nothing to do, its planner takes the index.
+    """
+    if pages is not None and recorded is not None and pages > 2 * recorded + 16:
+        session.execute(text(f"ANALYZE taxii_objects ({_PLANNED})"))
+
+
+def _lock_collection(session: Session, collection_id: str) -> tuple[int, int | None, int | None]:
+    """Lock the collection against other adders and read what an add needs, in one query.
+
+    The lock is PostgreSQL's FOR UPDATE (SQLite's BEGIN IMMEDIATE serialises already).
+    Returns the collection's latest ``added_us`` (0 when empty) and, on PostgreSQL, the
+    objects table's pages on disk and as the planner last recorded them (else None, None).
+    """
+    newest = (
+        select(func.coalesce(func.max(StixObjectRow.added_us), 0))
+        .where(StixObjectRow.collection_id == CollectionRow.id)
+        .scalar_subquery()
+    )
+    columns: list[Any] = [newest]
+    if session.get_bind().dialect.name == "postgresql":
+        columns += [
+            literal_column(
+                "pg_relation_size('taxii_objects'::regclass) / current_setting('block_size')::int"
+            ),
+            literal_column("(SELECT relpages FROM pg_class WHERE oid = 'taxii_objects'::regclass)"),
+        ]
+    query = select(*columns).where(CollectionRow.id == collection_id)
+    found = session.execute(query.with_for_update(of=CollectionRow)).one()
+    return int(found[0]), *(tuple(found[1:]) or (None, None))
+
+
+_COLUMNS = (
+    "collection_id",
+    "stix_id",
+    "type",
+    "version",
+    "spec_version",
+    "added_us",
+    "latest",
+    "first",
+    "tlp",
+    "owner",
+    "source",
+    "body",
+)
+
+
+def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One executemany straight to the driver (psycopg pipelines it into one round trip).
+
+    SQLAlchemy's per-row parameter processing cost more than the insert itself; the only
+    conversion it did here, the body to JSON text, is the engine's own serialiser.
+    """
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(StixObjectRow.__tablename__)} "
+        f"({', '.join(quote(c) for c in _COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+    )
+    values = [tuple(json_text(r[c]) if c == "body" else r[c] for c in _COLUMNS) for r in rows]
+    connection.exec_driver_sql(sql, values)
 
 
 def _holders(
@@ -504,17 +619,20 @@ def save_status(
     request_us: int,
     successes: list[dict[str, str]],
     failures: list[dict[str, str]],
-) -> StatusRow:
-    row = StatusRow(
-        id=str(uuid.uuid4()),
-        collection_id=collection_id,
-        partner=partner,
-        request_us=request_us,
-        successes=successes,
-        failures=failures,
+) -> str:
+    """Store a status resource; its id. A Core insert: the ORM's flush cost a millisecond."""
+    ident = str(uuid.uuid4())
+    session.execute(
+        insert(StatusRow).values(
+            id=ident,
+            collection_id=collection_id,
+            partner=partner,
+            request_us=request_us,
+            successes=successes,
+            failures=failures,
+        )
     )
-    session.add(row)
-    return row
+    return ident
 
 
 def get_status(session: Session, *, status_id: str, partner: str) -> StatusRow:
