@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -498,7 +498,26 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
     return where
 
 
-def seen_by(row: StixObjectRow, reader: Recipient) -> dict[str, Any] | None:
+class Stored(Protocol):
+    """A stored version as reads see it: an ORM row or a plain result row of its columns."""
+
+    @property
+    def stix_id(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def added_us(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def tlp(self) -> int: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+
+def seen_by(row: Stored, reader: Recipient) -> dict[str, Any] | None:
     """What ``reader`` may see of one stored version, or None: the one visibility decision.
 
     Every TAXII answer (objects, object by id, manifest, versions, headers, counts, ``more``)
@@ -511,8 +530,12 @@ def seen_by(row: StixObjectRow, reader: Recipient) -> dict[str, Any] | None:
 class Seen:
     """A stored version and what the reader may see of it."""
 
-    row: StixObjectRow
+    row: Stored
     body: dict[str, Any]
+
+
+# Pages read plain rows of these columns: loading ORM objects cost more than the query.
+_READ = tuple(StixObjectRow.__table__.c)
 
 
 def page(
@@ -535,8 +558,8 @@ def page(
         bounded = list(where)
         if after is not None:
             bounded.append(tuple_(StixObjectRow.added_us, StixObjectRow.seq) > tuple_(*after))
-        rows = session.scalars(
-            select(StixObjectRow)
+        rows: Sequence[Stored] = session.execute(
+            select(*_READ)
             .where(*bounded)
             .order_by(StixObjectRow.added_us, StixObjectRow.seq)
             .limit(batch)
