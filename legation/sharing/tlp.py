@@ -154,7 +154,10 @@ def filter_object(
         owner = ref if isinstance(ref, str) else None
     if not may_receive(object_level(obj, default), owner, recipient):
         return None
-    out = copy.deepcopy(obj)
+    # A shallow copy: stripping only removes top-level properties and replaces the
+    # granular_markings list, so nested values can be shared with ``obj`` (a deep copy
+    # was most of the cost of a page of objects).
+    out = dict(obj)
     kept = []
     for granular in obj.get("granular_markings", []):
         level = LEVEL_OF_ID.get(granular.get("marking_ref", ""))
