@@ -1,6 +1,6 @@
 """Screening quality side by side with nomenklatura's logic-v2, on the same pairs, one run.
 
-    .venv/bin/python bench/screening_quality.py [--ru-sample 2000] [--variants 1500]
+    .venv/bin/python bench/screening_quality.py [--ru-sample 2000] [--variants 1500] [--no-glossary]
 
 nomenklatura pulls numpy, scipy, scikit-learn and duckdb, so it is not a dev dependency: this
 script makes its own virtual environment (bench/.venv-nomenklatura, pinned version below) and
@@ -334,6 +334,27 @@ def recall_at_fpr(
     return {"threshold": round(cut, 4), "recall": round(recall, 4), "fpr": round(fpr, 4)}
 
 
+def by_schema(pairs: list[Pair], scores: list[float], cut: dict[str, float]) -> dict[str, Any]:
+    """Recall and false positives per schema at the slice's cut (persons vs organisations)."""
+    out: dict[str, Any] = {}
+    for schema in sorted({p["schema"] for p in pairs}):
+        pos = [
+            s for p, s in zip(pairs, scores, strict=True) if p["schema"] == schema and p["label"]
+        ]
+        neg = [
+            s
+            for p, s in zip(pairs, scores, strict=True)
+            if p["schema"] == schema and not p["label"]
+        ]
+        out[schema] = {
+            "positives": len(pos),
+            "recall": round(sum(s >= cut["threshold"] for s in pos) / len(pos), 4),
+            "false_positives": sum(s >= cut["threshold"] for s in neg),
+            "negatives": len(neg),
+        }
+    return out
+
+
 def _share(idx: list[int], pairs: list[Pair], scores: list[float], kind: str) -> float:
     chosen = [i for i in idx if pairs[i]["kind"] == kind]
     return round(sum(scores[i] >= 0.7 for i in chosen) / len(chosen), 4)
@@ -344,7 +365,17 @@ def main() -> None:
     parser.add_argument("--ru-sample", type=int, default=2000)
     parser.add_argument("--variants", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=20261129)
+    parser.add_argument(
+        "--no-glossary",
+        action="store_true",
+        help="ours without the glossary of organisation words (spelling only); writes "
+        "screening_quality_no_glossary.json",
+    )
     args = parser.parse_args()
+    if args.no_glossary:
+        import legation.screening.normalise as normalise
+
+        normalise.abjad_concept = normalise.latin_concept = lambda _word: ""
     rng = random.Random(args.seed)
     ru_pairs, ru_rows = ru_tokens(rng, args.ru_sample)
     pairs = (
@@ -379,6 +410,10 @@ def main() -> None:
                 "legation": recall_at_fpr(sub, [ours[i] for i in idx]),
                 "logic_v2": recall_at_fpr(sub, [nk["scores"][i] for i in idx]),
             }
+            entry["recall_at_that_cut_by_schema"] = {
+                who: by_schema(sub, [scores[i] for i in idx], entry["recall_at_1pct_fpr"][who])
+                for who, scores in (("legation", ours), ("logic_v2", nk["scores"]))
+            }
         kinds = sorted({p["kind"] for p in sub if p["label"]})
         if len(kinds) > 1:
             entry["recall_at_0.7_by_kind"] = {
@@ -404,7 +439,8 @@ def main() -> None:
         "machine": f"{platform.machine()} {platform.python_version()}, shared with other engineers",
         "slices": slices,
     }
-    out = ROOT / "bench" / "results" / "screening_quality.json"
+    suffix = "_no_glossary" if args.no_glossary else ""
+    out = ROOT / "bench" / "results" / f"screening_quality{suffix}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
     for name, entry in slices.items():
         print(
@@ -419,6 +455,7 @@ def main() -> None:
         print(
             "un_original_script recall at <=1% FPR",
             slices["un_original_script"]["recall_at_1pct_fpr"],
+            slices["un_original_script"]["recall_at_that_cut_by_schema"],
         )
 
 

@@ -27,7 +27,7 @@ def _ctx() -> tuple[Any, Any, Any, Any]:
 
 @lists_app.command("update")
 def lists_update(
-    source: Annotated[list[str] | None, typer.Option(help="un, ofac, eu, uk, ftm")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="un, ofac, eu, uk, uksl, ftm")] = None,
     rescreen: Annotated[
         bool, typer.Option(help="Re-screen stored subjects after a change.")
     ] = True,
@@ -155,6 +155,10 @@ def lists_link_incidents() -> None:
 def lists_links(
     entity: Annotated[str | None, typer.Option(help="A listed entity id, e.g. un-QDe.115")] = None,
     incident: Annotated[int | None, typer.Option(help="An incident id")] = None,
+    list_source: Annotated[
+        str | None,
+        typer.Option("--list", help="With --entity: the list of that id (else every list's)"),
+    ] = None,
 ) -> None:
     """Incidents of a designated organisation, or the designated groups of an incident."""
     from legation.sanctions.service import designations_of_incident, incidents_of_entity
@@ -165,7 +169,7 @@ def lists_links(
     _settings, factory, out, _err = _ctx()
     with transaction(factory) as session:
         links = (
-            incidents_of_entity(session, entity)
+            incidents_of_entity(session, entity, list_source)
             if entity is not None
             else designations_of_incident(session, incident or 0)
         )

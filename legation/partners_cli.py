@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ partners_app = typer.Typer(
     help="Partner services over TAXII 2.1 / STIX 2.1 under TLP 2.0.", no_args_is_help=True
 )
 out = Console()
+err = Console(stderr=True)
 
 RemoteUser = Annotated[
     str | None, typer.Option(envvar="LEGATION_REMOTE_USER", help="Login on the partner's server.")
@@ -336,3 +338,90 @@ def push_(
         timeout=_settings().http_timeout_seconds,
     )
     out.print(f"{accepted} objects accepted by {name}, {refused} refused")
+
+
+misp_app = typer.Typer(
+    help="MISP event JSON in (through misp-stix) and out (pymisp); the misp extra.",
+    no_args_is_help=True,
+)
+partners_app.add_typer(misp_app, name="misp")
+
+
+@misp_app.command("import")
+def misp_import(
+    files: Annotated[list[Path], typer.Argument(help="MISP event JSON files.")],
+    partner: Annotated[
+        str, typer.Option(help="The partner the files come from (see partners add).")
+    ],
+    into: Annotated[str | None, typer.Option(help="Our collection (default from-PARTNER).")] = None,
+) -> None:
+    """Import MISP events as STIX 2.1 objects sent by a partner, markings kept.
+
+    A MISP tlp:* tag becomes the TLP 2.0 marking (tlp:white is TLP:CLEAR); an event's
+    attributes and objects take the event's TLP; what is still unmarked gets the
+    collection's default. A file that is not JSON, holds no MISP event or fails to convert
+    is reported and nothing of it is stored; the other files go on.
+    """
+    from legation.errors import InputError
+    from legation.partners.misp import import_misp_file
+    from legation.storage.db import transaction
+    from legation.storage.partners import get_partner
+
+    factory = _factory()
+    with transaction(factory) as session:
+        get_partner(session, name=partner)  # an unknown partner: an error before anything
+    target = into or _inbox(partner)
+    failed = 0
+    for path in files:
+        try:
+            result = import_misp_file(factory, path, partner=partner, into=target)
+        except InputError as exc:
+            failed += 1
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            continue
+        for warning in result.warnings:
+            out.print(f"{path}: misp-stix: {warning}", markup=False, soft_wrap=True)
+        out.print(
+            f"{path}: {result.events} events, {result.objects} STIX objects, "
+            f"{result.added} new versions in {target}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@misp_app.command("export")
+def misp_export(
+    collection: str,
+    partner: Annotated[str, typer.Option(help="Who receives: the events are cut to its TLP.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the MISP feed to.")],
+) -> None:
+    """Write the incidents of a collection a partner may see as MISP events (a MISP feed).
+
+    One event per incident, named <event uuid>.json, and manifest.json: a directory a MISP
+    instance can use as a feed, or whose files it imports. The partner's clearance applies
+    as in push (TLP:RED never leaves); the event has one tlp: tag; the same incident
+    exported again keeps its event and attribute UUIDs, so MISP updates it.
+    """
+    from legation.partners.misp import export_misp, write_feed
+    from legation.sharing.tlp import Recipient
+    from legation.storage.db import transaction
+    from legation.storage.partners import get_partner
+
+    factory = _factory()
+    with transaction(factory) as session:
+        row = get_partner(session, name=partner)
+        recipient = Recipient(row.clearance, row.organisation)
+    result = export_misp(
+        factory, collection=collection, recipient=recipient, producer=_settings().sharing_producer
+    )
+    for reason in result.skipped:
+        err.print(f"skipped {reason}", markup=False, highlight=False, soft_wrap=True)
+    write_feed(out_dir, result)
+    out.print(
+        f"{len(result.events)} MISP events for {partner} (TLP:{recipient.clearance.upper()}) "
+        f"in {out_dir}",
+        markup=False,
+        soft_wrap=True,
+    )

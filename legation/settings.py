@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     screening_sources: str = Field(
         default="un,ofac",
-        description="Lists `legation lists update` fetches (un, ofac, eu, uk, ftm).",
+        description="Lists `legation lists update` fetches (un, ofac, eu, uk, uksl, ftm).",
     )
     screening_un_url: str = Field(
         default="https://scsanctions.un.org/resources/xml/en/consolidated.xml",
@@ -76,7 +76,11 @@ class Settings(BaseSettings):
     )
     screening_uk_url: str = Field(
         default="https://ofsistorage.blob.core.windows.net/publishlive/2022format/ConList.csv",
-        description="UK OFSI consolidated list (ConList.csv).",
+        description="UK OFSI consolidated list (ConList.csv), superseded by the FCDO list (uksl).",
+    )
+    screening_uksl_url: str = Field(
+        default="https://sanctionslist.fcdo.gov.uk/docs/UK-Sanctions-List.csv",
+        description="FCDO UK Sanctions List (CSV).",
     )
     screening_ftm_url: str = Field(
         default="", description="A FollowTheMoney JSON-lines export (e.g. from OpenSanctions)."

@@ -7,6 +7,9 @@ import json
 from legation.evaluation.muc4 import gold_dates, gold_places
 from legation.evaluation.muc4_keys import GoldEntity, GoldTemplate, parse_templates
 from legation.evaluation.scoring import Predicted, Score, normalise, score_document
+from legation.evaluation.train_roles import Message, train
+from legation.extract.lexicon import Hit
+from legation.extract.roles import Candidate
 from legation.extract.stream import extract_lines
 
 KEY = """
@@ -168,3 +171,13 @@ def test_wcep_and_wikipedia_evaluators_count_what_they_claim(tmp_path) -> None: 
     assert scores["country"]["right"] == 1 and scores["killed_exact"]["right"] == 1
     assert scores["perpetrator"]["right"] == 1 and scores["category"]["right"] == 1
     assert scores["injured_exact"]["total"] == 0
+
+
+def test_the_role_trainer_learns_which_features_mark_a_filler() -> None:
+    def candidate(feature: str) -> Candidate:
+        return Candidate(Hit("weapon_noun", "weapon_noun", 0, 0), 0, "BOMB", "bomb", (feature,))
+
+    features = ["used", "seized"] * 20
+    message = Message([], [candidate(f) for f in features], [f == "used" for f in features], [])
+    weights = train([message])
+    assert weights["used"] > 1.0 and weights["seized"] < -1.0

@@ -8,6 +8,8 @@ import pytest
 
 from legation.extract.extractor import extract_report
 from legation.extract.language import detect_language
+from legation.extract.lexicon import Hit
+from legation.extract.roles import Candidate, role_model, select
 from tests.conftest import shared_path
 
 MONDAY_EVENING = datetime(2016, 12, 19, 23, 40, tzinfo=UTC)
@@ -179,4 +181,36 @@ def test_a_nationality_before_what_it_qualifies_is_not_a_perpetrator() -> None:
     )
     extraction = extract_report(text, language="en", published=date(2017, 5, 31))
     assert "German" not in [e.value for e in extraction.perpetrator_individuals]
-    assert [e.value for e in extraction.physical_targets] == ["embassy"]  # not the truck
+    assert "truck" not in [e.value for e in extraction.physical_targets]  # it carried the bomb
+
+
+def test_the_role_model_keeps_the_victims_and_doers_of_an_all_caps_report() -> None:
+    text = (
+        "SAN SALVADOR, 12 JAN 90 (RADIO) -- [TEXT] URBAN GUERRILLAS KILLED THREE PEASANTS AND "
+        "DESTROYED A BUS WITH DYNAMITE IN SAN MIGUEL TODAY."
+    )
+    extraction = extract_report(text, language="en", published=date(1990, 1, 12))
+    assert role_model("en") is not None and role_model("ru") is None  # ru keeps the rules
+    assert [e.value for e in extraction.perpetrator_individuals] == ["URBAN GUERRILLAS"]
+    assert [e.value for e in extraction.physical_targets] == ["BUS"]
+    assert [e.value for e in extraction.weapon_mentions] == ["DYNAMITE"]
+
+
+def test_another_kind_of_event_in_the_report_is_named_in_also() -> None:
+    text = (
+        "Gunmen attacked a patrol and killed two policemen in the north. "
+        "In another incident, a bomb exploded outside a bank in the capital."
+    )
+    extraction = extract_report(text, language="en", published=date(2020, 3, 2))
+    assert extraction.type_name == "armed_assault"
+    assert [e.value for e in extraction.also] == ["bombing"]
+
+
+def test_of_a_phrase_and_its_qualified_variant_only_the_likelier_is_kept() -> None:
+    def candidate(base: int, first: int, text: str) -> Candidate:
+        return Candidate(Hit("victim_noun", "victim_noun", first, 3), base, text, text, ())
+
+    found = [candidate(0, 3, "MINISTER"), candidate(0, 2, "PRESIDENCY MINISTER")]
+    found.append(candidate(2, 3, "PEASANTS"))
+    assert select(found, [0.4, 0.7, 0.2], 0.3) == [1]  # the variant; PEASANTS too unlikely
+    assert select(found, [0.4, 0.1, 0.9], 0.3) == [0, 2]

@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from legation.settings import Settings
 from legation.storage.migrate import upgrade
+from tests.cli_run import legation_in
 from tests.live_server import serve
 
 pytestmark = pytest.mark.slow
 
 
 def test_partner_commands(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "LEGATION_DATA_DIR": str(tmp_path / "data"),
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    env.pop("LEGATION_DATABASE_URL", None)
-
-    def run(*args: str, ok: bool = True, **extra: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "legation", *args],
-            env={**env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert (done.returncode == 0) == ok, done.stderr + done.stdout
-        return done.stdout + done.stderr
-
+    run = legation_in(tmp_path / "data")
     run("db", "upgrade")
     run("partners", "collection-add", "Near our missions", "--alias", "near", "--max-tlp", "green")
     out = run(
@@ -86,28 +65,7 @@ def test_partner_commands(tmp_path: Path) -> None:
 
 
 def test_partner_credential_commands(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "LEGATION_DATA_DIR": str(tmp_path / "data"),
-        "NO_COLOR": "1",
-        "COLUMNS": "200",
-    }
-    env.pop("LEGATION_DATABASE_URL", None)
-    env.pop("LEGATION_PARTNER_PASSWORD", None)
-
-    def run(*args: str, ok: bool = True, stdin: str = "", **extra: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "legation", *args],
-            env={**env, **extra},
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert (done.returncode == 0) == ok, done.stderr + done.stdout
-        return done.stdout + done.stderr
-
+    run = legation_in(tmp_path / "data", drop=("LEGATION_PARTNER_PASSWORD",))
     run("db", "upgrade")
     # the password is asked for when no variable holds it, and never echoed
     added = run("partners", "add", "allied", "--username", "allied", stdin="first-pass\n")

@@ -320,6 +320,59 @@ def test_designated_organisations_link_to_incidents_both_ways(
         assert designations_of_incident(session, miss_id) == []
         back = incidents_of_entity(session, found[0]["entity_id"])
         assert [link["incident_id"] for link in back] == [hit_id]
+    # an FtM export that reuses the UN id for its own entry: a second link, not a collision
+    entity_id = found[0]["entity_id"]
+    export = {"id": entity_id, "schema": "Organization", "properties": {"name": [listed]}}
+    local_server.routes["/ftm.json"] = lambda _seen: Answer(200, json.dumps(export).encode())
+    settings = settings.model_copy(
+        update={"screening_ftm_url": local_server.url("/ftm.json"), "screening_sources": "un,ftm"}
+    )
+    with httpx.Client() as client:
+        assert [r.status for r in update_lists(factory, settings, client)] == ["unchanged", "new"]
+    assert link_incidents(factory, settings) == 1
+    with transaction(factory) as session:
+        both = incidents_of_entity(session, entity_id)
+        assert [(link["incident_id"], link["list"]) for link in both] == [
+            (hit_id, "ftm"),
+            (hit_id, "un"),
+        ]
+        assert [link["list"] for link in incidents_of_entity(session, entity_id, "ftm")] == ["ftm"]
+        assert {link["list"] for link in designations_of_incident(session, hit_id)} >= {"un", "ftm"}
+
+
+def test_migration_0005_keeps_existing_links(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from legation.sanctions.service import incidents_of_entity
+    from legation.storage.db import make_engine, session_factory
+    from legation.storage.migrate import downgrade, upgrade
+    from legation.storage.screening import DesignationLinkRow
+    from legation.storage.tables import IncidentRow
+
+    downgrade(database_url, "0004_web")
+    engine = make_engine(database_url)
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+
+    def stored_link(list_source: str, score: float) -> DesignationLinkRow:
+        return DesignationLinkRow(
+            incident_id=7, entity_id="un-QDe.004", caption="AL-QAIDA", list_source=list_source,
+            perpetrator="Al Qaeda", score=score, created_at=now,
+        )  # fmt: skip
+
+    try:
+        with transaction(session_factory(engine)) as session:  # stored under the old key
+            session.add(IncidentRow(id=7, type="bombing", created_at=now, updated_at=now))
+            session.flush()
+            session.add(stored_link("un", 0.93))
+        upgrade(database_url)
+        with transaction(session_factory(engine)) as session:
+            # the same id from another list for the same incident is now its own link
+            session.add(stored_link("ftm", 0.9))
+        with transaction(session_factory(engine)) as session:
+            links = incidents_of_entity(session, "un-QDe.004")
+            assert [(link["list"], link["score"]) for link in links] == [("ftm", 0.9), ("un", 0.93)]
+    finally:
+        engine.dispose()
 
 
 def test_ofac_update_from_sdn_xml(
@@ -459,6 +512,30 @@ def test_lists_update_reads_the_real_ofac_eu_and_uk_files(
         assert counts == {r.source: (r.entity_count, len(r.errors)) for r in reports}
         row = screen(session, Query("Ayman al-Zawahiri", "Person"), actor="t", threshold=0.7)
         assert row.results[0]["entity_id"] == "ofac-2676" and row.results[0]["list"] == "ofac"
+
+
+def test_lists_update_reads_the_fcdo_uk_sanctions_list(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    body = (Path(__file__).parent / "fixtures" / "uk_sanctions_list.csv").read_bytes()
+    local_server.routes["/UK-Sanctions-List.csv"] = lambda _seen: Answer(200, body)
+    settings = settings.model_copy(
+        update={
+            "screening_uksl_url": local_server.url("/UK-Sanctions-List.csv"),
+            "screening_sources": "uksl",
+        }
+    )
+    with httpx.Client() as client:
+        [report] = update_lists(factory, settings, client)
+        assert (report.source, report.status, report.entity_count) == ("uksl", "new", 3)
+        assert len(report.errors) == 3 and "TST0004" in report.errors[2]
+        local_server.routes["/UK-Sanctions-List.csv"] = lambda _seen: Answer(200, b"x,y\n1,2\n")
+        failed = update_lists(factory, settings, client)[0]
+        assert failed.status == "failed" and "lacks the columns Unique ID" in failed.message
+    with transaction(factory) as session:
+        assert [v.source for v in session.scalars(select(ListVersionRow))] == ["uksl"]
+        row = screen(session, Query("Kareem Haddaoui", "Person"), actor="t", threshold=0.7)
+        assert (row.results[0]["entity_id"], row.results[0]["list"]) == ("uksl-TST0001", "uksl")
 
 
 def test_damaged_index_snapshots_are_rebuilt(
@@ -647,6 +724,10 @@ def test_api_checks_each_query_on_its_own_and_needs_a_key(
         assert refused.json()["error"]["message"] == (
             "reason is 2001 characters long; at most 2000 are accepted"
         )
+        links = api.get(
+            "/api/v1/screening/designations/un-CDi.001/incidents?list=un", headers=viewer
+        )
+        assert links.status_code == 200 and links.json() == []
         calls = [
             ("get", "/api/v1/screening/lists"),
             ("post", "/api/v1/screening/match"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from legation.screening.importers import (
     parse_ofac_csv,
     parse_ofac_dates,
     parse_uk_conlist,
+    parse_uk_sanctions_list,
     parse_un_xml,
 )
 from legation.screening.index import ScreeningIndex, subject_from_ftm
@@ -97,6 +99,63 @@ def test_weak_alias_is_weighted_down_and_explained() -> None:
     weak_result = score_pair(q, weak)
     assert weak_result.score < score_pair(q, strong).score
     assert "weak alias" in weak_result.features["name"].detail
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("ثناء اللہ غفاری", "Sanaullah Ghafari"),  # Persian/Urdu ث read as s, Urdu ہ
+        ("منير المتصدق", "Mounir el Motassadeq"),  # ت+ص is not the digraph ts
+        ("نظر محمدعبد البصیر", "Nazir Mohammad Abdul Basir"),  # "Mohammad Abd" as one word
+        ("فيصل بوغانمي", "Faycal Boughanemi"),  # French c for ص
+        ("امین الله امین قدوس", "Aminullah Amin Quddus"),  # a repeated part and a compound
+        ("דוד", "David"),  # Hebrew ו read as v
+    ],
+)
+def test_readings_of_arabic_persian_and_hebrew_letters(query: str, listed: str) -> None:
+    assert score(query, listed) >= 0.7
+
+
+def org(a: str, b: str) -> float:
+    q = Subject.build("q", "Organization", [a])
+    return score_pair(q, Subject.build("r", "Organization", [b])).score
+
+
+def test_organisation_names_transliterated_or_translated() -> None:
+    # a dash between Arabic words once sent the whole name through ICU's other romanisation
+    assert org("أنصار الشريعة – درنة", "ANSAR AL CHARIA DERNA") >= 0.7
+    # a lone و ("and") is a particle, not an initial matching any U…
+    assert org("حاجی خيرالله و حاجی ستار", "HAJI KHAIRULLAH HAJI SATTAR") >= 0.7
+    # translated generic words (network, front, the Levant) with the proper name spelt
+    assert org("شبکه حقانی", "HAQQANI NETWORK (HQN)") >= 0.7
+    front = Subject.build("r", "Organization", ["AL-NUSRAH FRONT FOR THE PEOPLE OF THE LEVANT"])
+    result = score_pair(Subject.build("q", "Organization", ["جبهة النصرة لأهل الشام"]), front)
+    assert result.score >= 0.7
+    assert "جبهة≈FRONT 0.90 (translation: front)" in result.features["name"].detail
+    # sharing only generic words is not a match; one differing place name outweighs them
+    assert org("الجماعة الاسلامية المسلحة", "LIBYAN ISLAMIC FIGHTING GROUP") < 0.5
+    libya = "الدولة الإسلامية في العراق والشام - ليبيا"
+    assert org(libya, "ISLAMIC STATE IN IRAQ AND THE LEVANT - YEMEN") < 0.7
+    assert org(libya, "ISLAMIC STATE IN IRAQ AND THE LEVANT - LIBYA") >= 0.9
+
+
+def test_chinese_company_names_against_their_english_names() -> None:
+    # as the UN list gives them: the proper name read in pinyin, the generic words translated
+    assert org("華信船務(香港)有限公司", "HUAXIN SHIPPING HONGKONG LTD") >= 0.7
+    assert org("沈忠國際海運有限公司", "SHEN ZHONG INTERNATIONAL SHIPPING") >= 0.7
+    assert org("沈忠國際海運有限公司", "HUAXIN SHIPPING HONGKONG LTD") < 0.5
+    assert org("華信船務(香港)有限公司", "SHEN ZHONG INTERNATIONAL SHIPPING") < 0.5
+    assert score("金铁三", "Jin Tiesan") == 1.0
+
+
+def test_a_translated_organisation_name_is_retrieved_by_the_index() -> None:
+    listed = [
+        Subject.build("nusra", "Organization", ["AL-NUSRAH FRONT FOR THE PEOPLE OF THE LEVANT"]),
+        *(Subject.build(f"o{i}", "Organization", [f"NUSR TRADING {i} GROUP"]) for i in range(30)),
+    ]
+    index = ScreeningIndex(listed)
+    hits = index.search(Subject.build("q", "Organization", ["جبهة النصرة لأهل الشام"]))
+    assert hits and hits[0].subject.id == "nusra"
 
 
 def test_birth_dates_and_countries_move_the_score() -> None:
@@ -264,6 +323,59 @@ def test_eu_and_uk_samples() -> None:
         parse_eu_csv(header_without_type)
     with pytest.raises(ListFormatError):
         parse_uk_conlist(b"x,y\n")
+
+
+# written by us in the published layout of the FCDO UK Sanctions List CSV; invented entries
+UKSL = Path(__file__).parent / "fixtures" / "uk_sanctions_list.csv"
+
+
+def test_fcdo_uk_sanctions_list_csv() -> None:
+    result = parse_uk_sanctions_list(UKSL.read_bytes())
+    by_id = {e.id: e for e in result.entities}
+    assert list(by_id) == ["uksl-TST0001", "uksl-TST0002", "uksl-TST0003"]
+    person = by_id["uksl-TST0001"]
+    assert person.schema.name == "Person"
+    assert person.get("name") == ["Karim Yusuf HADDAWI"]  # Name 1..5 then Name 6
+    assert person.get("alias") == ["كريم يوسف الحداوي", "Kareem HADDAOUI"]
+    assert person.get("weakAlias") == ["Abu Yusuf"]  # alias strength Weak
+    assert person.get("birthDate") == ["1971", "1972-02-14"]  # 00/00/1971 is a year
+    assert person.get("nationality") == ["iq"] and person.get("passportNumber") == ["X7731904"]
+    assert person.get("program") == ["Counter-Terrorism (International)"]
+    company = by_id["uksl-TST0002"]
+    assert company.schema.name == "Organization" and company.get("country") == ["ae"]
+    assert company.get("alias") == ["NORTHERN LANTERN CO"]  # a primary name variation
+    assert company.get("registrationNumber") == ["REG-555019"]
+    assert "line break inside the quotes" in company.get("notes")[0]  # a quoted new line
+    ship = by_id["uksl-TST0003"]
+    assert ship.schema.name == "Vessel" and ship.get("imoNumber") == ["IMO9100009"]
+    # bad rows and designations are their own errors; the line numbers count the file's
+    # lines (a quoted cell above spans two)
+    assert result.errors == [
+        "UK Sanctions List line 10: no Unique ID",
+        "UK Sanctions List line 12: 5 columns, header has 58",
+        "UK Sanctions List TST0004: unknown designation type 'aircraft'",
+    ]
+
+
+def test_fcdo_uk_sanctions_list_bad_input() -> None:
+    data = UKSL.read_bytes()
+    # the kind column under its other heading; a bad birth date costs the date, not the entry
+    renamed = data.replace(b'"Individual, Entity, Ship"', b'"Designation Type"')
+    renamed = renamed.replace(b"14/02/1972", b"31/02/1972")
+    result = parse_uk_sanctions_list(renamed)
+    assert len(result.entities) == 3
+    assert result.entities[0].get("birthDate") == ["1971"]
+    assert "UK Sanctions List TST0001: birth date dropped: day is out of range for month " \
+        "(record kept)" in result.errors  # fmt: skip
+    with pytest.raises(ListFormatError, match="lacks the columns Unique ID, Name 6, Name type"):
+        parse_uk_sanctions_list(b"Report Date: 01/01/2026\nName,Type\nA,Individual\n")
+    with pytest.raises(ListFormatError, match="lacks the columns Individual, Entity, Ship"):
+        parse_uk_sanctions_list(b'"Unique ID","Name 6","Name type"\n"X1","A","Primary Name"\n')
+    # the OFSI ConList is not this format
+    with pytest.raises(ListFormatError):
+        parse_uk_sanctions_list(
+            shared_path("data", "sanctions", "uk_hmt_conlist_sample_77rows.csv").read_bytes()
+        )
 
 
 def test_ftm_json_lines_continue_after_bad_lines() -> None:

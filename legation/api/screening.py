@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi import Query as QueryParam
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -102,9 +103,15 @@ def match(
 
 
 @router.get("/designations/{entity_id}/incidents")
-def entity_incidents(entity_id: str, session: SessionDep, _caller: Viewer) -> list[dict[str, Any]]:
-    """Incidents whose perpetrators are this designated organisation."""
-    return incidents_of_entity(session, entity_id)
+def entity_incidents(
+    entity_id: str,
+    session: SessionDep,
+    _caller: Viewer,
+    list_source: Annotated[str | None, QueryParam(alias="list", max_length=50)] = None,
+) -> list[dict[str, Any]]:
+    """Incidents whose perpetrators are this designated organisation (of the list ``list``;
+    without it, of every list that uses this id, each link naming its list)."""
+    return incidents_of_entity(session, entity_id, list_source)
 
 
 @router.get("/incidents/{incident_id}/designations")

@@ -30,7 +30,7 @@ class Place:
     country: str  # ISO 3166-1 alpha-2
     lat: float
     lon: float
-    precision: str  # "city", "admin1", "country"
+    precision: str  # "city", "admin2", "admin1", "country"
     admin1: str | None = None
     geonameid: int | None = None
 
@@ -84,6 +84,9 @@ class Extraction:
     target_categories: list[Evidence] = field(default_factory=list)
     target_states: list[str] = field(default_factory=list)  # ISO codes of targeted states
     weapon_mentions: list[Evidence] = field(default_factory=list)  # "MORTAR", "car bomb"
+    # Other kinds of event the report also describes ("… and in another attack a bomb …"):
+    # their type and first trigger; the roles above belong to the main one.
+    also: list[Evidence] = field(default_factory=list)
     killed: Evidence | None = None
     injured: Evidence | None = None
 

@@ -39,11 +39,13 @@ def muc_type(extraction: Extraction) -> str | None:
 
 
 def predicted_templates(extraction: Extraction) -> list[Predicted]:
+    """The main incident's template, and one with only its type for each other kind of
+    event the report describes (``also``: a bombing in a story about attacks)."""
     kind = muc_type(extraction) if extraction.is_incident else None
     if kind is None:
         return []
     doc = incident_json(extraction)
-    return [
+    found = [
         Predicted(
             kind,
             {
@@ -55,12 +57,19 @@ def predicted_templates(extraction: Extraction) -> list[Predicted]:
             },
         )
     ]
+    kinds = {kind}
+    for other in doc["also"]:
+        also = taxonomy().incident_types[other].muc4
+        if also is not None and also not in kinds:
+            kinds.add(also)
+            found.append(Predicted(also, {}))
+    return found
 
 
 def gold_dates(text: str) -> tuple[date, date] | None:
     """'30 DEC 89': that day; '26 DEC 89 - 30 DEC 89': the range; '- 30 DEC 89': up to it."""
     found = [
-        date(1900 + int(y), MONTHS[m], int(d)) for d, m, y in _DATE.findall(text) if m in MONTHS
+        _day(1900 + int(y), MONTHS[m], int(d)) for d, m, y in _DATE.findall(text) if m in MONTHS
     ]
     if not found:
         return None
@@ -82,6 +91,17 @@ def gold_places(text: str) -> tuple[set[str], set[str]]:
             if part.endswith("(CITY)"):
                 cities.add(fold(part.removesuffix("(CITY)").strip()))
     return countries, cities
+
+
+def _day(year: int, month: int, day: int) -> date:
+    """A key's day; a day past the month's end (the dev key's '31 NOV 89') is its last day."""
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            if day <= 28:
+                raise
+            day -= 1
 
 
 @dataclass(slots=True)

@@ -44,6 +44,7 @@ def incident_json(extraction: Extraction) -> dict[str, Any]:
         "killed": e.killed_count,
         "injured": e.injured_count,
         "confidence": e.confidence,
+        "also": values(e.also),  # other kinds of event the report describes
     }
 
 

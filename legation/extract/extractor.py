@@ -14,6 +14,7 @@ from legation.extract.lexicon import Hit, Lexicon, lexicon
 from legation.extract.people import (
     NameChunk,
     find_groups,
+    function_words,
     name_chunks,
     perpetrators,
     victims_after_titles,
@@ -22,9 +23,23 @@ from legation.extract.people import (
 from legation.extract.places import (
     PlaceMention,
     choose_place,
+    elsewhere,
+    find_cued,
     find_hints,
     find_places,
     find_towns,
+)
+from legation.extract.places import (
+    locate as locate_entry,
+)
+from legation.extract.roles import (
+    Candidate,
+    RoleModel,
+    candidates,
+    chosen,
+    hit_key,
+    longest,
+    role_model,
 )
 from legation.extract.text import Token, fold, is_mostly_upper, tokenize
 
@@ -42,6 +57,16 @@ _TYPE_PRIORITY = (
     "unrest",
     "threat",
 )
+# Kinds of event: triggers of one family vote together for the report's type ("murdered" and
+# "attacked" against one "explosion"); within the winning family the priority above decides.
+_FAMILIES = {
+    "assassination": "assault",
+    "armed_assault": "assault",
+    "unarmed_assault": "assault",
+    "hostage_taking": "abduction",
+    "kidnapping": "abduction",
+}
+_NO_VOTE = frozenset({"unrest", "threat"})  # chosen only when nothing else is triggered
 _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming": "vehicle"}
 _PERSON_TITLES = ("diplomat", "government")
 _DATELINE_TOKENS = 6  # a date this close to the start of a report, then "(AGENCY)" or "--",
@@ -80,6 +105,19 @@ def extract_report(
     gaz: Gazetteer | None = None,
 ) -> Extraction:
     """Read one report; ``published`` anchors relative dates ("on Monday")."""
+    return read_report(text, language=language, published=published, gaz=gaz)[0]
+
+
+def read_report(
+    text: str,
+    *,
+    language: str | None = None,
+    published: datetime | date | None = None,
+    gaz: Gazetteer | None = None,
+    roles: RoleModel | None = None,
+) -> tuple[Extraction, list[Candidate]]:
+    """The extraction and the role candidates it chose from (for training the role model);
+    ``roles`` replaces the language's shipped role model."""
     lang = language or detect_language(text)
     doc = _read(text, lexicon(lang))
     day = published.date() if isinstance(published, datetime) else published
@@ -87,9 +125,9 @@ def extract_report(
     is_incident, confidence = _decide(doc, core)
     result = Extraction(language=lang, is_incident=is_incident, confidence=confidence)
     if not is_incident:
-        return result
-    _fill(result, doc, core, day, gaz or gazetteer())
-    return result
+        return result, []
+    found = _fill(result, doc, core, day, gaz or gazetteer(), roles or role_model(lang))
+    return result, found
 
 
 def _read(text: str, lex: Lexicon) -> _Doc:
@@ -111,6 +149,7 @@ def _read(text: str, lex: Lexicon) -> _Doc:
             "physical_noun",
             "force_noun",
             "damage",
+            "vague",
         )
     }
     seen: set[tuple[str, str, int]] = set()
@@ -154,7 +193,14 @@ def _decide(doc: _Doc, core: set[int]) -> tuple[bool, float]:
     return (triggers >= 2 or support >= 1), round(max(score, 0.5), 2)
 
 
-def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: Gazetteer) -> None:
+def _fill(
+    result: Extraction,
+    doc: _Doc,
+    core: set[int],
+    day: date | None,
+    gaz: Gazetteer,
+    model: RoleModel | None,
+) -> list[Candidate]:
     mentions = find_places(doc.tokens, gaz, any_case=doc.any_case)
     place_tokens = {i for m in mentions for i in range(m.first, m.last + 1)}
     found_groups = find_groups(doc.tokens)
@@ -198,13 +244,32 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
     dates = find_dates(doc.tokens, doc.lex, day)
     date_tokens = {i for d in dates for i in range(d.first, d.last + 1)}
 
-    result.type = _incident_type(doc, core, victims)
+    near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
+    claimed = {s + d for s in core for d in range(-3, 4)} | {
+        doc.tokens[h.first].sentence for h in doc.hits["claim"]
+    }
+    named = {  # every name and group may fill a role; the rules' choices
+        "victim_name": ([_as_hit("victim_name", c) for c in chunks], titled | set(hurt)),
+        "perpetrator_name": ([_as_hit("perpetrator_name", c) for c in chunks], set(culprits)),
+    }
+    group_hits = [Hit("group_name", name, first, last) for name, first, last in found_groups]
+    ruled_groups = [h for h in group_hits if doc.tokens[h.first].sentence in claimed]
+    ruled = {
+        group: [h for h in hits if NameChunk(h.first, h.last) in picked]
+        for group, (hits, picked) in named.items()
+    }
+    ruled["group_name"] = ruled_groups
+    candidate_hits = {"group_name": group_hits} | {g: hits for g, (hits, _) in named.items()}
+    described, found = _descriptions(doc, core, near_culprit, model, candidate_hits, ruled)
+    result.type = _incident_type(doc, core, victims, result.also)
     result.weapon = _weapon(doc, core, result.type.value)
-    result.weapon_mentions = _weapon_mentions(doc, core)
+    result.weapon_mentions = described["weapon_noun"]
     _set_date(result, doc, dates, core, day)
-    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case)
+    foreign = elsewhere(doc.tokens, gaz)
+    hints = find_hints(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
+    located = [m for m in mentions if m.first not in foreign]
     chosen = _with_town(
-        choose_place(mentions, core, hints, gaz, any_case=doc.any_case),
+        choose_place(located, core, hints, gaz, any_case=doc.any_case),
         doc.tokens,
         core,
         gaz,
@@ -220,33 +285,59 @@ def _fill(result: Extraction, doc: _Doc, core: set[int], day: date | None, gaz: 
             result.place_evidence = doc.evidence(
                 entry.place.name, confidence, mention.first, mention.last
             )
-    near_culprit = {i for c in culprits for i in range(max(0, c.first - 4), c.last + 1)}
-    result.human_targets = (
-        [doc.evidence(c.text(doc.tokens, doc.text), 0.7, c.first, c.last) for c, _ in victims]
-        + [doc.evidence(c.text(doc.tokens, doc.text), 0.5, c.first, c.last) for c in hurt]
-        + _victim_descriptions(doc, core, near_culprit)
-    )
-    result.perpetrator_individuals = [
-        doc.evidence(c.text(doc.tokens, doc.text), 0.6, c.first, c.last) for c in culprits
-    ] + _doers(doc, core, "perpetrator_noun", _PERPETRATOR_WINDOW)
-    groups: dict[str, Evidence] = {}  # one mention per group, as first written
-    claimed = {s + d for s in core for d in range(-3, 4)} | {
-        doc.tokens[h.first].sentence for h in doc.hits["claim"]
-    }
-    for name, first, last in found_groups:
-        if doc.tokens[first].sentence in claimed:
-            groups.setdefault(name, doc.evidence(doc.span(first, last).text, 0.7, first, last))
-    result.perpetrator_organizations = list(groups.values()) + _doers(
-        doc, core, "force_noun", _FORCE_WINDOW
-    )
+    result.human_targets = described["victim_name"] + described["victim_noun"]
+    result.perpetrator_individuals = described["perpetrator_name"] + described["perpetrator_noun"]
+    result.perpetrator_organizations = described["group_name"] + described["force_noun"]
     nearby = {s + d for s in core for d in range(-_COUNT_SENTENCES, _COUNT_SENTENCES + 1)}
     result.killed = _count(doc, "killed", nearby, date_tokens, default=1 if victims else 0)
     result.injured = _count(doc, "injured", nearby, date_tokens, default=0)
     _set_targets(result, doc, core, victims, culprits)
+    result.physical_targets = described["physical_noun"]
     result.target_states = _target_states(doc, title_hits, mentions, gaz)
+    return found
 
 
-def _incident_type(doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit]]) -> Evidence:
+_CONFIDENCE = {"weapon_noun": 0.6, "perpetrator_name": 0.6, "group_name": 0.7}
+
+
+def _as_hit(group: str, chunk: NameChunk) -> Hit:
+    return Hit(group, "name", chunk.first, chunk.last)
+
+
+def _descriptions(
+    doc: _Doc,
+    core: set[int],
+    near_culprit: set[int],
+    model: RoleModel | None,
+    named: dict[str, list[Hit]],
+    ruled: dict[str, list[Hit]],
+) -> tuple[dict[str, list[Evidence]], list[Candidate]]:
+    """Names, groups and descriptions filling each role: the hand rules' choice (``ruled``
+    holds those for names and groups), or the role model's, which weighs that choice with the
+    phrase's context. Also the candidates, for training."""
+    ruled = ruled | {
+        "weapon_noun": [h for h in doc.hits["weapon_noun"] if doc.tokens[h.first].sentence in core],
+        "perpetrator_noun": _doers(doc, core, "perpetrator_noun", _PERPETRATOR_WINDOW),
+        "force_noun": _doers(doc, core, "force_noun", _FORCE_WINDOW),
+        "victim_noun": _victim_descriptions(doc, core, near_culprit),
+        "physical_noun": _physical_targets(doc, core),
+    }
+    found: list[Candidate] = []
+    if model is not None and doc.any_case:  # the model learned from all-caps wire copy
+        chosen_hits = {h for v in ruled.values() for h in v}
+        common = function_words(doc.lex.language)
+        found = candidates(doc.text, doc.tokens, doc.hits | named, core, chosen_hits, common)
+        ruled = chosen(model, found)
+    described = {
+        group: _mentions(doc, hits, _CONFIDENCE.get(group, 0.5)) for group, hits in ruled.items()
+    }
+    return described, found
+
+
+def _incident_type(
+    doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit]], also: list[Evidence]
+) -> Evidence:
+    """The main kind of event; other kinds the report describes go to ``also``."""
     by_label: dict[str, list[Hit]] = {}
     for hit in doc.hits["type"]:
         by_label.setdefault(hit.label, []).append(hit)
@@ -258,11 +349,31 @@ def _incident_type(doc: _Doc, core: set[int], victims: list[tuple[NameChunk, Hit
     if "threat" in by_label and not doc.hits["killed"] and not doc.hits["injured"]:
         hit = by_label["threat"][0]
         return doc.evidence("threat", 0.5, hit.first, hit.last)
-    for label in _TYPE_PRIORITY:
-        if label in by_label:
-            hit = by_label[label][0]
-            confidence = min(0.9, 0.5 + 0.1 * len(by_label[label]))
-            return doc.evidence(label, confidence, hit.first, hit.last)
+    vague = {(h.first, h.last) for h in doc.hits["vague"]}
+    votes: dict[str, int] = {}
+    for label, found in by_label.items():
+        if label not in _NO_VOTE:
+            family = _FAMILIES.get(label, label)
+            voting = sum(1 for h in found if (h.first, h.last) not in vague)
+            votes[family] = votes.get(family, 0) + voting
+    order = {name: rank for rank, name in enumerate(_TYPE_PRIORITY)}
+
+    def rank(name: str) -> tuple[int, int]:
+        return -votes.get(_FAMILIES.get(name, name), 0), order[name]
+
+    ranked = sorted((name for name in by_label if name in order), key=rank)
+    if ranked:
+        best = ranked[0]
+        others = {_FAMILIES.get(best, best)}
+        for name in ranked[1:]:
+            family = _FAMILIES.get(name, name)
+            if family not in others and votes.get(family, 0) > 0:
+                others.add(family)
+                first = by_label[name][0]
+                also.append(doc.evidence(name, 0.4, first.first, first.last))
+        hit = by_label[best][0]
+        confidence = min(0.9, 0.5 + 0.1 * len(by_label[best]))
+        return doc.evidence(best, confidence, hit.first, hit.last)
     hit = doc.hits["type"][0]
     return doc.evidence("other", 0.3, hit.first, hit.last)
 
@@ -284,36 +395,21 @@ def _weapon(doc: _Doc, core: set[int], incident_type: str) -> Evidence | None:
     return doc.evidence(label, min(0.9, 0.5 + 0.1 * len(found)), found[0].first, found[0].last)
 
 
-def _longest(hits: list[Hit]) -> list[Hit]:
-    """Non-overlapping hits, longest first ("car bomb" rather than "bomb")."""
-    chosen: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.first - h.last, h.first)):
-        if all(hit.last < c.first or hit.first > c.last for c in chosen):
-            chosen.append(hit)
-    return sorted(chosen, key=lambda h: h.first)
-
-
 def _mentions(doc: _Doc, hits: list[Hit], confidence: float) -> list[Evidence]:
     """Each thing once, as first written: "bombs" after "bomb" is the same weapon."""
     found: dict[str, Evidence] = {}
-    for hit in _longest(hits):
+    for hit in longest(hits):
         text = doc.span(hit.first, hit.last).text
-        key = " ".join(doc.tokens[i].norm.removesuffix("s") for i in range(hit.first, hit.last + 1))
+        key = hit_key(doc.tokens, hit)
         found.setdefault(key, doc.evidence(text, confidence, hit.first, hit.last))
     return list(found.values())
 
 
-def _weapon_mentions(doc: _Doc, core: set[int]) -> list[Evidence]:
-    """The noun phrases naming weapons in sentences about the event, each once."""
-    hits = [h for h in doc.hits["weapon_noun"] if doc.tokens[h.first].sentence in core]
-    return _mentions(doc, hits, 0.6)
-
-
-def _doers(doc: _Doc, core: set[int], group: str, window: int) -> list[Evidence]:
+def _doers(doc: _Doc, core: set[int], group: str, window: int) -> list[Hit]:
     """Descriptions of ``group`` that did it: 'GUERRILLAS attacked …' (an attack verb at most
     ``window`` words after), '… kidnapped by TERRORISTS' ("by" just before)."""
     verbs = [h.first for h in doc.hits["attack_verb"]]
-    chosen = []
+    picked = []
     for hit in doc.hits[group]:
         sentence = doc.tokens[hit.first].sentence
         if sentence not in core:
@@ -323,22 +419,22 @@ def _doers(doc: _Doc, core: set[int], group: str, window: int) -> list[Evidence]
         )
         agent = any(doc.tokens[i].norm == "by" for i in range(max(0, hit.first - 2), hit.first))
         if acts or agent:
-            chosen.append(hit)
-    return _mentions(doc, chosen, 0.5)
+            picked.append(hit)
+    return picked
 
 
-def _victim_descriptions(doc: _Doc, core: set[int], excluded: set[int]) -> list[Evidence]:
+def _victim_descriptions(doc: _Doc, core: set[int], excluded: set[int]) -> list[Hit]:
     """'… killed three PEASANTS': the people hurt, when no name is given."""
     harm = [h.first for g in ("killed", "injured", "type") for h in doc.hits[g]]
     perpetrators = {i for h in doc.hits["perpetrator_noun"] for i in range(h.first, h.last + 1)}
-    chosen = []
+    picked = []
     for hit in doc.hits["victim_noun"]:
         sentence = doc.tokens[hit.first].sentence
         if sentence not in core or hit.last in excluded or hit.first in perpetrators:
             continue
         if any(abs(h - hit.first) <= 6 and doc.tokens[h].sentence == sentence for h in harm):
-            chosen.append(hit)
-    return _mentions(doc, chosen, 0.5)
+            picked.append(hit)
+    return picked
 
 
 def _set_date(
@@ -442,14 +538,13 @@ def _set_targets(
     for _, title in victims:
         categories[title.label] = doc.evidence(title.label, 0.8, title.first, title.last)
     result.target_categories = list(categories.values())
-    result.physical_targets = _physical_targets(doc, core)
 
 
-def _physical_targets(doc: _Doc, core: set[int]) -> list[Evidence]:
+def _physical_targets(doc: _Doc, core: set[int]) -> list[Hit]:
     """Buildings, vehicles and installations a few words from a word of attack or damage."""
     harm = [h.first for g in ("type", "damage", "weapon") for h in doc.hits[g]]
     weapons = {i for h in doc.hits["weapon_noun"] for i in range(h.first, h.last + 1)}
-    chosen = []
+    picked = []
     for hit in doc.hits["physical_noun"]:
         sentence = doc.tokens[hit.first].sentence
         if sentence not in core or hit.first in weapons:  # the truck of a "truck bomb"
@@ -458,8 +553,8 @@ def _physical_targets(doc: _Doc, core: set[int]) -> list[Evidence]:
             abs(h - hit.first) <= _PHYSICAL_WINDOW and doc.tokens[h].sentence == sentence
             for h in harm
         ):
-            chosen.append(hit)
-    return _mentions(doc, chosen, 0.5)
+            picked.append(hit)
+    return picked
 
 
 def _target_states(
@@ -496,34 +591,9 @@ def _country_at(mentions: list[PlaceMention], index: int) -> str | None:
 
 
 def locate(text: str, *, gaz: Gazetteer | None = None) -> Place | None:
-    """The place a location text names ('Kasab, Latakia district, Latakia governorate, Syria').
-
-    Such texts go from the most to the least specific, so the first city or town in a
-    country the text names wins; the country when none is found.
-    """
-    gaz = gaz or gazetteer()
-    tokens = tokenize(text)
-    any_case = is_mostly_upper(text)
-    mentions = find_places(tokens, gaz, any_case=any_case)
-    hints = find_hints(tokens, gaz, any_case=any_case)
-    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
-    named |= {code for code, _ in hints} if not named else set()
-    candidates: list[tuple[int, Entry]] = []
-    for mention in mentions:
-        cities = [
-            e
-            for e in mention.entries
-            if not e.is_country and (not named or e.place.country in named)
-        ]
-        if cities:
-            candidates.append((mention.first, max(cities, key=lambda e: e.population)))
-    for country in sorted(named):
-        for town in find_towns(tokens, gaz, country=country, any_case=any_case):
-            candidates.append((town.first, max(town.entries, key=lambda e: e.population)))
-    if candidates:
-        return min(candidates, key=lambda c: c[0])[1].place
-    chosen = choose_place(mentions, {t.sentence for t in tokens}, hints, gaz, any_case=any_case)
-    return chosen[0].place if chosen else None
+    """The place a location text names (see ``places.locate``)."""
+    entry = locate_entry(text, gaz or gazetteer())
+    return entry.place if entry else None
 
 
 def _with_town(
@@ -534,8 +604,11 @@ def _with_town(
     *,
     any_case: bool,
 ) -> tuple[Entry, PlaceMention | None] | None:
-    """When only a country was found, a small town of that country named in the text."""
-    if chosen is None or not chosen[0].is_country:
+    """When only a country was found, a small town of that country named in the text; when
+    nothing was, a place the words point at ('in Lashkargah', 'Balkh Province')."""
+    if chosen is None:
+        return None if any_case else find_cued(tokens, core, gaz)
+    if not chosen[0].is_country:
         return chosen
     towns = find_towns(tokens, gaz, country=chosen[0].place.country, any_case=any_case)
     if not towns:

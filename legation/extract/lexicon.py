@@ -42,6 +42,7 @@ class LexiconFile(BaseModel):
     force_nouns: list[str] = []
     damage_words: list[str] = []
     caps_not_names: list[str] = []
+    vague_triggers: list[str] = []  # "attack": an event happened, but not which kind
 
 
 class Hit(NamedTuple):
@@ -172,6 +173,7 @@ def _build_matcher(data: LexiconFile) -> PhraseMatcher:
         "physical_noun": data.physical_nouns,
         "force_noun": data.force_nouns,
         "damage": data.damage_words,
+        "vague": data.vague_triggers,
     }
     for group, patterns in simple.items():
         for pattern in patterns:

@@ -15,6 +15,7 @@ from legation.extract.text import Token, fold
 
 _WINDOW = 6
 _COMMON_ZIPF = 3.0  # a word at least this frequent (per 10^9 words, log10) is a common word
+_FUNCTION_ZIPF = 5.8  # "the", "of", "were", "new": words this frequent are function words
 _SURNAME_ZIPF = 4.5  # after a given name, a word rarer than this continues the name ("LOPEZ")
 _SPANISH_MARGIN = 0.3  # ... unless it is this much more frequent in Spanish (a Spanish name)
 _NAME_PARTICLES = frozenset(
@@ -75,6 +76,14 @@ def _zipf_tables(language: str) -> tuple[dict[str, float], dict[str, float]]:
         return {w: math.log10(f) + 9 for w, f in get_frequency_dict(lang, wordlist="small").items()}
 
     return table(language), table("es")
+
+
+@cache
+def function_words(language: str) -> frozenset[str]:
+    """Words too common to qualify a noun ("the", "of", "were") and number words."""
+    own, _ = _zipf_tables(language)
+    frequent = frozenset(w for w, zipf in own.items() if zipf >= _FUNCTION_ZIPF)
+    return frequent | frozenset(lexicon(language).numbers)
 
 
 @cache

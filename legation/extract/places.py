@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from legation.extract.gazetteer import Entry, Gazetteer
-from legation.extract.text import Token
+from legation.extract.gazetteer import Entry, Gazetteer, LocalIndex, local_key, skeleton
+from legation.extract.text import Token, is_mostly_upper, tokenize
 
 # Russian case endings tried when a word is not in the gazetteer as written.
 _RU_ENDINGS = (
@@ -32,6 +33,7 @@ class PlaceMention:
     first: int
     last: int
     sentence: int
+    fuzzy: bool = False  # matched by skeleton, not by spelling
 
 
 def find_places(
@@ -66,7 +68,9 @@ def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, li
         if entries and size == 1 and _looks_like_a_name(tokens, i, entries, gaz):
             return None
         if entries:
-            return i + size - 1, entries
+            # 'Colombia' is the country, not the town of Huila that shares its name
+            countries = [e for e in entries if e.is_country]
+            return i + size - 1, countries or entries
     return None
 
 
@@ -80,6 +84,7 @@ def _looks_like_a_name(tokens: list[Token], i: int, entries: list[Entry], gaz: G
         and following.sentence == tokens[i].sentence
         and following.capitalised
         and following.norm not in gaz.first_words
+        and following.norm not in gaz.admin_words  # 'Balkh Province'
         and not tokens[i].text.isupper()
     )
 
@@ -110,7 +115,7 @@ def find_towns(
                 continue
             entries = [
                 e
-                for e in towns.get(" ".join(t.norm for t in window), ())
+                for e in towns.get(local_key(" ".join(t.norm for t in window)), ())
                 if e.place.country == country
             ]
             if entries:
@@ -119,11 +124,13 @@ def find_towns(
     return found
 
 
-def find_hints(tokens: list[Token], gaz: Gazetteer, *, any_case: bool) -> list[tuple[str, int]]:
+def find_hints(
+    tokens: list[Token], gaz: Gazetteer, *, any_case: bool, skip: frozenset[int] = frozenset()
+) -> list[tuple[str, int]]:
     """(country code, sentence) for region names and adjectives ("Borno", "Afghan")."""
     found = []
     for i, token in enumerate(tokens):
-        if not (any_case or token.capitalised):
+        if not (any_case or token.capitalised) or i in skip:
             continue
         pair = f"{token.norm} {tokens[i + 1].norm}" if i + 1 < len(tokens) else ""
         code = gaz.hints.get(pair) or gaz.hints.get(token.norm)
@@ -201,3 +208,290 @@ def _score(
     if len(mention.entries) > 1:
         score -= 0.3
     return score
+
+
+def locate(text: str, gaz: Gazetteer) -> Entry | None:
+    """The place a location text names ('Kasab, Latakia district, Latakia governorate, Syria').
+
+    Such texts go from the most to the least specific: the first town or village of a named
+    country wins, the one inside the regions the text names when several share the name;
+    without one, the finest region named ('Charkh district', then 'Logar province'); then
+    the country.
+    """
+    tokens = tokenize(text)
+    any_case = is_mostly_upper(text)
+    mentions = find_places(tokens, gaz, any_case=any_case)
+    hints = find_hints(tokens, gaz, any_case=any_case)
+    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
+    named |= _former_states(tokens, gaz)
+    named |= {code for code, _ in hints} if not named else set()
+    if not named:
+        chosen = choose_place(mentions, {t.sentence for t in tokens}, hints, gaz, any_case=any_case)
+        return chosen[0] if chosen else None
+    named |= {code for c in list(named) for code in gaz.seceded.get(c, ())}
+    local = gaz.local
+    countries = {
+        i for m in mentions if any(e.is_country for e in m.entries) for i in (m.first, m.last)
+    }
+    regions = [
+        _one_level(m)
+        for m in _typed(text, tokens, find_local(tokens, local, named, any_case, True), gaz, True)
+        if m.first not in countries and m.last not in countries
+    ]
+    places = [
+        m
+        for m in _typed(text, tokens, find_local(tokens, local, named, any_case, False), gaz, False)
+        if not any(_within(m, r) for r in regions)
+    ]
+    admin1 = _containing(regions)
+    for mention in places:
+        admin2 = {
+            e.admin2
+            for r in regions
+            if r.last < mention.first or r.first > mention.last  # not the place's own name
+            for e in r.entries
+            if e.admin2 and (not admin1 or (e.place.country, e.place.admin1) in admin1)
+        }
+        entry = _inside(mention.entries, admin1, admin2, strict=mention.fuzzy)
+        if entry is not None:
+            return entry
+    typed = [r for r in regions if _neighbours(text, tokens, r) & gaz.admin_words]
+    return _finest_region(typed + [r for r in regions if r not in typed], admin1) or _country_of(
+        mentions, named, gaz
+    )
+
+
+def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
+    """Successors of a former state named ('Yugoslavia', 'Soviet Union')."""
+    found: set[str] = set()
+    for i, token in enumerate(tokens):
+        pair = f"{token.norm} {tokens[i + 1].norm}" if i + 1 < len(tokens) else ""
+        found.update(gaz.former.get(pair) or gaz.former.get(token.norm) or ())
+    return found
+
+
+def _one_level(mention: PlaceMention) -> PlaceMention:
+    """A name both of a first-level region and of a district in it ('Kandahar', 'Miranda')
+    is the first-level region's."""
+    top = tuple(e for e in mention.entries if e.place.precision == "admin1")
+    if not top or len(top) == len(mention.entries):
+        return mention
+    return PlaceMention(top, mention.first, mention.last, mention.sentence)
+
+
+def _containing(regions: list[PlaceMention]) -> set[tuple[str, str | None]]:
+    """The first-level region the place is in: the last one named, as location texts end
+    with the broadest unit ('…, Wardak province, Afghanistan'). A name matched only by its
+    skeleton does not count ('North Eastern' is not 'North Western')."""
+    for mention in reversed([r for r in regions if not r.fuzzy]):
+        top = {
+            (e.place.country, e.place.admin1)
+            for e in mention.entries
+            if e.place.precision == "admin1"
+        }
+        if top:
+            return top
+    return set()
+
+
+def _within(inner: PlaceMention, outer: PlaceMention) -> bool:
+    """'Jammu' in 'Jammu and Kashmir'."""
+    longer = outer.last - outer.first > inner.last - inner.first
+    return longer and outer.first <= inner.first and inner.last <= outer.last
+
+
+def find_local(
+    tokens: list[Token], local: LocalIndex, countries: set[str], any_case: bool, regions: bool
+) -> list[PlaceMention]:
+    """Longest matches of the small-place or the region index within the given countries;
+    where no spelling matches, a name of the same skeleton ('Sukhna' for 'As Sukhnah')."""
+    exact = local.regions if regions else local.places
+    alike = local.regions_like if regions else local.places_like
+    found: list[PlaceMention] = []
+    i = 0
+    while i < len(tokens):
+        match = None
+        if any_case or tokens[i].capitalised:
+            if local.starts(tokens[i].norm):
+                match = _longest_in(tokens, i, exact, local.longest, countries)
+            if match is None:
+                match = _longest_in(tokens, i, alike, 3, countries, key=_skeleton)
+        if match is None:
+            i += 1
+            continue
+        found.append(match)
+        i = match.last + 1
+    return found
+
+
+def _longest_in(
+    tokens: list[Token],
+    i: int,
+    lookup: Callable[[str, set[str]], list[Entry]],
+    longest: int,
+    countries: set[str],
+    key: Callable[[str], str] = local_key,
+) -> PlaceMention | None:
+    fuzzy = key is _skeleton
+    for size in range(min(longest, len(tokens) - i), 0, -1):
+        window = tokens[i : i + size]
+        if any(t.sentence != window[0].sentence for t in window):
+            continue
+        if fuzzy and any(not (t.capitalised or t.text.isupper()) for t in window):
+            continue
+        name = key(" ".join(t.norm for t in window))
+        entries = lookup(name, countries)
+        if entries:
+            return PlaceMention(tuple(entries), i, i + size - 1, window[0].sentence, fuzzy)
+    return None
+
+
+def _skeleton(name: str) -> str:
+    return skeleton(local_key(name))
+
+
+def _typed(
+    text: str, tokens: list[Token], mentions: list[PlaceMention], gaz: Gazetteer, region: bool
+) -> list[PlaceMention]:
+    """Drop the readings a neighbouring word rules out: 'Kandahar province' and 'district of
+    Charkh' are no towns, 'Tarin Kot city' and 'village of Salba' no districts."""
+    kept = []
+    for mention in mentions:
+        words = _neighbours(text, tokens, mention)
+        heading = text[tokens[mention.last].end :].lstrip().startswith(":")  # 'Aleppo: Afrin'
+        as_region = bool(words & gaz.admin_words) or heading
+        as_place = bool(words & gaz.place_words)
+        if (as_region and not region) or (as_place and region):
+            continue
+        kept.append(mention)
+    return kept
+
+
+def _neighbours(text: str, tokens: list[Token], mention: PlaceMention) -> set[str]:
+    """The word right after a name and the one before it (or before its 'of'), when no
+    punctuation stands between: in 'Al-Deir village, Al Minya governorate' the village is
+    Al-Deir's, not Al Minya's."""
+    words = set()
+    after = mention.last + 1
+    if after < len(tokens) and not text[tokens[mention.last].end : tokens[after].start].strip():
+        words.add(tokens[after].norm)
+    before = mention.first - 1
+    if before >= 0 and tokens[before].norm == "of":
+        before -= 1
+    if before >= 0 and not text[tokens[before].end : tokens[before + 1].start].strip():
+        words.add(tokens[before].norm)
+    return words
+
+
+def _inside(
+    entries: tuple[Entry, ...],
+    admin1: set[tuple[str, str | None]],
+    admin2: set[str],
+    *,
+    strict: bool = False,
+) -> Entry | None:
+    """The largest of the homonyms inside the finest region the text names; none when the
+    text names first-level regions and no homonym lies in one (the place meant is missing
+    from the gazetteer, and a namesake elsewhere would be far off)."""
+    tiers = (
+        [e for e in entries if e.admin2 is not None and e.admin2 in admin2],
+        [] if admin2 else [e for e in entries if (e.place.country, e.place.admin1) in admin1],
+        [] if admin1 or admin2 or (strict and len(entries) > 1) else list(entries),
+    )
+    for tier in tiers:
+        if tier:
+            return max(tier, key=lambda e: e.population)
+    return None
+
+
+def _finest_region(
+    regions: list[PlaceMention], admin1: set[tuple[str, str | None]]
+) -> Entry | None:
+    """The first second-level region (inside a named first-level one when there are several
+    of its name), else the first first-level region; regions named with their kind
+    ('Nad Ali district') come first."""
+    for level in ("admin2", "admin1"):
+        for mention in regions:
+            entries = [e for e in mention.entries if e.place.precision == level]
+            inside = [e for e in entries if (e.place.country, e.place.admin1) in admin1]
+            if inside or (entries and not admin1):
+                return max(inside or entries, key=lambda e: e.population)
+    return None
+
+
+def _country_of(mentions: list[PlaceMention], named: set[str], gaz: Gazetteer) -> Entry | None:
+    for mention in mentions:
+        for entry in mention.entries:
+            if entry.is_country:
+                return entry
+    return gaz.country(min(named))
+
+
+def elsewhere(tokens: list[Token], gaz: Gazetteer) -> frozenset[int]:
+    """Positions of country names and adjectives that say where someone comes from or what
+    lies beyond a border, not where the event was: 'a Somali man', 'tourists from Sweden',
+    'near the border with Mali', 'the Syrian border'."""
+    found = set()
+    for i, token in enumerate(tokens):
+        norm = token.norm
+        if norm in gaz.demonyms:
+            following = _word(tokens, i, 1)
+            if following in gaz.person_words or following == "border":
+                found.add(i)
+        elif norm in ("with", "from") and _word(tokens, i, 1):
+            before = _word(tokens, i, -1)
+            if before in (gaz.person_words if norm == "from" else ("border", "borders")):
+                found.add(i + 1)
+    return frozenset(found)
+
+
+def _word(tokens: list[Token], i: int, offset: int) -> str:
+    """The folded word ``offset`` tokens away in the same sentence, or ''."""
+    j = i + offset
+    if 0 <= j < len(tokens) and tokens[j].sentence == tokens[i].sentence:
+        return tokens[j].norm
+    return ""
+
+
+_CUES_BEFORE = frozenset({"in", "at", "near", "outside", "around"})
+
+
+def find_cued(
+    tokens: list[Token], core: set[int], gaz: Gazetteer
+) -> tuple[Entry, PlaceMention] | None:
+    """When the text names no known city or country: a smaller place or a region of any
+    country, but only where the words say a place is meant ('in Lashkargah', 'the town of
+    Hilongos', 'Hillah city', 'Balkh Province'); the most populous of its namesakes."""
+    local = gaz.local
+    everywhere = local.countries
+    found: list[PlaceMention] = []
+    for i, token in enumerate(tokens):
+        if not token.capitalised or not local.starts(token.norm):
+            continue
+        for regions in (True, False):
+            lookup = local.regions if regions else local.places
+            match = _longest_in(tokens, i, lookup, local.longest, everywhere)
+            if match is not None and _cued(tokens, match, gaz, regions):
+                found.append(match)
+                break
+    if not found:
+        return None
+    best = next((m for m in found if m.sentence in core), found[0])
+    return max(best.entries, key=lambda e: e.population), best
+
+
+def _cued(tokens: list[Token], mention: PlaceMention, gaz: Gazetteer, region: bool) -> bool:
+    after = mention.last + 1
+    word_after = (
+        tokens[after].norm
+        if after < len(tokens) and tokens[after].start - tokens[mention.last].end == 1
+        else ""
+    )
+    if region:
+        return word_after in gaz.admin_words
+    before = mention.first - 1
+    if before < 0 or tokens[mention.first].start - tokens[before].end != 1:
+        return word_after in gaz.place_words
+    if tokens[before].norm == "of":
+        return before > 0 and tokens[before - 1].norm in gaz.place_words
+    return tokens[before].norm in _CUES_BEFORE or word_after in gaz.place_words

@@ -258,8 +258,8 @@ def push(
     accepted = refused = 0
     with _client(remote, transport, timeout) as client:
         limit = _max_content_length(client, root)
-        for chunk in _batches(factory, collection, recipient, batch):
-            for body, too_big in _sized(chunk, limit):
+        for seen in visible_versions(factory, collection, recipient, batch):
+            for body, too_big in _sized([s.body for s in seen], limit):
                 refused += len(too_big)
                 if too_big:
                     log.warning("objects too big to push", ids=too_big, limit=limit)
@@ -318,9 +318,12 @@ def _finished(
     return status
 
 
-def _batches(
-    factory: sessionmaker[Session], collection: str, recipient: Recipient, batch: int
-) -> Iterator[list[dict[str, Any]]]:
+def visible_versions(
+    factory: sessionmaker[Session], collection: str, recipient: Recipient, batch: int = 500
+) -> Iterator[list[store.Seen]]:
+    """The latest version of everything in ``collection`` that ``recipient`` may see, in
+    batches: what the TAXII server would give that partner (``store.page``), cut to its
+    clearance, granular markings stripped. Push and the MISP export both send this."""
     after: tuple[int, int] | None = None
     while True:
         with transaction(factory) as session:
@@ -329,7 +332,7 @@ def _batches(
                 session, query=store.Query(row.id), recipient=recipient, limit=batch, after=after
             )
         if rows:
-            yield [r.body for r in rows]
+            yield rows
             after = (rows[-1].row.added_us, rows[-1].row.seq)
         if not more:
             return

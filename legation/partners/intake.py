@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from legation.errors import InputError
@@ -13,14 +14,19 @@ _ANYONE: Any = object()
 
 
 def check_objects(
-    objects: list[Any], policy: dict[str, Any], *, sender: str | None = _ANYONE
+    objects: list[Any],
+    policy: dict[str, Any],
+    *,
+    sender: str | None = _ANYONE,
+    versions: Mapping[str, str] | None = None,
 ) -> tuple[list[store.NewObject], list[dict[str, str]]]:
     """Valid objects ready to store, and a failure entry naming each invalid one.
 
     ``sender`` is the identity id of the partner posting (None: it has none): an object
     whose ``created_by_ref`` names anyone else is refused. Left out (objects we pull), any
     ``created_by_ref`` is kept. The official TLP marking definitions are never taken from
-    outside: ours are the ones used.
+    outside: ours are the ones used. ``versions`` gives a version (a timestamp) to objects
+    that carry none of their own (cyber-observables, by id); any other such object is refused.
     """
     default = policy.get("default_tlp", "amber")
     ceiling = level_rank(policy.get("max_tlp", "amber+strict"))
@@ -28,7 +34,7 @@ def check_objects(
     accepted, failures = [], []
     for index, obj in enumerate(objects):
         try:
-            checked = _checked(obj, index, default, ceiling, custom)
+            checked = _checked(obj, index, default, ceiling, versions or {}, custom=custom)
             author = checked.body.get("created_by_ref")
             if sender is not _ANYONE and author is not None and author != sender:
                 raise InputError(
@@ -46,7 +52,15 @@ def check_objects(
     return accepted, failures
 
 
-def _checked(obj: Any, index: int, default: str, ceiling: int, custom: bool) -> store.NewObject:
+def _checked(
+    obj: Any,
+    index: int,
+    default: str,
+    ceiling: int,
+    versions: Mapping[str, str],
+    *,
+    custom: bool,
+) -> store.NewObject:
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         raise InputError(f"objects[{index}] is not a STIX object with an 'id'")
     if obj.get("spec_version") != "2.1":
@@ -68,4 +82,6 @@ def _checked(obj: Any, index: int, default: str, ceiling: int, custom: bool) -> 
             f"{obj['id']}: TLP:{level.upper()} is above this collection's ceiling "
             f"TLP:{LEVELS[ceiling].upper()}"
         )
+    if body["id"] in versions and not (body.get("modified") or body.get("created")):
+        return store.NewObject(body, level, store.version_of({"created": versions[body["id"]]}))
     return store.NewObject(body, level, store.version_of(body))

@@ -32,6 +32,7 @@ from legation.screening.importers import (
     parse_ofac_csv,
     parse_ofac_xml,
     parse_uk_conlist,
+    parse_uk_sanctions_list,
     parse_un_xml,
 )
 from legation.screening.index import Hit, ScreeningIndex, subject_from_ftm
@@ -83,9 +84,11 @@ def source_urls(settings: Settings, source: str) -> list[str]:
         return [settings.screening_eu_url] if settings.screening_eu_url else []
     if source == "uk":
         return [settings.screening_uk_url] if settings.screening_uk_url else []
+    if source == "uksl":
+        return [settings.screening_uksl_url] if settings.screening_uksl_url else []
     if source == "ftm":
         return [settings.screening_ftm_url] if settings.screening_ftm_url else []
-    raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, ftm")
+    raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, uksl, ftm")
 
 
 def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
@@ -94,6 +97,7 @@ def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
         "ofac": parse_ofac_csv,
         "eu": parse_eu_csv,
         "uk": parse_uk_conlist,
+        "uksl": parse_uk_sanctions_list,
         "ftm": parse_ftm_json,
     }
     if source in ("ofac", "eu") and payloads and payloads[0].lstrip()[:1] == b"<":
@@ -920,7 +924,8 @@ def link_incidents(
     with transaction(factory) as session:
         index, _versions, _prints = load_index(session, snapshot_dir(settings))
         existing = {
-            (r.incident_id, r.entity_id) for r in session.scalars(select(DesignationLinkRow))
+            (r.incident_id, r.list_source, r.entity_id)
+            for r in session.scalars(select(DesignationLinkRow))
         }
         for incident in session.scalars(select(IncidentRow)):
             groups = dict.fromkeys(
@@ -931,9 +936,10 @@ def link_incidents(
                     continue
                 query = Subject.build("perpetrator", "Organization", [group])
                 for hit in index.search(query, threshold=settings.screening_threshold, limit=3):
-                    if (incident.id, hit.subject.id) in existing:
+                    key = (incident.id, hit.subject.dataset, hit.subject.id)
+                    if key in existing:
                         continue
-                    existing.add((incident.id, hit.subject.id))
+                    existing.add(key)
                     session.add(
                         DesignationLinkRow(
                             incident_id=incident.id,
@@ -960,13 +966,16 @@ def link_dict(row: DesignationLinkRow) -> dict[str, Any]:
     }
 
 
-def incidents_of_entity(session: Session, entity_id: str) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(DesignationLinkRow)
-        .where(DesignationLinkRow.entity_id == entity_id)
-        .order_by(DesignationLinkRow.incident_id)
-    )
-    return [link_dict(r) for r in rows]
+def incidents_of_entity(
+    session: Session, entity_id: str, list_source: str | None = None
+) -> list[dict[str, Any]]:
+    """Links to the entry ``entity_id`` of ``list_source``; without a list, of every list
+    that uses the id (each link names its list)."""
+    query = select(DesignationLinkRow).where(DesignationLinkRow.entity_id == entity_id)
+    if list_source is not None:
+        query = query.where(DesignationLinkRow.list_source == list_source)
+    order = (DesignationLinkRow.incident_id, DesignationLinkRow.list_source)
+    return [link_dict(r) for r in session.scalars(query.order_by(*order))]
 
 
 def designations_of_incident(session: Session, incident_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -477,20 +477,36 @@ def parse_uk_conlist(data: bytes) -> Imported:
     header = next(reader)
     if header and not header[0].strip():
         header = header[1:]  # the published sample carries an empty leading header cell
-    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
     result = Imported()
-    for number, cells in enumerate(reader, start=start + 2):
-        if not any(c.strip() for c in cells):
-            continue
-        row = dict(zip(header, cells, strict=False))
-        group = _clean(row.get("Group ID"))
-        if not group:
-            result.errors.append(f"UK ConList line {number}: no Group ID")
-            continue
-        groups[group].append(row)
-    for group, rows in groups.items():
-        _read(result, f"UK ConList group {group[:100]}", partial(_uk_record, group, rows))
+    rows = (
+        (number, dict(zip(header, cells, strict=False)))
+        for number, cells in enumerate(reader, start=start + 2)
+        if any(c.strip() for c in cells)
+    )
+    _read_grouped(result, rows, ("Group ID", "Group ID"), "UK ConList", _uk_record, "group ")
     return result
+
+
+def _read_grouped(
+    result: Imported,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    key: tuple[str, str],
+    label: str,
+    build: Callable[[str, list[dict[str, str]]], EntityProxy],
+    noun: str = "",
+) -> None:
+    """One entity per value of the ``key`` column (its name in ``row``, its heading); a
+    numbered row without one is an error of its own."""
+    column, heading = key
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for number, row in rows:
+        value = _clean(row.get(column))
+        if value:
+            groups[value].append(row)
+        else:
+            result.errors.append(f"{label} line {number}: no {heading}")
+    for value, members in groups.items():
+        _read(result, f"{label} {noun}{value[:100]}", partial(build, value, members))
 
 
 def _uk_record(group: str, rows: list[dict[str, str]]) -> EntityProxy:
@@ -527,6 +543,119 @@ def _uk_date(value: str) -> str:
     if day == "00":
         return f"{year}-{month}"
     return date(int(year), int(month), int(day)).isoformat()
+
+
+# ---------------------------------------------------------------------------------------
+# UK: the FCDO "UK Sanctions List" CSV, which superseded the OFSI ConList.
+# A "Report Date: …" line, then a header; one row per name of a designation (Unique ID),
+# the designation's other fields repeated on each row. Names are "Name 1".."Name 5" (given
+# names) and "Name 6" (surname, or the whole name of an entity or ship).
+
+# the columns a designation cannot be read without; the kind column has had two headings
+UKSL_COLUMNS = ("Unique ID", "Name 6", "Name type")
+_UKSL_KIND_COLUMNS = ("Individual, Entity, Ship", "Designation Type")
+_UKSL_WEAK = frozenset({"weak", "low", "low quality"})
+_UKSL_SPLIT = re.compile(r"\s*(?:\||;|\n|\d{1,2}\)\s*)\s*")
+_UKSL_PERSON = (
+    ("Title", "title"), ("Gender", "gender"), ("Position", "position"),
+    ("Town of birth", "birthPlace"), ("Nationality(/ies)", "nationality"),
+    ("Passport number", "passportNumber"), ("National Identifier number", "idNumber"),
+)  # fmt: skip
+_UKSL_OTHER = {
+    "Organization": (("Business registration number (s)", "registrationNumber"),),
+    "Vessel": (("IMO number", "imoNumber"), ("Current believed flag of ship", "flag")),
+}
+
+
+def _uksl_key(heading: str) -> str:
+    return " ".join(heading.split()).lower()
+
+
+def parse_uk_sanctions_list(data: bytes) -> Imported:
+    """The FCDO UK Sanctions List CSV; bad rows and designations are errors of their own."""
+    reader = csv.reader(io.StringIO(decode(data)))
+    header: dict[str, int] = {}
+    for _skipped in range(5):  # the header follows a "Report Date" line
+        cells = next(reader, None)
+        if cells is None:
+            break
+        if "unique id" in {_uksl_key(c) for c in cells}:
+            header = {}
+            for i, cell in enumerate(cells):
+                header.setdefault(_uksl_key(cell), i)  # first occurrence wins
+            break
+    missing = [c for c in UKSL_COLUMNS if _uksl_key(c) not in header]
+    if not any(_uksl_key(c) in header for c in _UKSL_KIND_COLUMNS):
+        missing.append(_UKSL_KIND_COLUMNS[0])
+    if missing:
+        raise ListFormatError(f"UK Sanctions List: header lacks the columns {', '.join(missing)}")
+    result = Imported()
+    rows = _uksl_rows(reader, header, result.errors)
+    _read_grouped(result, rows, ("unique id", "Unique ID"), "UK Sanctions List", _uksl_record)
+    return result
+
+
+def _uksl_rows(
+    reader: Iterator[list[str]], header: dict[str, int], errors: list[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row by lower-case heading); a row shorter than the header is an error."""
+    width = max(header.values()) + 1
+    for cells in reader:
+        line = getattr(reader, "line_num", 0)  # the file's line: a quoted cell may span two
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) < width:
+            errors.append(
+                f"UK Sanctions List line {line}: {len(cells)} columns, header has {width}"
+            )
+            continue
+        yield line, {key: cells[i] for key, i in header.items()}
+
+
+def _uksl_kind(rows: list[dict[str, str]]) -> str:
+    for row in rows:
+        for column in _UKSL_KIND_COLUMNS:
+            kind = _clean(row.get(_uksl_key(column))).lower()
+            if kind:
+                schema = _UK_SCHEMA.get(kind)
+                if schema is None:
+                    raise ValueError(f"unknown designation type {kind[:40]!r}")
+                return schema
+    raise ValueError("no designation type (Individual, Entity, Ship)")
+
+
+def _uksl_record(uid: str, rows: list[dict[str, str]]) -> EntityProxy:
+    schema = _uksl_kind(rows)
+    entity = _make(schema, f"uksl-{uid}")
+    # the primary name first: it becomes the entity's name, every other one an alias
+    ordered = sorted(rows, key=lambda r: _clean(r.get("name type")).lower() != "primary name")
+    for i, row in enumerate(ordered):
+        given = [_clean(row.get(f"name {n}")) for n in (1, 2, 3, 4, 5)]
+        name = " ".join(p for p in [*given, _clean(row.get("name 6"))] if p)
+        weak = _clean(row.get("alias strength")).lower() in _UKSL_WEAK
+        _add(entity, "name" if i == 0 else ("weakAlias" if weak else "alias"), name)
+        _add(entity, "alias", row.get("name non-latin script"))
+        _uksl_details(entity, schema, row)
+    return _finish(entity, f"UK Sanctions List {uid}")
+
+
+def _uksl_details(entity: EntityProxy, schema: str, row: dict[str, str]) -> None:
+    """Everything but the names out of one row (the same values recur on every row)."""
+    _add(entity, "program", row.get("regime name"))
+    _add(entity, "country", row.get("address country"))
+    _add(entity, "notes", row.get("other information"))
+    pairs = _UKSL_PERSON if schema == "Person" else _UKSL_OTHER.get(schema, ())
+    for column, prop in pairs:
+        for value in _UKSL_SPLIT.split(_clean(row.get(_uksl_key(column)))):
+            _add(entity, prop, value)
+    if schema == "Person":
+        for value in _UKSL_SPLIT.split(_clean(row.get("d.o.b"))):
+            _add_dates(entity, value, _uksl_date)
+
+
+def _uksl_date(value: str) -> str:
+    """'14/02/1975', '00/00/1960' (year only), '1960' -> ISO prefix."""
+    return value if re.fullmatch(r"\d{4}", value) else _uk_date(value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,6 +841,7 @@ PARSERS: dict[str, Callable[..., Imported]] = {
     "ofac_csv": parse_ofac_csv,
     "eu_csv": parse_eu_csv,
     "uk_conlist": parse_uk_conlist,
+    "uk_sanctions_list": parse_uk_sanctions_list,
     "ftm_json": parse_ftm_json,
     "ofac_xml": parse_ofac_xml,
     "eu_xml": parse_eu_xml,

@@ -48,9 +48,12 @@ def part_keys(part: Part) -> set[str]:
     if part.initial:
         return set()
     keys = {"p:" + part.phonetic}
-    if len(part.skeleton) >= 2:
-        keys.add("s:" + part.skeleton)
-        keys.add("s3:" + part.skeleton[:3])
+    for key in (part.skeleton, part.variant):
+        if len(key) >= 2:
+            keys.add("s:" + key)
+            keys.add("s3:" + key[:3])
+    if part.concept:  # a translated generic word ("جبهة" for "Front") still retrieves
+        keys.add("c:" + part.concept)
     return keys
 
 
@@ -137,7 +140,7 @@ class ScreeningIndex:
         for size, key in ranked:
             if size == 0:
                 continue
-            idf = math.log(1 + total / size) * (0.5 if key.startswith("s3:") else 1.0)
+            idf = math.log(1 + total / size) * (0.5 if key.startswith(("s3:", "c:")) else 1.0)
             only_known = size > COMMON_KEY and len(weights) >= limit
             for posting in self.postings[key]:
                 if only_known and posting[0] not in weights:

@@ -7,17 +7,19 @@ contract). Every score is in [0, 1] and comes with the features that made it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from legation.screening.normalise import Part, make_part, name_parts
+from legation.screening.normalise import Part, make_part, name_parts, squeeze
 
-ALGORITHM = "legation-screen-1"
+ALGORITHM = "legation-screen-2"  # 2: variant readings, glossary of organisation words
 DEFAULT_THRESHOLD = 0.7
 WEAK_ALIAS_FACTOR = 0.85
+TRANSLATION = 0.9  # two parts with the same glossary concept (a generic word, translated)
+GENERIC_WORD = 0.5  # the weight of such a part against a proper name's
 PART_CUTOFF = 0.7
 UNMATCHED_QUERY_COST = 1.0
 UNMATCHED_LISTED_COST = 0.35
@@ -95,9 +97,13 @@ class Subject:
         caption: str = "",
         dataset: str = "",
     ) -> Subject:
-        strong = [Name.of(n) for n in dict.fromkeys(names) if n.strip()]
+        strong = [Name.of(n) for n in dict.fromkeys(_with_unbracketed(names)) if n.strip()]
         seen = {n.text for n in strong}
-        weak = [Name.of(n, weak=True) for n in dict.fromkeys(weak_names) if n not in seen]
+        weak = [
+            Name.of(n, weak=True)
+            for n in dict.fromkeys(_with_unbracketed(weak_names))
+            if n not in seen
+        ]
         all_names = [n for n in strong + weak if n.parts]
         return cls(
             id=id,
@@ -109,6 +115,20 @@ class Subject:
             caption=caption or (all_names[0].text if all_names else id),
             dataset=dataset,
         )
+
+
+_BRACKETED = re.compile(r"\s*\([^()]*\)")
+
+
+def _with_unbracketed(names: Iterable[str]) -> Iterator[str]:
+    """Each name, and after it the name without its bracketed parts: an acronym or a
+    qualifier ("… OFFICE (BRANCH LOCATED IN ALBU KAMAL)", "… PENINSULA (AQAP)") is not
+    part of the name another source writes."""
+    for name in names:
+        yield name
+        bare = " ".join(_BRACKETED.sub(" ", name).split())
+        if bare and bare != " ".join(name.split()):
+            yield bare
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +164,9 @@ def schemas_compatible(query: str, listed: str) -> bool:
 def _weight(part: Part) -> float:
     if part.initial:
         return 0.5
-    return min(1.0, 0.4 + 0.1 * len(part.latin))
+    weight = min(1.0, 0.4 + 0.1 * len(part.latin))
+    # a generic word (group, front, state, Levant…) says little about which organisation
+    return weight * GENERIC_WORD if part.concept else weight
 
 
 _AMBIGUOUS = str.maketrans({"z": "d", "c": "s", "j": "g", "k": "g"})
@@ -157,6 +179,12 @@ def part_similarity(a: Part, b: Part) -> float:
         return 1.0
     if a.initial or b.initial:
         return 0.9 if a.latin[0] == b.latin[0] else 0.0
+    if a.concept and a.concept == b.concept:  # "جبهة" and "Front": translated, not spelt
+        return max(TRANSLATION, _spelling_similarity(a, b))
+    return _spelling_similarity(a, b)
+
+
+def _spelling_similarity(a: Part, b: Part) -> float:
     cross = a.abjad != b.abjad
     if not cross:
         la, lb = len(a.phonetic), len(b.phonetic)
@@ -173,9 +201,7 @@ def part_similarity(a: Part, b: Part) -> float:
         )
     latin = max(latin, phon)
     if cross and a.skeleton != b.skeleton:
-        # Arabic ض/ذ are d or z, ش sh or ch (French), ج j or g (Egypt), ق q or g (Maghreb),
-        # depending on who romanised them
-        same = a.skeleton.translate(_AMBIGUOUS) == b.skeleton.translate(_AMBIGUOUS)
+        same = _cross_skeletons_agree(a, b)
     else:
         same = a.skeleton == b.skeleton
     if same:
@@ -193,9 +219,25 @@ def part_similarity(a: Part, b: Part) -> float:
     return best if best >= PART_CUTOFF else 0.0
 
 
+def _cross_skeletons_agree(a: Part, b: Part) -> bool:
+    """Across scripts, either reading of either part may be the one the other side used.
+
+    Arabic ض/ذ are d or z, ش sh or ch (French), ج j or g (Egypt), ق q or g (Maghreb),
+    depending on who romanised them; ث is s in Persian and Urdu (``Part.variant``).
+    """
+    left = {k.translate(_AMBIGUOUS) for k in (a.skeleton, a.variant) if k}
+    return any(k.translate(_AMBIGUOUS) in left for k in (b.skeleton, b.variant) if k)
+
+
 def _merge(a: Part, b: Part) -> Part:
     latin = a.latin + b.latin
-    return make_part(a.original + " " + b.original, latin)
+    keys = None
+    if a.abjad and b.abjad:  # keys joined letter-wise, as each part's were made
+        keys = (
+            squeeze(a.skeleton + b.skeleton),
+            squeeze((a.variant or a.skeleton) + (b.variant or b.skeleton)),
+        )
+    return make_part(a.original + " " + b.original, latin, keys=keys)
 
 
 def compare_names(
@@ -207,7 +249,7 @@ def compare_names(
     """Order-free alignment of parts (compounds may join two parts); a score and its pairs."""
     if not query or not listed:
         return 0.0, "no name"
-    options: list[tuple[float, float, frozenset[int], frozenset[int], str]] = []
+    options: list[tuple[float, float, frozenset[int], frozenset[int], str, float]] = []
     q_units = units(query) if q_units is None else q_units
     r_units = units(listed) if r_units is None else r_units
     for qi, qp in q_units:
@@ -222,14 +264,20 @@ def compare_names(
             if sim <= 0.0 or (merged and sim < 0.9):
                 continue
             w = (sum(_weight(query[i]) for i in qi) + sum(_weight(listed[j]) for j in rj)) / 2
-            options.append((sim * w, sim, qi, rj, f"{qp.original}≈{rp.original} {sim:.2f}"))
-    options.sort(key=lambda o: (round(o[1], 2), o[0]), reverse=True)
+            # equal options: the part in the nearer position first, so that in "امین الله
+            # امین" ~ "AMINULLAH AMIN" the second امین takes AMIN and the first the compound
+            gap = abs(min(qi) / len(query) - min(rj) / len(listed))
+            detail = f"{qp.original}≈{rp.original} {sim:.2f}"
+            if qp.concept and qp.concept == rp.concept and sim == TRANSLATION:
+                detail += f" (translation: {qp.concept})"
+            options.append((sim * w, sim, qi, rj, detail, -gap))
+    options.sort(key=lambda o: (round(o[1], 2), o[0], o[5]), reverse=True)
     used_q: set[int] = set()
     used_r: set[int] = set()
     num = 0.0
     den = 0.0
     details: list[str] = []
-    for weighted, sim, qi, rj, detail in options:
+    for weighted, sim, qi, rj, detail, _gap in options:
         if qi & used_q or rj & used_r:
             continue
         used_q |= qi

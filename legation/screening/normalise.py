@@ -19,6 +19,8 @@ from functools import lru_cache
 
 from rigour.text import ascii_text
 
+from legation.screening.glossary import abjad_concept, han_concept, han_words, latin_concept
+
 MAX_NAME_CHARS = 500
 
 _CYRILLIC = {
@@ -46,6 +48,14 @@ _HEBREW = {
     "א": "a", "ב": "b", "ג": "g", "ד": "d", "ה": "h", "ו": "u", "ז": "z", "ח": "h", "ט": "t",
     "י": "i", "כ": "k", "ך": "k", "ל": "l", "מ": "m", "ם": "m", "נ": "n", "ן": "n", "ס": "s",
     "ע": "a", "פ": "p", "ף": "f", "צ": "ts", "ץ": "ts", "ק": "k", "ר": "r", "ש": "sh", "ת": "t",
+}  # fmt: skip
+
+# Letters whose reading differs by language or habit: Persian and Urdu read ث as s and و as
+# v (their ذ is z, which the cross-script d/z rule of the matcher already allows); Gulf
+# romanisations write ذ as th ("Thahab"); Hebrew ו is v or o/u, ב b or v, כ k or kh, פ p or
+# f. A part in these scripts also gets the skeleton of this second reading.
+_ABJAD_VARIANT = {
+    "ث": "s", "ذ": "th", "و": "v", "ו": "v", "ב": "v", "כ": "kh", "פ": "f",
 }  # fmt: skip
 
 _SPECIAL_LATIN = {
@@ -92,8 +102,23 @@ PARTICLES = frozenset(
         "den",
         "ter",
         "y",
+        # "and", "in" in transliterated Arabic ("Tawhid wal-Jihad", "Ansaru fi Biladis Sudan")
+        "wa",
+        "wal",
+        "fi",
+        # function words of organisation names ("Front for the People of the Levant")
+        "the",
+        "of",
+        "and",
+        "for",
+        "in",
+        "et",
+        "pour",
+        "en",
     )
 )
+# single Arabic-script words that join rather than name: "and", Pashto "of"
+_ABJAD_PARTICLES = frozenset(("و", "د"))
 HONORIFICS = frozenset(
     (
         "mr",
@@ -138,10 +163,12 @@ HONORIFICS = frozenset(
 # Arabic compounds spelt together or apart: "Abdul Rahman" / "Abdulrahman" / "Abd al-Rahman".
 _ABD = re.compile(r"^(abd|abdu|abdul|abdal|abdel|abdoul|abdur|abdar|abdel|abdil|abdol)(?=[a-z])")
 _ARABIC_ARTICLE = re.compile(r"^(ال|وال|بال)(?=\w\w)")
+_ARABIC_ABD = re.compile(r"^عبد(?:ال|ل)?(?=\w\w)")
 # O'Brien, Sa'id, GOST's e' and y': an apostrophe never separates two name parts
 _APOSTROPHES = re.compile("(?<=\\w)['’ʼʻ`ʿʾ´]+")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0591-\u05c7]")
 _ABJAD = re.compile("[\u0590-\u06ff\ufb1d-\ufefc]")
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGRAPHS = (
     ("shch", "S"), ("sch", "S"), ("tsch", "C"), ("dzh", "J"), ("tch", "C"),
@@ -162,6 +189,8 @@ class Part:
     phonetic: str = ""
     abjad: bool = False  # Arabic or Hebrew script: no short vowels written
     initial: bool = False
+    variant: str = ""  # a second skeleton for another reading (Persian ث = s, French c = s)
+    concept: str = ""  # a generic word of organisation names and its translations (glossary)
 
 
 def fold(text: str) -> str:
@@ -223,34 +252,125 @@ def phonetic(latin: str) -> str:
     return "".join(out)
 
 
-def make_part(original: str, latin: str) -> Part:
-    abjad = not original.isascii() and _ABJAD.search(original) is not None
-    return Part(original, latin, skeleton(latin) or latin, phonetic(latin), abjad, len(latin) == 1)
+def make_part(
+    original: str,
+    latin: str,
+    *,
+    abjad: bool | None = None,
+    keys: tuple[str, str] | None = None,
+    concept: str | None = None,
+) -> Part:
+    """A part; ``keys`` (skeleton, variant) when made letter by letter from an abjad script."""
+    if abjad is None:
+        abjad = not original.isascii() and _ABJAD.search(original) is not None
+    if keys is None:
+        keys = (skeleton(latin) or latin, _latin_variant(latin))
+    if concept is None:
+        concept = "" if abjad else latin_concept(latin)
+    sk, variant = keys
+    initial = len(latin) == 1 and not abjad  # Arabic script writes no initials
+    variant = "" if variant == sk else variant
+    return Part(original, latin, sk, phonetic(latin), abjad, initial, variant, concept)
+
+
+def _latin_variant(latin: str) -> str:
+    """French c before a vowel may be s (Fayçal written Faycal): the skeleton read so."""
+    if "c" not in latin:
+        return ""
+    return skeleton(re.sub("c(?=[aeiouy])", "s", latin))
+
+
+def _letter_keys(raw: str) -> tuple[str, str]:
+    """Skeleton and variant skeleton of an abjad word made letter by letter.
+
+    Made from the Latin string, ت+س or س+ه would read as the digraphs ts or sh
+    ("المتصدق" must give m-t-s-d-q like "Motassadeq", not m-ts-d-q).
+    """
+    plain: list[str] = []
+    variant: list[str] = []
+    for ch in unicodedata.normalize("NFKC", raw):
+        latin = _ARABIC.get(ch) or _HEBREW.get(ch) or (ch if ch.isascii() else "")
+        plain.append(_consonants(latin))
+        variant.append(_consonants(_ABJAD_VARIANT.get(ch, latin)))
+    return squeeze("".join(plain)), squeeze("".join(variant))
+
+
+def _consonants(latin: str) -> str:
+    for src, dst in _DIGRAPHS:
+        latin = latin.replace(src, dst)
+    return "".join(c for c in latin if c not in _VOWELS)
+
+
+def squeeze(key: str) -> str:
+    """Trailing h dropped and doubled letters made single, as ``skeleton`` does."""
+    key = key.removesuffix("h")
+    out: list[str] = []
+    for ch in key:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out).lower()
 
 
 @lru_cache(maxsize=200_000)
 def _part(token: str) -> Part | None:
+    concept = han_concept(token)
+    if concept:  # "船務" -> chuanwu, shipping
+        latin = "".join(ch for ch in ascii_text(token) if ch.isalnum())
+        return make_part(token, latin, abjad=False, concept=concept)
     raw = _ARABIC_ARTICLE.sub("", token)
     latin = "".join(ch for ch in fold(raw) if ch.isalnum())
     if not latin:
         return None
+    if _ABJAD.search(token) is not None:
+        abd = _ARABIC_ABD.match(raw)
+        rest = raw[abd.end() :] if abd else raw
+        sk, variant = _letter_keys(rest)
+        if abd:  # "عبدالرحمن" keyed like "Abdul Rahman" and "Abdulrahman": abd + rahman
+            sk, variant = "bd" + sk, "bd" + variant
+            latin = "abd" + "".join(ch for ch in fold(rest) if ch.isalnum())
+        keys = (sk or latin, variant or latin)
+        return make_part(token, latin, abjad=True, keys=keys, concept=abjad_concept(token))
     latin = _ABD.sub("abd", latin) if len(latin) > 5 else latin
     return make_part(token, latin)
+
+
+def _tokens(name: str) -> list[str]:
+    """Word tokens; a word in a script without our own table (Greek, Hangul, Han…) is
+    romanised by ICU through rigour, word by word, so that one such character (or a dash)
+    does not send the Arabic words beside it through ICU too."""
+    out: list[str] = []
+    for token in _TOKEN.findall(name):
+        if fold(token).isascii():
+            out.extend(_split_abd(token))
+            continue
+        for word in han_words(token) if _HAN.search(token) else [token]:
+            # a Chinese glossary word stays whole (its concept is looked up in _part)
+            out.extend([word] if han_concept(word) else _TOKEN.findall(ascii_text(word)))
+    return out
+
+
+_ABJAD_ABD = re.compile("^(.{2,})(عبد)$")
+
+
+def _split_abd(token: str) -> list[str]:
+    """ "محمدعبد" (Mohammad and the start of Abd al-…) written as one word: two."""
+    found = _ABJAD_ABD.match(token)
+    return [found.group(1), found.group(2)] if found else [token]
 
 
 def name_parts(name: str) -> tuple[Part, ...]:
     """Parts of ``name`` without particles and honorifics (kept if nothing else is left)."""
     name = _APOSTROPHES.sub("", _ARABIC_MARKS.sub("", name[:MAX_NAME_CHARS]))
-    if not fold(name).isascii():
-        # scripts without our own table (Greek, Georgian, Hangul, Han…): ICU through rigour
-        name = ascii_text(name)
-    tokens = _TOKEN.findall(name)
-    parts = [p for p in (_part(t) for t in tokens) if p is not None]
+    parts = [p for p in (_part(t) for t in _tokens(name)) if p is not None]
     parts = _join_abd(parts)
-    kept = [p for p in parts if p.latin not in PARTICLES and p.latin not in HONORIFICS]
+    kept = [p for p in parts if not _is_particle(p) and p.latin not in HONORIFICS]
     if not kept:
         kept = [p for p in parts if p.latin not in HONORIFICS] or parts
     return tuple(kept)
+
+
+def _is_particle(part: Part) -> bool:
+    return part.latin in PARTICLES or (part.abjad and part.original in _ABJAD_PARTICLES)
 
 
 def _join_abd(parts: list[Part]) -> list[Part]:
@@ -266,7 +386,11 @@ def _join_abd(parts: list[Part]) -> list[Part]:
             if j < len(parts):
                 latin = "abd" + parts[j].latin
                 original = " ".join(p.original for p in parts[i : j + 1])
-                out.append(make_part(original, latin))
+                keys = None
+                named = parts[j]
+                if named.abjad:
+                    keys = ("bd" + named.skeleton, "bd" + (named.variant or named.skeleton))
+                out.append(make_part(original, latin, keys=keys))
                 i = j + 1
                 continue
         out.append(part)

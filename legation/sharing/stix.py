@@ -338,8 +338,8 @@ def _incident_from(
         perpetrators=tuple(names),
         reports=tuple(_report_from(r) for r in reports.get(obj["id"], [])),
         confidence=facts["confidence"] / 100,
-        created=_parse_ts(obj["created"]),
-        modified=_parse_ts(obj["modified"]),
+        created=parse_stix_time(obj["created"]),
+        modified=parse_stix_time(obj["modified"]),
         tlp=object_level(obj),
     )
 
@@ -351,9 +351,10 @@ def _place_from(loc: dict[str, Any]) -> SharedPlace:
 def _report_from(obj: dict[str, Any]) -> SharedReport:
     ref = obj["external_references"][0]
     return SharedReport(
-        obj["name"], ref.get("url"), ref["source_name"], _parse_ts(obj["published"])
+        obj["name"], ref.get("url"), ref["source_name"], parse_stix_time(obj["published"])
     )
 
 
-def _parse_ts(text: str) -> datetime:
+def parse_stix_time(text: str) -> datetime:
+    """A STIX timestamp (``2026-01-01T00:00:00.000Z``) as an aware datetime."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

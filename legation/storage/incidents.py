@@ -175,7 +175,7 @@ def merge_into(row: IncidentRow, extraction: Extraction) -> None:
 
 
 def _finer(new: str, old: str | None) -> bool:
-    order = {"country": 0, "admin1": 1, "city": 2, "point": 3}
+    order = {"country": 0, "admin1": 1, "admin2": 2, "city": 3, "point": 4}
     return order.get(new, 0) > order.get(old or "country", 0)
 
 

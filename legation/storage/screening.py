@@ -93,17 +93,24 @@ class ScreeningDecisionRow(Base):
 
 
 class DesignationLinkRow(Base):
-    """An incident's perpetrator group that is a designated (listed) organisation."""
+    """An incident's perpetrator group that is a designated (listed) organisation.
+
+    The listed entry is (``list_source``, ``entity_id``): two lists may use one id (an FtM
+    export reuses the ids of the lists it merges), so a link never stands for the id alone.
+    """
 
     __tablename__ = "screening_designation_links"
     __table_args__ = (
-        UniqueConstraint("incident_id", "entity_id", name="uq_screening_designation_links_pair"),
+        UniqueConstraint(
+            "incident_id", "list_source", "entity_id", name="uq_screening_designation_links_entry"
+        ),
+        Index("ix_screening_designation_links_list_entity", "list_source", "entity_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
-    entity_id: Mapped[str] = mapped_column(String(200), index=True)
+    entity_id: Mapped[str] = mapped_column(String(200))
     caption: Mapped[str] = mapped_column(String(1000))
     list_source: Mapped[str] = mapped_column(String(50))
     perpetrator: Mapped[str] = mapped_column(String(1000))
