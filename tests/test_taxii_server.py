@@ -114,6 +114,15 @@ def test_negotiation_and_body_errors(client: TestClient, setup: Setup) -> None:
         400,
     )
     assert "not JSON" in bad["description"]
+    nan = assert_taxii_error(
+        client.post(
+            objects,
+            content=b'{"objects": [{"x": NaN}]}',
+            headers=h(setup.writer_key, **{"Content-Type": TAXII}),
+        ),
+        400,
+    )
+    assert "NaN is not a JSON value" in nan["description"]
     assert_taxii_error(
         client.post(
             objects, content=b"[1]", headers=h(setup.writer_key, **{"Content-Type": TAXII})

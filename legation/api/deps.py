@@ -21,7 +21,8 @@ class Caller:
     role: str
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """Async: no I/O, so FastAPI need not hand it to a worker thread (a hop per request)."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -30,10 +30,11 @@ def check_objects(
     """
     default = policy.get("default_tlp", "amber")
     ceiling = level_rank(policy.get("max_tlp", "amber+strict"))
+    custom = bool(policy.get("custom_objects", True))
     accepted, failures = [], []
     for index, obj in enumerate(objects):
         try:
-            checked = _checked(obj, index, default, ceiling, versions or {})
+            checked = _checked(obj, index, default, ceiling, versions or {}, custom=custom)
             author = checked.body.get("created_by_ref")
             if sender is not _ANYONE and author is not None and author != sender:
                 raise InputError(
@@ -52,7 +53,13 @@ def check_objects(
 
 
 def _checked(
-    obj: Any, index: int, default: str, ceiling: int, versions: Mapping[str, str]
+    obj: Any,
+    index: int,
+    default: str,
+    ceiling: int,
+    versions: Mapping[str, str],
+    *,
+    custom: bool,
 ) -> store.NewObject:
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         raise InputError(f"objects[{index}] is not a STIX object with an 'id'")
@@ -63,7 +70,7 @@ def _checked(
             f"{obj['id']}: is an official TLP marking definition; those are never taken "
             "from partners (this server holds the originals)"
         )
-    body = parse_object(obj, index)
+    body = parse_object(obj, index, custom_objects=custom)
     if not any(ref in LEVEL_OF_ID for ref in body.get("object_marking_refs", [])):
         body = {
             **body,

@@ -17,6 +17,7 @@ import stix2
 
 from legation.errors import InputError
 from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
+from legation.sharing.stix_check import check_object
 from legation.sharing.tlp import (
     LEVEL_OF_ID,
     TLP2_IDS,
@@ -282,14 +283,13 @@ def parse_objects(objects: Iterable[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def parse_object(obj: dict[str, Any], index: int = 0) -> dict[str, Any]:
-    label = obj.get("id", f"object {index}")
+def parse_object(
+    obj: dict[str, Any], index: int = 0, *, custom_objects: bool = True
+) -> dict[str, Any]:
+    """``obj`` checked as STIX 2.1 (``stix_check``), TLP 1.0 marking refs made TLP 2.0."""
     if obj.get("id") in LEVEL_OF_ID:
         return obj  # an official TLP definition: callers decide whether to take it
-    try:
-        stix2.parse(obj, allow_custom=True, version="2.1")
-    except Exception as exc:  # stix2 raises many kinds; all mean invalid input
-        raise InputError(f"{label}: {exc}") from exc
+    check_object(obj, custom_objects=custom_objects, label=obj.get("id", f"object {index}"))
     return upgrade_markings(obj)
 
 

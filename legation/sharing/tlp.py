@@ -81,13 +81,19 @@ def tlp2_ref(marking_id: str) -> str:
 
 
 def upgrade_markings(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``obj`` whose TLP 1.0 marking references point to the TLP 2.0 definitions."""
-    out = copy.deepcopy(obj)
+    """A copy of ``obj`` whose TLP 1.0 marking references point to the TLP 2.0 definitions.
+
+    Shallow: the marking lists are new, every other value is shared with ``obj`` (a deep
+    copy cost more than checking the object).
+    """
+    out = dict(obj)
     if "object_marking_refs" in out:
         out["object_marking_refs"] = _dedup(tlp2_ref(r) for r in out["object_marking_refs"])
-    for granular in out.get("granular_markings", []):
-        if "marking_ref" in granular:
-            granular["marking_ref"] = tlp2_ref(granular["marking_ref"])
+    if "granular_markings" in out:
+        out["granular_markings"] = [
+            {**g, "marking_ref": tlp2_ref(g["marking_ref"])} if "marking_ref" in g else dict(g)
+            for g in out["granular_markings"]
+        ]
     return out
 
 
@@ -148,7 +154,10 @@ def filter_object(
         owner = ref if isinstance(ref, str) else None
     if not may_receive(object_level(obj, default), owner, recipient):
         return None
-    out = copy.deepcopy(obj)
+    # A shallow copy: stripping only removes top-level properties and replaces the
+    # granular_markings list, so nested values can be shared with ``obj`` (a deep copy
+    # was most of the cost of a page of objects).
+    out = dict(obj)
     kept = []
     for granular in obj.get("granular_markings", []):
         level = LEVEL_OF_ID.get(granular.get("marking_ref", ""))

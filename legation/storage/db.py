@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,15 +19,34 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         _ensure_parent(url)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_serializer=json_text)
     raise ConfigError(
         f"database URL {url.split(':')[0]!r}: only sqlite and postgresql are supported"
     )
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, through orjson (a tenth of json's time on STIX bodies).
+
+    What orjson refuses (integers beyond 64 bits, keys that are not strings) goes through
+    json, so nothing that serialised before fails now. Not-a-number floats, which json
+    writes as the non-JSON token NaN, orjson writes as null; the TAXII server refuses NaN
+    in what it is sent, so only values our own code makes could carry one.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_text(value: Any) -> str:
+    """``json_bytes`` as text: the JSON columns' serialiser."""
+    return json_bytes(value).decode("utf-8")
 
 
 def _ensure_parent(url: str) -> None:
