@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from legation.screening.importers import (
@@ -199,6 +199,7 @@ _ALPHABET = st.sampled_from(
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(_ALPHABET, max_size=30), st.text(_ALPHABET, max_size=30))
+@example("oر", "Aр")  # a Latin capital inside an Arabic-script word was kept as a consonant
 def test_a_name_matches_itself_fully_and_case_does_not_matter(a: str, b: str) -> None:
     query = person(a)
     if query.names:
@@ -416,6 +417,17 @@ def test_candidates_are_capped_and_keep_the_best() -> None:
     capped = index.candidates(query, 25)
     assert len(capped) == 25 and len(listed) - 1 in capped
     assert index.search(query, candidates=25)[0].subject.id == "best"
+
+
+def test_an_alias_padded_with_other_words_does_not_hide_the_exact_name() -> None:
+    # Both aliases share every query key; before the tie went to the later, padded ones
+    # (two of them, with and without the bracketed part) and the exact name was never scored.
+    padded = "<b>x</b> Sergei Petrov (alert 1) script"
+    listed = subject_from_ftm(
+        {"id": "e1", "schema": "Person", "properties": {"name": ["Sergei Petrov", padded]}}, "t"
+    )
+    [hit] = ScreeningIndex([listed]).search(person("Sergei Petrov"), threshold=0.7)
+    assert hit.score == 1.0 and hit.result.name == "Sergei Petrov"
 
 
 def test_index_snapshot_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -156,11 +156,19 @@ class ScreeningIndex:
             found = kept.get(s)
             if found is not None:
                 found.append((weight, n))
-        names = {s: [n for _w, n in sorted(found, reverse=True)[:2]] for s, found in kept.items()}
+        names = {s: self._closest_names(s, found) for s, found in kept.items()}
         for identifier in query.identifiers:
             for s in self.identifiers.get(identifier, ()):
                 names.setdefault(s, [])
         return dict(names)
+
+    def _closest_names(self, s: int, found: list[tuple[float, int]]) -> list[int]:
+        """The two names of entry ``s`` that share the most key weight with the query; at equal
+        weight the one with fewer parts (an alias padded with other words must not crowd out
+        the plain name that matches exactly)."""
+        names = self.subjects[s].names
+        ranked = sorted(found, key=lambda wn: (-round(wn[0], 9), len(names[wn[1]].parts), wn[1]))
+        return [n for _w, n in ranked[:2]]
 
     def _break_ties(
         self, best: list[tuple[int, float]], weights: dict[int, float], limit: int

@@ -289,7 +289,7 @@ def _letter_keys(raw: str) -> tuple[str, str]:
     plain: list[str] = []
     variant: list[str] = []
     for ch in unicodedata.normalize("NFKC", raw):
-        latin = _ARABIC.get(ch) or _HEBREW.get(ch) or (ch if ch.isascii() else "")
+        latin = _ARABIC.get(ch) or _HEBREW.get(ch) or (ch.lower() if ch.isascii() else "")
         plain.append(_consonants(latin))
         variant.append(_consonants(_ABJAD_VARIANT.get(ch, latin)))
     return squeeze("".join(plain)), squeeze("".join(variant))
