@@ -23,7 +23,7 @@ from legation.storage.db import make_engine, session_factory
 from legation.storage.migrate import upgrade
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-pytest_plugins = ["tests.http_fixture"]
+pytest_plugins = ["tests.http_fixture", "tests.web_fixtures"]
 
 POSTGRES_URL = os.environ.get("LEGATION_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,20 +26,7 @@ from legation.storage.users import (
 )
 from legation.web.highlight import Segment, segments
 from legation.web.login import name_for_log
-from tests.web_data import PASSWORD, add_hostile_incident, add_users
-
-
-@pytest.fixture
-def seeded(factory: sessionmaker[Session]) -> tuple[int, int]:
-    with transaction(factory) as session:
-        add_users(session)
-        return add_hostile_incident(session)
-
-
-@pytest.fixture
-def client(settings: Settings, seeded: tuple[int, int]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+from tests.web_data import PASSWORD
 
 
 def login(client: TestClient, user: str, password: str = PASSWORD) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,20 +30,7 @@ from legation.web.app import content_security_policy
 from legation.web.auth import COOKIE, MAX_FORM_BYTES
 from legation.web.throttle import BASE, FREE, LONGEST, WINDOW, LoginThrottle
 from tests.test_web import csrf, login
-from tests.web_data import PASSWORD, add_hostile_incident, add_users
-
-
-@pytest.fixture
-def seeded(factory: sessionmaker[Session]) -> tuple[int, int]:
-    with transaction(factory) as session:
-        add_users(session)
-        return add_hostile_incident(session)
-
-
-@pytest.fixture
-def client(settings: Settings, seeded: tuple[int, int]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+from tests.web_data import PASSWORD
 
 
 def expire_sessions(factory: sessionmaker[Session]) -> None:
