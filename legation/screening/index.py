@@ -7,10 +7,12 @@ import heapq
 import math
 import os
 import pickle
+import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from legation.screening.matcher import ALGORITHM, DEFAULT_THRESHOLD, Result, Sub
 from legation.screening.normalise import Part
 
 MAX_CANDIDATES = 20
-SNAPSHOT_VERSION = f"{ALGORITHM}/2"  # 2: fingerprints keyed by (list, entity id)
+SNAPSHOT_VERSION = f"{ALGORITHM}/3"  # 2: fingerprints keyed by (list, entity id); 3: name keys
 COMMON_KEY = 500
 KEEP_SHARE = 0.4  # candidates sharing less than this share of the best key weight are not scored
 _ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber")
@@ -72,8 +74,13 @@ class ScreeningIndex:
 
     def __init__(self, subjects: Iterable[Subject] = ()) -> None:
         self.subjects: list[Subject] = []
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        # key -> the subjects with a name that has it (once per such name)
+        self.postings: dict[str, list[int]] = defaultdict(list)
         self.identifiers: dict[str, list[int]] = defaultdict(list)
+        # per subject: each name's retrieval keys (the strings of ``postings``, shared) and
+        # the fewest parts of any of its names, so a query need not recompute them
+        self.name_keys: list[tuple[frozenset[str], ...]] = []
+        self.fewest_parts: list[int] = []
         for subject in subjects:
             self.add(subject)
 
@@ -118,12 +125,17 @@ class ScreeningIndex:
     def add(self, subject: Subject) -> None:
         s = len(self.subjects)
         self.subjects.append(subject)
-        for n, name in enumerate(subject.names):
+        name_keys = []
+        for name in subject.names:
             keys: set[str] = set()
             for _positions, part in name.units:
                 keys |= part_keys(part)
-            for key in keys:
-                self.postings[key].append((s, n))
+            interned = frozenset(sys.intern(key) for key in keys)
+            name_keys.append(interned)
+            for key in interned:
+                self.postings[key].append(s)
+        self.name_keys.append(tuple(name_keys))
+        self.fewest_parts.append(min((len(n.parts) for n in subject.names), default=0))
         for identifier in subject.identifiers:
             self.identifiers[identifier].append(s)
 
@@ -136,26 +148,41 @@ class ScreeningIndex:
                 keys |= part_keys(part)
         ranked = sorted((len(self.postings.get(k, ())), k) for k in keys)
         weights: dict[int, float] = defaultdict(float)
-        hits: dict[tuple[int, int], float] = defaultdict(float)
+        applied: list[tuple[str, float]] = []
         for size, key in ranked:
             if size == 0:
                 continue
             idf = math.log(1 + total / size) * (0.5 if key.startswith(("s3:", "c:")) else 1.0)
-            only_known = size > COMMON_KEY and len(weights) >= limit
-            for posting in self.postings[key]:
-                if only_known and posting[0] not in weights:
-                    continue
-                weights[posting[0]] += idf
-                hits[posting] += idf
-        best = heapq.nlargest(limit, weights.items(), key=lambda kv: kv[1])
+            applied.append((key, idf))
+            if size > COMMON_KEY and len(weights) >= limit:
+                # a very common key only adds weight to candidates already found (and as
+                # keys come rarest first, no later key can bring in a new candidate either)
+                for s in self.postings[key]:
+                    if s in weights:
+                        weights[s] += idf
+            else:
+                for s in self.postings[key]:
+                    weights[s] += idf
+        best = heapq.nlargest(limit, weights.items(), key=itemgetter(1))
         if len(weights) > limit and best:
             best = self._break_ties(best, weights, limit)
         floor = best[0][1] * KEEP_SHARE if best else 0.0
-        kept: dict[int, list[tuple[float, int]]] = {s: [] for s, w in best if w >= floor}
-        for (s, n), weight in hits.items():
-            found = kept.get(s)
-            if found is not None:
-                found.append((weight, n))
+        # each kept entry's names with the weight of the query keys they share, summed in
+        # the order the keys were applied (every such key reached the entry: see above)
+        kept: dict[int, list[tuple[float, int]]] = {}
+        for s, w in best:
+            if w < floor:
+                continue
+            found = kept[s] = []
+            for n, name_keys in enumerate(self.name_keys[s]):
+                weight = 0.0
+                shared = False
+                for key, idf in applied:
+                    if key in name_keys:
+                        weight += idf
+                        shared = True
+                if shared:
+                    found.append((weight, n))
         names = {s: self._closest_names(s, found) for s, found in kept.items()}
         for identifier in query.identifiers:
             for s in self.identifiers.get(identifier, ()):
@@ -183,10 +210,8 @@ class ScreeningIndex:
         if len(tied) <= limit:
             return best
 
-        def extra(s: int) -> int:
-            return min((len(n.parts) for n in self.subjects[s].names), default=0)
-
-        tied.sort(key=lambda kv: (-kv[1], extra(kv[0])))
+        fewest = self.fewest_parts
+        tied.sort(key=lambda kv: (-kv[1], fewest[kv[0]]))
         return tied[:limit]
 
     def search(

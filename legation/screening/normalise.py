@@ -192,6 +192,11 @@ class Part:
     variant: str = ""  # a second skeleton for another reading (Persian ث = s, French c = s)
     concept: str = ""  # a generic word of organisation names and its translations (glossary)
 
+    def __hash__(self) -> int:
+        # the scorer's cache hashes two parts per comparison: the original text alone (its
+        # hash is kept by the string) instead of all eight fields; equal parts still hash equal
+        return hash(self.original)
+
 
 def fold(text: str) -> str:
     """Lower-case Latin with our Cyrillic/Arabic tables and diacritics removed."""
