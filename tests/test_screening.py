@@ -148,6 +148,41 @@ def test_chinese_company_names_against_their_english_names() -> None:
     assert score("金铁三", "Jin Tiesan") == 1.0
 
 
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("김정은", "KIM Jong Un"),  # McCune-Reischauer, as on the sanctions lists
+        ("김정은", "Kim Jong-un"),
+        ("김정은", "Kim Jongun"),  # two syllables written as one word
+        ("김정은", "Gim Jeong-eun"),  # Revised Romanization
+        ("최룡해", "Choe Ryong Hae"),
+        ("리영호", "Ri Yong Ho"),
+        ("박지성", "Park Ji Sung"),  # a family name's own spelling, informal vowels
+        ("이민호", "Lee Min Ho"),
+        ("정몽준", "Chung Mong-joon"),
+    ],
+)
+def test_korean_names_in_hangul_against_their_romanisations(query: str, listed: str) -> None:
+    assert score(query, listed) >= 0.9
+
+
+def test_korean_syllables_are_not_read_as_each_other() -> None:
+    # Kim Jong Un and his sister Kim Yo Jong share two of three syllables
+    assert score("김정은", "Kim Yo Jong") < 0.7
+    assert score("김여정", "Kim Jong Un") < 0.7
+    assert score("김여정", "Kim Yo Jong") >= 0.9
+    assert score("박지성", "Pak Pong Ju") < 0.7
+    index = ScreeningIndex(
+        [
+            Subject.build("kju", "Person", ["KIM JONG UN"]),
+            Subject.build("kyj", "Person", ["KIM YO JONG"]),
+            *(Subject.build(f"k{i}", "Person", [f"KIM JONG {i}"]) for i in range(30)),
+        ]
+    )
+    hits = index.search(Subject.build("q", "Person", ["김여정"]))
+    assert [h.subject.id for h in hits] == ["kyj"]
+
+
 def test_a_translated_organisation_name_is_retrieved_by_the_index() -> None:
     listed = [
         Subject.build("nusra", "Organization", ["AL-NUSRAH FRONT FOR THE PEOPLE OF THE LEVANT"]),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from legation.screening.matcher import ALGORITHM, DEFAULT_THRESHOLD, Result, Subject, score_pair
-from legation.screening.normalise import Part
+from legation.screening.normalise import Part, phonetic, skeleton
 
 MAX_CANDIDATES = 20
 SNAPSHOT_VERSION = f"{ALGORITHM}/3"  # 2: fingerprints keyed by (list, entity id); 3: name keys
@@ -50,6 +50,9 @@ def part_keys(part: Part) -> set[str]:
     if part.initial:
         return set()
     keys = {"p:" + part.phonetic}
+    for reading in part.second.split():  # a Korean syllable's other readings
+        keys.add("p:" + phonetic(reading))
+        keys.add("s:" + (skeleton(reading) or reading))
     for key in (part.skeleton, part.variant):
         if len(key) >= 2:
             keys.add("s:" + key)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from legation.screening.normalise import Part, make_part, name_parts, squeeze
+from legation.screening.normalise import Part, make_part, name_parts, rereadings, squeeze
 
 ALGORITHM = "legation-screen-2"  # 2: variant readings, glossary of organisation words
 DEFAULT_THRESHOLD = 0.7
@@ -181,7 +181,26 @@ def part_similarity(a: Part, b: Part) -> float:
         return 0.9 if a.latin[0] == b.latin[0] else 0.0
     if a.concept and a.concept == b.concept:  # "جبهة" and "Front": translated, not spelt
         return max(TRANSLATION, _spelling_similarity(a, b))
+    if a.second or b.second:  # a Korean syllable: whichever of its readings is closer
+        return max(_syllable_similarity(x, y) for x in _readings(a) for y in _readings(b))
     return _spelling_similarity(a, b)
+
+
+def _readings(part: Part) -> tuple[Part, ...]:
+    return (part, *rereadings(part)) if part.second else (part,)
+
+
+def _syllable_similarity(a: Part, b: Part) -> float:
+    """Spelling alone, without the vowel classes of ``phonetic``: a syllable is two or three
+    letters, and "eun" and "yo" (은, the "Un" of Kim Jong Un, and the "Yo" of Kim Yo Jong)
+    must not pass as one sound."""
+    latin = min(
+        JaroWinkler.normalized_similarity(a.latin, b.latin, prefix_weight=0.1),
+        Levenshtein.normalized_similarity(a.latin, b.latin) + 0.15,
+    )
+    if a.skeleton == b.skeleton and len(a.skeleton) >= 3:
+        latin = max(latin, 0.7 + 0.2 * latin)
+    return latin if latin >= PART_CUTOFF else 0.0
 
 
 def _spelling_similarity(a: Part, b: Part) -> float:

@@ -20,6 +20,7 @@ from functools import lru_cache
 from rigour.text import ascii_text
 
 from legation.screening.glossary import abjad_concept, han_concept, han_words, latin_concept
+from legation.screening.hangul import is_hangul_word, is_syllable, readings
 
 MAX_NAME_CHARS = 500
 
@@ -191,6 +192,7 @@ class Part:
     initial: bool = False
     variant: str = ""  # a second skeleton for another reading (Persian ث = s, French c = s)
     concept: str = ""  # a generic word of organisation names and its translations (glossary)
+    second: str = ""  # other Latin readings of the whole part, space-separated (Korean)
 
     def __hash__(self) -> int:
         # the scorer's cache hashes two parts per comparison: the original text alone (its
@@ -318,6 +320,8 @@ def squeeze(key: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _part(token: str) -> Part | None:
+    if len(token) == 1 and is_syllable(token):  # a Korean syllable: two romanisations
+        return korean_part(token)
     concept = han_concept(token)
     if concept:  # "船務" -> chuanwu, shipping
         latin = "".join(ch for ch in ascii_text(token) if ch.isalnum())
@@ -339,6 +343,22 @@ def _part(token: str) -> Part | None:
     return make_part(token, latin)
 
 
+def korean_part(syllable: str) -> Part:
+    """A Hangul syllable read as Latin (never an initial, though "o" or "i" is one letter)."""
+    first, *others = readings(syllable)
+    sk = skeleton(first) or first
+    variant = next((k for k in (skeleton(o) for o in others) if k and k != sk), "")
+    return Part(syllable, first, sk, phonetic(first), variant=variant, second=" ".join(others))
+
+
+def rereadings(part: Part) -> tuple[Part, ...]:
+    """The part as each of its other readings (for a Korean syllable)."""
+    return tuple(
+        Part(part.original, latin, skeleton(latin) or latin, phonetic(latin))
+        for latin in part.second.split()
+    )
+
+
 def _tokens(name: str) -> list[str]:
     """Word tokens; a word in a script without our own table (Greek, Hangul, Han…) is
     romanised by ICU through rigour, word by word, so that one such character (or a dash)
@@ -347,6 +367,9 @@ def _tokens(name: str) -> list[str]:
     for token in _TOKEN.findall(name):
         if fold(token).isascii():
             out.extend(_split_abd(token))
+            continue
+        if is_hangul_word(token):  # "김정은": one part per syllable, like "Kim Jong Un"
+            out.extend(token)
             continue
         for word in han_words(token) if _HAN.search(token) else [token]:
             # a Chinese glossary word stays whole (its concept is looked up in _part)
