@@ -153,7 +153,7 @@ def caller(request: Request, session: Session) -> Partner:
 Work = Callable[[Session, Partner], Response]
 
 
-async def _serve(request: Request, work: Work) -> Response:
+async def _serve(request: Request, work: Work, *, writes: bool = False) -> Response:
     """Authenticate and answer in one unit of work on one worker thread.
 
     Each request used to cross to a worker thread four times (opening the session, the
@@ -163,12 +163,17 @@ async def _serve(request: Request, work: Work) -> Response:
     ask for the status or the next page at once.
     """
     _credentials(request)
-    return await run_in_threadpool(_unit, request, work)
+    return await run_in_threadpool(_unit, request, work, writes)
 
 
-def _unit(request: Request, work: Work) -> Response:
+def _unit(request: Request, work: Work, writes: bool = False) -> Response:
     factory: sessionmaker[Session] = request.app.state.sessions
     with factory() as session, session.begin():
+        if not writes and session.get_bind().dialect.name == "postgresql":
+            # Under READ COMMITTED each statement sees its own snapshot, in a transaction
+            # or not: BEGIN and COMMIT around a read would be two round trips that
+            # guarantee nothing more. (A cursor saved by a page commits on its own.)
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return work(session, caller(request, session))
 
 
@@ -477,7 +482,7 @@ async def delete_object(collection_id: str, object_id: str, request: Request) ->
         )
         return Response(status_code=200, media_type=TAXII)
 
-    return await _serve(request, work)
+    return await _serve(request, work, writes=True)
 
 
 # ---- adding -------------------------------------------------------------------------------
@@ -526,7 +531,7 @@ async def add_objects(collection_id: str, request: Request, settings: SettingsDe
             )
         return _add(session, row, partner, _envelope(raw), request_us, lock)
 
-    return await _serve(request, work)
+    return await _serve(request, work, writes=True)
 
 
 def _add(
