@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -446,3 +447,24 @@ def test_tlp1_markings_are_stored_as_tlp2(client: TestClient, setup: Setup) -> N
     assert [o["object_marking_refs"] for o in got] == [
         [TLP2_IDS["clear"]]
     ]  # the AMBER one is above the reader
+
+
+def test_every_taxii_endpoint_crosses_to_a_worker_thread_once() -> None:
+    """A TAXII request is one unit of work on one worker thread (``api.taxii._serve``).
+
+    FastAPI runs a plain-function endpoint or dependency on a worker thread of its own; four
+    such crossings per lookup cost more than the lookup on a busy machine. So no TAXII route
+    but the catch-all for unknown paths has one.
+    """
+    from fastapi.routing import APIRoute
+
+    from legation.api.taxii import router, unknown
+
+    def calls(dependant: Any) -> list[Any]:
+        return [dependant.call, *(c for d in dependant.dependencies for c in calls(d))]
+
+    routes = [r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is not unknown]
+    assert len(routes) >= 10
+    for route in routes:
+        for call in calls(route.dependant):
+            assert inspect.iscoroutinefunction(call), (route.path, call)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from legation import __version__
 from legation.api.errors import HANDLERS, error_body
@@ -20,27 +22,34 @@ from legation.web.app import mount_web
 MAX_BODY_REPORTS = 10  # a request body may hold this many maximum-size reports
 
 
-def _body_limit(
-    limit: int,
-    exempt: str = "/taxii2/",
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Refuse bodies over ``limit`` bytes by their Content-Length, before reading them."""
+class BodyLimit:
+    """Refuse bodies over ``limit`` bytes by their Content-Length, before reading them.
 
-    async def check(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.url.path.startswith(exempt):  # TAXII has its own max_content_length
-            return await call_next(request)
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            message = f"request body of {length} bytes is over the limit of {limit} bytes"
+    Plain ASGI rather than ``app.middleware("http")``: Starlette's BaseHTTPMiddleware runs
+    every request through a task group and a memory stream, which cost a TAXII lookup more
+    than its query did. TAXII (``exempt``) has its own max_content_length.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, exempt: str = "/taxii2/") -> None:
+        self.app, self.limit, self.exempt = app, limit, exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self.exempt):
+            refusal = self._refusal(Headers(scope=scope), scope["method"])
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, headers: Headers, method: str) -> Response | None:
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            message = f"request body of {length} bytes is over the limit of {self.limit} bytes"
             return JSONResponse(error_body("TooLargeError", message), status_code=413)
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
+        if length is None and method in ("POST", "PUT", "PATCH"):
             message = "request body without Content-Length is refused; send the length"
             return JSONResponse(error_body("LengthRequired", message), status_code=411)
-        return await call_next(request)
-
-    return check
+        return None
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -64,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
     )
     app.state.settings = settings
-    app.middleware("http")(_body_limit(settings.max_report_bytes * MAX_BODY_REPORTS))
+    app.add_middleware(BodyLimit, limit=settings.max_report_bytes * MAX_BODY_REPORTS)
     app.state.sessions = session_factory(engine)
     app.include_router(router, prefix="/api/v1")
     app.include_router(screening_router, prefix="/api/v1")

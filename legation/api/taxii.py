@@ -15,17 +15,17 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from legation import errors
-from legation.api.deps import SettingsDep, get_session
+from legation.api.deps import SettingsDep
 from legation.errors import InputError, NotFoundError
 from legation.logs import get_logger
 from legation.partners.intake import check_objects
@@ -34,17 +34,12 @@ from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
 from legation.storage.db import json_bytes
 from legation.storage.partners import Partner, partner_by_id, partner_by_key, partner_by_login
-from legation.storage.sharing_tables import CollectionRow, GrantRow
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 ROOT = "legation"
 LOGIN_CACHE_SECONDS = 5
 log = get_logger(__name__)
-
-
-# Committed before the answer leaves: a client may ask for the status or the next page at once.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class TaxiiError(Exception):
@@ -132,21 +127,54 @@ def _accepts(request: Request) -> None:
     raise TaxiiError(406, "Not acceptable", f"Accept {accept!r}: this server answers {TAXII}")
 
 
-def caller(request: Request, session: SessionDep) -> Partner:
+def _credentials(request: Request) -> None:
+    """Refuse at once what needs no database: an unacceptable Accept, no credentials at all."""
     _accepts(request)
+    header = request.headers.get("authorization", "").lower()
+    if not header.startswith(("basic ", "bearer ")) and "x-api-key" not in request.headers:
+        raise errors.AuthError("no credentials: send HTTP Basic or 'Authorization: Bearer <key>'")
+
+
+def caller(request: Request, session: Session) -> Partner:
+    """The partner the request authenticates as (``_credentials`` has passed)."""
     header = request.headers.get("authorization", "")
     found: Partner | None = None
     if header.lower().startswith("basic "):
         found = _basic_login(request, session, header[6:].strip())
     elif header.lower().startswith("bearer "):
         found = partner_by_key(session, key=header[7:].strip())
-    elif "x-api-key" in request.headers:
-        found = partner_by_key(session, key=request.headers["x-api-key"])
     else:
-        raise errors.AuthError("no credentials: send HTTP Basic or 'Authorization: Bearer <key>'")
+        found = partner_by_key(session, key=request.headers["x-api-key"])
     if found is None:
         raise errors.AuthError("the credentials are unknown")
     return found
+
+
+Work = Callable[[Session, Partner], Response]
+
+
+async def _serve(request: Request, work: Work, *, writes: bool = False) -> Response:
+    """Authenticate and answer in one unit of work on one worker thread.
+
+    Each request used to cross to a worker thread four times (opening the session, the
+    login, the endpoint, closing the session); on a busy two-core machine each crossing
+    waits for the event loop and the GIL, and together they cost more than the lookup.
+    The answer is rendered and the transaction committed before it leaves: a client may
+    ask for the status or the next page at once.
+    """
+    _credentials(request)
+    return await run_in_threadpool(_unit, request, work, writes)
+
+
+def _unit(request: Request, work: Work, writes: bool = False) -> Response:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session, session.begin():
+        if not writes and session.get_bind().dialect.name == "postgresql":
+            # Under READ COMMITTED each statement sees its own snapshot, in a transaction
+            # or not: BEGIN and COMMIT around a read would be two round trips that
+            # guarantee nothing more. (A cursor saved by a page commits on its own.)
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return work(session, caller(request, session))
 
 
 def _basic_login(request: Request, session: Session, encoded: str) -> Partner | None:
@@ -188,9 +216,6 @@ def _basic_login(request: Request, session: Session, encoded: str) -> Partner | 
 _CACHE_KEY = secrets.token_bytes(32)
 
 
-PartnerDep = Annotated[Partner, Depends(caller)]
-
-
 def recipient(partner: Partner) -> Recipient:
     return Recipient(partner.clearance, partner.organisation)
 
@@ -203,33 +228,34 @@ def _root_url(request: Request) -> str:
 
 
 @router.get("/taxii2/", response_class=Taxii)
-def discovery(request: Request, _partner: PartnerDep, settings: SettingsDep) -> Taxii:
+async def discovery(request: Request, settings: SettingsDep) -> Response:
     root = _root_url(request)
-    return Taxii(
-        {
-            "title": f"{settings.sharing_producer} TAXII server",
-            "description": "Security incidents near diplomatic missions, shared under TLP 2.0.",
-            "default": root,
-            "api_roots": [root],
-        }
-    )
+    body = {
+        "title": f"{settings.sharing_producer} TAXII server",
+        "description": "Security incidents near diplomatic missions, shared under TLP 2.0.",
+        "default": root,
+        "api_roots": [root],
+    }
+    return await _serve(request, lambda _session, _partner: Taxii(body))
 
 
 @router.get(f"/taxii2/{ROOT}/", response_class=Taxii)
-def api_root(_partner: PartnerDep, settings: SettingsDep) -> Taxii:
-    return Taxii(
-        {
-            "title": f"{settings.sharing_producer} partner sharing",
-            "versions": [TAXII],
-            "max_content_length": settings.taxii_max_content_length,
-        }
-    )
+async def api_root(request: Request, settings: SettingsDep) -> Response:
+    body = {
+        "title": f"{settings.sharing_producer} partner sharing",
+        "versions": [TAXII],
+        "max_content_length": settings.taxii_max_content_length,
+    }
+    return await _serve(request, lambda _session, _partner: Taxii(body))
 
 
 @router.get(f"/taxii2/{ROOT}/status/{{status_id}}/", response_class=Taxii)
-def status(status_id: str, partner: PartnerDep, session: SessionDep) -> Taxii:
-    row = store.get_status(session, status_id=status_id, partner=partner.name)
-    return Taxii(_status_body(row.id, row.request_us, row.successes, row.failures))
+async def status(status_id: str, request: Request) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row = store.get_status(session, status_id=status_id, partner=partner.name)
+        return Taxii(_status_body(row.id, row.request_us, row.successes, row.failures))
+
+    return await _serve(request, work)
 
 
 def _status_body(
@@ -249,7 +275,7 @@ def _status_body(
     }
 
 
-def _collection_body(row: CollectionRow, rights: GrantRow) -> dict[str, Any]:
+def _collection_body(row: store.Collection, rights: store.Rights) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": row.id,
         "title": row.title,
@@ -264,18 +290,24 @@ def _collection_body(row: CollectionRow, rights: GrantRow) -> dict[str, Any]:
 
 
 @router.get(f"/taxii2/{ROOT}/collections/", response_class=Taxii)
-def collections(partner: PartnerDep, session: SessionDep) -> Taxii:
-    found = store.collections_for(session, partner_id=partner.id)
-    return Taxii({"collections": [_collection_body(c, g) for c, g in found]} if found else {})
+async def collections(request: Request) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        found = store.collections_for(session, partner_id=partner.id)
+        return Taxii({"collections": [_collection_body(c, g) for c, g in found]} if found else {})
+
+    return await _serve(request, work)
 
 
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/", response_class=Taxii)
-def collection(collection_id: str, partner: PartnerDep, session: SessionDep) -> Taxii:
-    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
-    return Taxii(_collection_body(row, rights))
+async def collection(collection_id: str, request: Request) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
+        return Taxii(_collection_body(row, rights))
+
+    return await _serve(request, work)
 
 
-def _readable(session: Session, partner: Partner, collection_id: str) -> CollectionRow:
+def _readable(session: Session, partner: Partner, collection_id: str) -> store.Collection:
     row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
     if not rights.can_read:
         raise errors.ForbiddenError(f"partner {partner.name!r} may not read {collection_id!r}")
@@ -322,10 +354,10 @@ def _limit(request: Request, settings: Settings) -> int:
 def _page(
     request: Request, session: Session, settings: Settings, partner: Partner, query: store.Query
 ) -> tuple[list[store.Seen], dict[str, Any], dict[str, str]]:
-    digest = query.digest(partner.name)
     token = request.query_params.get("next")
     after = None
     if token:
+        digest = query.digest(partner.name)
         after = store.load_cursor(session, token=token, digest=digest, partner=partner.name)
     rows, more = store.page(
         session,
@@ -339,7 +371,7 @@ def _page(
         last = (rows[-1].row.added_us, rows[-1].row.seq)
         body["next"] = store.save_cursor(
             session,
-            digest=digest,
+            digest=query.digest(partner.name),
             partner=partner.name,
             after=last,
             ttl_seconds=settings.taxii_cursor_seconds,
@@ -352,115 +384,105 @@ def _page(
 
 
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/manifest/", response_class=Taxii)
-def manifest(
-    collection_id: str,
-    request: Request,
-    partner: PartnerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Taxii:
-    row = _readable(session, partner, collection_id)
-    rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "m"))
-    body["objects"] = [
-        {
-            "id": r.row.stix_id,
-            "date_added": store.format_us(r.row.added_us),
-            "version": r.row.version,
-            "media_type": STIX,
-        }
-        for r in rows
-    ]
-    return Taxii(body, headers=headers)
+async def manifest(collection_id: str, request: Request, settings: SettingsDep) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row = _readable(session, partner, collection_id)
+        query = _query(request, row.id, "m")
+        rows, body, headers = _page(request, session, settings, partner, query)
+        body["objects"] = [
+            {
+                "id": r.row.stix_id,
+                "date_added": store.format_us(r.row.added_us),
+                "version": r.row.version,
+                "media_type": STIX,
+            }
+            for r in rows
+        ]
+        return Taxii(body, headers=headers)
+
+    return await _serve(request, work)
 
 
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/", response_class=Taxii)
-def get_objects(
-    collection_id: str,
-    request: Request,
-    partner: PartnerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Taxii:
-    row = _readable(session, partner, collection_id)
-    rows, body, headers = _page(request, session, settings, partner, _query(request, row.id, "o"))
-    body["objects"] = [r.body for r in rows]
-    return Taxii(body, headers=headers)
+async def get_objects(collection_id: str, request: Request, settings: SettingsDep) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row = _readable(session, partner, collection_id)
+        query = _query(request, row.id, "o")
+        rows, body, headers = _page(request, session, settings, partner, query)
+        body["objects"] = [r.body for r in rows]
+        return Taxii(body, headers=headers)
+
+    return await _serve(request, work)
 
 
 @router.get(
     f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=Taxii
 )
-def get_object(
-    collection_id: str,
-    object_id: str,
-    request: Request,
-    partner: PartnerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Taxii:
-    row = _readable(session, partner, collection_id)
-    query = _query(request, row.id, "id", ids=(object_id,))
-    rows, body, headers = _page(request, session, settings, partner, query)
-    if not rows and not request.query_params.get("next"):
-        raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    body["objects"] = [r.body for r in rows]
-    return Taxii(body, headers=headers)
+async def get_object(
+    collection_id: str, object_id: str, request: Request, settings: SettingsDep
+) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row = _readable(session, partner, collection_id)
+        query = _query(request, row.id, "id", ids=(object_id,))
+        rows, body, headers = _page(request, session, settings, partner, query)
+        if not rows and not request.query_params.get("next"):
+            raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+        body["objects"] = [r.body for r in rows]
+        return Taxii(body, headers=headers)
+
+    return await _serve(request, work)
 
 
 @router.get(
     f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/{{object_id}}/versions/",
     response_class=Taxii,
 )
-def versions(
-    collection_id: str,
-    object_id: str,
-    request: Request,
-    partner: PartnerDep,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Taxii:
-    row = _readable(session, partner, collection_id)
-    for name in request.query_params:
-        if name.startswith("match[") and name != "match[spec_version]":
-            raise InputError(
-                f"{name} is not a filter of the versions endpoint; "
-                "it takes added_after, limit, next and match[spec_version]"
-            )
-    query = _query(request, row.id, "v", ids=(object_id,), versions=("all",))
-    rows, body, headers = _page(request, session, settings, partner, query)
-    if not rows and not request.query_params.get("next"):
-        raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    body["versions"] = [r.row.version for r in rows]
-    return Taxii(body, headers=headers)
+async def versions(
+    collection_id: str, object_id: str, request: Request, settings: SettingsDep
+) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row = _readable(session, partner, collection_id)
+        for name in request.query_params:
+            if name.startswith("match[") and name != "match[spec_version]":
+                raise InputError(
+                    f"{name} is not a filter of the versions endpoint; "
+                    "it takes added_after, limit, next and match[spec_version]"
+                )
+        query = _query(request, row.id, "v", ids=(object_id,), versions=("all",))
+        rows, body, headers = _page(request, session, settings, partner, query)
+        if not rows and not request.query_params.get("next"):
+            raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+        body["versions"] = [r.row.version for r in rows]
+        return Taxii(body, headers=headers)
+
+    return await _serve(request, work)
 
 
 @router.delete(
     f"/taxii2/{ROOT}/collections/{{collection_id}}/objects/{{object_id}}/", response_class=Taxii
 )
-def delete_object(
-    collection_id: str,
-    object_id: str,
-    request: Request,
-    partner: PartnerDep,
-    session: SessionDep,
-) -> Response:
-    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
-    if not (rights.can_read and rights.can_write):
-        raise errors.ForbiddenError(
-            f"partner {partner.name!r} needs read and write rights on {collection_id!r} to delete"
+async def delete_object(collection_id: str, object_id: str, request: Request) -> Response:
+    def work(session: Session, partner: Partner) -> Response:
+        row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
+        if not (rights.can_read and rights.can_write):
+            raise errors.ForbiddenError(
+                f"partner {partner.name!r} needs read and write rights on {collection_id!r} "
+                "to delete"
+            )
+        query = _query(request, row.id, "d", ids=(object_id,), versions=("all",))
+        gone = store.delete_versions(session, query=query, source=f"partner:{partner.name}")
+        if not gone:
+            # Also what a partner hears for an object it did not add: nothing says it exists.
+            raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
+        log.info(
+            "taxii objects deleted",
+            partner=partner.name,
+            collection=row.id,
+            versions=[f"{i}@{v}" for i, v in gone],
         )
-    query = _query(request, row.id, "d", ids=(object_id,), versions=("all",))
-    gone = store.delete_versions(session, query=query, source=f"partner:{partner.name}")
-    if not gone:
-        # Also what a partner hears for an object it did not add: nothing says it exists.
-        raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-    log.info(
-        "taxii objects deleted",
-        partner=partner.name,
-        collection=row.id,
-        versions=[f"{i}@{v}" for i, v in gone],
-    )
-    return Response(status_code=200, media_type=TAXII)
+        return Response(status_code=200, media_type=TAXII)
+
+    return await _serve(request, work, writes=True)
 
 
 # ---- adding -------------------------------------------------------------------------------
@@ -488,24 +510,37 @@ def _check_content_type(request: Request) -> None:
     response_class=Taxii,
     status_code=202,
 )
-async def add_objects(
-    collection_id: str,
-    request: Request,
-    partner: PartnerDep,
-    settings: SettingsDep,
-    session: SessionDep,
-) -> Taxii:
-    _check_content_type(request)
-    row, rights = store.collection_for(session, partner_id=partner.id, ident=collection_id)
-    if not rights.can_write:
-        raise errors.ForbiddenError(f"partner {partner.name!r} may not write to {collection_id!r}")
-    envelope = _envelope(await _body(request, settings.taxii_max_content_length))
+async def add_objects(collection_id: str, request: Request, settings: SettingsDep) -> Response:
+    """Read the body first, then check, store and answer in one unit of work.
+
+    The body is read before the credentials are checked against the database (a request
+    without any is refused before), so that no transaction, and on SQLite no write lock,
+    is held while a client sends it; its size is bounded all the same.
+    """
+    _credentials(request)
+    raw = await _body(request, settings.taxii_max_content_length)
     request_us = store.now_us()
-    return await run_in_threadpool(_add, session, row, partner, envelope, request_us)
+
+    def work(session: Session, partner: Partner) -> Response:
+        _check_content_type(request)
+        found = store.collection_for_add(session, partner_id=partner.id, ident=collection_id)
+        row, rights, lock = found
+        if not rights.can_write:
+            raise errors.ForbiddenError(
+                f"partner {partner.name!r} may not write to {collection_id!r}"
+            )
+        return _add(session, row, partner, _envelope(raw), request_us, lock)
+
+    return await _serve(request, work, writes=True)
 
 
 def _add(
-    session: Session, row: CollectionRow, partner: Partner, envelope: list[Any], request_us: int
+    session: Session,
+    row: store.Collection,
+    partner: Partner,
+    envelope: list[Any],
+    request_us: int,
+    lock: store.Lock,
 ) -> Taxii:
     accepted, failures = check_objects(envelope, row.policy, sender=partner.organisation)
     stored = store.add_objects(
@@ -516,6 +551,7 @@ def _add(
         owner=partner.organisation,
         writer=recipient(partner),
         failures=failures,
+        lock=lock,
     )
     successes = [{"id": i, "version": v, "message": m} for i, v, m in stored]
     saved_id = store.save_status(

@@ -9,7 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import utcnow
@@ -83,9 +83,22 @@ def add_partner(
     return _partner(row), key
 
 
+_PARTNERS = PartnerRow.__table__
+# Built once, read as plain columns: a TAXII request reads its partner every time.
+_READ = (
+    _PARTNERS.c.id,
+    _PARTNERS.c.name,
+    _PARTNERS.c.clearance,
+    _PARTNERS.c.organisation,
+    _PARTNERS.c.password_hash,
+)
+_BY_KEY = select(*_READ).where(_PARTNERS.c.api_key_hash == bindparam("key_hash"))
+_BY_ID = select(*_READ).where(_PARTNERS.c.id == bindparam("partner_id"))
+
+
 def partner_by_key(session: Session, *, key: str) -> Partner | None:
-    row = session.scalar(select(PartnerRow).where(PartnerRow.api_key_hash == hash_key(key)))
-    return _partner(row) if row else None
+    row = session.connection().execute(_BY_KEY, {"key_hash": hash_key(key)}).first()
+    return Partner(row.id, row.name, row.clearance, row.organisation) if row else None
 
 
 @functools.cache
@@ -104,8 +117,10 @@ def partner_by_login(session: Session, *, username: str, password: str) -> Partn
 
 def partner_by_id(session: Session, *, partner_id: int) -> tuple[Partner, str | None] | None:
     """The partner as it is now, with its password hash (to see whether it changed)."""
-    row = session.get(PartnerRow, partner_id)
-    return (_partner(row), row.password_hash) if row is not None else None
+    row = session.connection().execute(_BY_ID, {"partner_id": partner_id}).first()
+    if row is None:
+        return None
+    return Partner(row.id, row.name, row.clearance, row.organisation), row.password_hash
 
 
 def rotate_key(session: Session, *, name: str) -> str:

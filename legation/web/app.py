@@ -11,7 +11,9 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from legation.api.errors import STATUS
 from legation.errors import LegationError
@@ -44,28 +46,44 @@ def _is_web(request: Request) -> bool:
     return not request.url.path.startswith(NOT_WEB)
 
 
-def _headers(settings: Settings) -> Callable[..., Awaitable[Response]]:
-    policy = content_security_policy(settings)
-    production = settings.environment == "production"
+class SecurityHeaders:
+    """The dashboard's security headers on its answers; HSTS on every answer in production.
 
-    async def add(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if _is_web(request):
-            response.headers["Content-Security-Policy"] = policy
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            response.headers["X-Frame-Options"] = "DENY"
-            response.headers["Referrer-Policy"] = "same-origin"
-            response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-            response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-            if not request.url.path.startswith("/static/"):
-                response.headers.setdefault("Cache-Control", "no-store")
-        if production:  # served over TLS: browsers keep to https for a year
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        return response
+    Plain ASGI rather than ``app.middleware("http")``: Starlette's BaseHTTPMiddleware runs
+    every request, API and TAXII ones too, through a task group and a memory stream.
+    """
 
-    return add
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.policy = content_security_policy(settings)
+        self.production = settings.environment == "production"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"] if scope["type"] == "http" else ""
+        web = scope["type"] == "http" and not path.startswith(NOT_WEB)
+        if not (web or (self.production and scope["type"] == "http")):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._add(MutableHeaders(scope=message), web, path)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+    def _add(self, headers: MutableHeaders, web: bool, path: str) -> None:
+        if web:
+            headers["Content-Security-Policy"] = self.policy
+            headers["X-Content-Type-Options"] = "nosniff"
+            headers["X-Frame-Options"] = "DENY"
+            headers["Referrer-Policy"] = "same-origin"
+            headers["Cross-Origin-Opener-Policy"] = "same-origin"
+            headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+            if not path.startswith("/static/"):
+                headers.setdefault("Cache-Control", "no-store")
+        if self.production:  # served over TLS: browsers keep to https for a year
+            headers["Strict-Transport-Security"] = "max-age=31536000"
 
 
 # Where a form sent without a valid session goes back to after the new login: the page that
@@ -142,7 +160,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=str(static), check_dir=False), name="static")
     app.state.login_throttle = LoginThrottle()
     app.state.screening_jobs = {}
-    app.middleware("http")(_headers(settings))
+    app.add_middleware(SecurityHeaders, settings=settings)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Refused, _error_page)
     app.add_exception_handler(BadForm, _error_page)
