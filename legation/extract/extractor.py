@@ -25,10 +25,13 @@ from legation.extract.places import (
     PlaceMention,
     choose_place,
     elsewhere,
+    find_capitals,
     find_cued,
     find_hints,
     find_places,
     find_towns,
+    group_hints,
+    region_named,
 )
 from legation.extract.places import (
     locate as locate_entry,
@@ -265,8 +268,12 @@ def _fill(
     result.weapon_mentions = described["weapon_noun"]
     _set_date(result, doc, dates, core, day)
     foreign = elsewhere(doc.tokens, gaz)
+    if not doc.any_case:  # 'Islamic State of Iraq', 'Hamas': a group's name is no place
+        foreign |= group_tokens
     hints = find_hints(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
+    hints += group_hints(found_groups, gaz)
     located = [m for m in mentions if m.first not in foreign]
+    located += find_capitals(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
     chosen = _with_town(
         choose_place(located, core, hints, gaz, any_case=doc.any_case),
         doc.tokens,
@@ -588,6 +595,15 @@ def _with_town(
     nothing was, a place the words point at ('in Lashkargah', 'Balkh Province')."""
     if chosen is None:
         return None if any_case else find_cued(tokens, core, gaz)
+    if chosen[1] is None and not any_case:
+        # a country only hinted at: a place the words point at in it ('Far North Region …
+        # in Bodo'); anywhere, when only an adjective hinted ('the Turkish government … in
+        # Afrin')
+        code = chosen[0].place.country
+        cued = find_cued(tokens, core, gaz, country=code)
+        if cued is None and not region_named(tokens, gaz, code):
+            cued = find_cued(tokens, core, gaz)
+        return cued or chosen
     if not chosen[0].is_country:
         return chosen
     towns = find_towns(tokens, gaz, country=chosen[0].place.country, any_case=any_case)
