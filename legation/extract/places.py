@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from legation.domain.models import Place
 from legation.extract.gazetteer import Entry, Gazetteer, LocalIndex, local_key, skeleton
 from legation.extract.text import Token, is_mostly_upper, tokenize
 
@@ -25,6 +26,8 @@ _RU_ENDINGS = (
 _NAME_GUARD_POPULATION = 200_000
 _CAPITALS_POPULATION = 500_000  # in all-caps text, a city in a country not named must be this big
 _DOMINANCE = 5  # a namesake this many times as populous as any other is the one meant
+_REPEATED = 0.5  # a place named again ('MONTERIA' four times) gains this much each time,
+_MAX_REPEATS = 3  # up to this many times
 _WEAK_HINT = 0.25  # a hint without a sentence (a group's home country) counts this much
 _MAX_COUNTRY_VOTES = 8.0  # a country named again and again outweighs one foreign city nearby
 
@@ -188,8 +191,17 @@ def choose_place(
         code = max(countries, key=lambda c: countries[c])
         entry = gaz.country(code)
         return (entry, None) if entry is not None else None
+    named_times: dict[Place, int] = {}
+    for mention in mentions:
+        for entry in mention.entries:
+            named_times[entry.place] = named_times.get(entry.place, 0) + 1
     scored = [
-        (_score(entry, mention, core_sentences, countries), entry, mention)
+        (
+            _score(entry, mention, core_sentences, countries)
+            + _REPEATED * min(named_times[entry.place] - 1, _MAX_REPEATS),
+            entry,
+            mention,
+        )
         for mention in mentions
         for entry in mention.entries
     ]
