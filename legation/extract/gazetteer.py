@@ -161,6 +161,8 @@ class Gazetteer:
         self.admin_words = frozenset(fold(w) for w in lexicon["admin_words"])
         self.place_words = frozenset(fold(w) for w in lexicon["place_words"])
         self.person_words = frozenset(fold(w) for w in lexicon["person_words"])
+        given = read_lexicon_file("given_names.yaml")["given_names"]
+        self.before_names = frozenset(fold(str(w)) for w in [*lexicon["name_titles"], *given])
         self.demonyms: dict[str, str] = {}
         self.former: dict[str, tuple[str, ...]] = {}  # "yugoslavia" -> successor states
         self.seceded: dict[str, tuple[str, ...]] = {}  # "SD" -> ("SS",)

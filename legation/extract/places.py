@@ -72,6 +72,8 @@ def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, li
         entries = gaz.names.get(name) or (_inflected(name, gaz) if size == 1 else None)
         if entries and size == 1 and _looks_like_a_name(tokens, i, entries, gaz):
             return None
+        if entries and _after_a_given_name(tokens, i, entries, gaz):
+            return None
         if entries:
             # 'Colombia' is the country, not the town of Huila that shares its name
             countries = [e for e in entries if e.is_country]
@@ -94,6 +96,15 @@ def _looks_like_a_name(tokens: list[Token], i: int, entries: list[Entry], gaz: G
         and following.norm not in gaz.admin_words  # 'Balkh Province'
         and not tokens[i].text.isupper()
     )
+
+
+def _after_a_given_name(tokens: list[Token], i: int, entries: list[Entry], gaz: Gazetteer) -> bool:
+    """'AMBASSADOR WILLIAM WALKER', 'COLONEL ORLANDO ZEPEDA': in all-caps copy a town's name
+    right after a given name or a title is a surname (or a given name); a country's is not."""
+    if i < 1 or not tokens[i].text.isupper() or any(e.is_country for e in entries):
+        return False
+    before = tokens[i - 1]
+    return before.sentence == tokens[i].sentence and before.norm in gaz.before_names
 
 
 def _after_a_name_word(tokens: list[Token], i: int, gaz: Gazetteer) -> bool:
