@@ -324,9 +324,36 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         if entry is not None:
             return entry
     typed = [r for r in regions if _neighbours(text, tokens, r) & gaz.admin_words]
-    return _finest_region(typed + [r for r in regions if r not in typed], admin1) or _country_of(
-        mentions, named, gaz
-    )
+    finest = _finest_region(typed + [r for r in regions if r not in typed], admin1)
+    if finest is None or finest.place.precision == "admin1":
+        seat = _seat(text, tokens, local, named, any_case, regions, admin1, gaz)
+        if seat is not None:
+            return seat
+    return finest or _country_of(mentions, named, gaz)
+
+
+def _seat(
+    text: str,
+    tokens: list[Token],
+    local: LocalIndex,
+    named: set[str],
+    any_case: bool,
+    regions: list[PlaceMention],
+    admin1: set[tuple[str, str | None]],
+    gaz: Gazetteer,
+) -> Entry | None:
+    """'Kenema district' when the table has no such district but a town of Kenema: the town
+    that names the district (usually its seat) is nearer the district than the province's
+    middle is."""
+    for mention in find_local(tokens, local, named, any_case, False):
+        if mention.fuzzy or any(_within(mention, r) or r.first == mention.first for r in regions):
+            continue
+        if not _neighbours(text, tokens, mention) & gaz.admin_words:
+            continue
+        entry = _inside(mention.entries, admin1, set(), strict=True)
+        if entry is not None:
+            return entry
+    return None
 
 
 def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
