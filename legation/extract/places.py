@@ -202,14 +202,15 @@ def choose_place(
         code = max(countries, key=lambda c: countries[c])
         entry = gaz.country(code)
         return (entry, None) if entry is not None else None
-    named_times: dict[Place, int] = {}
+    named_times: dict[Place, int] = {}  # towns named again (a country's votes count already)
     for mention in mentions:
         for entry in mention.entries:
-            named_times[entry.place] = named_times.get(entry.place, 0) + 1
+            if not entry.is_country:
+                named_times[entry.place] = named_times.get(entry.place, 0) + 1
     scored = [
         (
             _score(entry, mention, core_sentences, countries)
-            + _REPEATED * min(named_times[entry.place] - 1, _MAX_REPEATS),
+            + _REPEATED * min(named_times.get(entry.place, 1) - 1, _MAX_REPEATS),
             entry,
             mention,
         )
