@@ -125,7 +125,7 @@ class CountReader:
         span = [
             i
             for i in self._without_parts(start, aux - 1, words)
-            if tokens[i].norm not in words.relative
+            if tokens[i].norm not in words.relative and not self._bracketed(start, i)
         ]
         items = self._items(span, words)
         kept: list[_Item] = []
@@ -173,6 +173,13 @@ class CountReader:
                 break
             kept.append(found)
         return _total(kept, self._total_noun(items[0] if items else [], words))
+
+    def _bracketed(self, start: int, i: int) -> bool:
+        """Whether token ``i`` stands inside brackets opened after token ``start`` began:
+        '40 personnel of the Central Reserve Police Force (CRPF) were killed'."""
+        before = self.text[self.tokens[start].start : self.tokens[i].start]
+        opened = before.count("(") + before.count("[")
+        return opened > before.count(")") + before.count("]")
 
     def _without_parts(self, first: int, last: int, words: CountWords) -> list[int]:
         """Positions first..last without 'including …' parts (up to the next comma)."""

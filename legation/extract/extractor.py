@@ -473,9 +473,16 @@ def _is_dateline(doc: _Doc, mention: DateMention) -> bool:
 
 
 def _count(
-    doc: _Doc, group: str, core: set[int], skip: set[int], *, default: int
+    doc: _Doc,
+    group: str,
+    core: set[int],
+    skip: set[int],
+    *,
+    default: int,
+    everywhere: bool = False,
 ) -> Evidence | None:
-    """The largest count any casualty word of ``group`` in ``core`` sentences gives."""
+    """The largest count any casualty word of ``group`` in ``core`` sentences gives (victims
+    before attackers); failing that, one from anywhere in the report."""
     casualty = {
         i for g in ("killed", "injured") for h in doc.hits[g] for i in range(h.first, h.last + 1)
     }
@@ -489,6 +496,15 @@ def _count(
         if found is not None and (best is None or _rank(found) > _rank(best[0])):
             first, last = min(found.position, hit.first), max(found.position, hit.last)
             best = found, doc.evidence(str(found.value), 0.7, first, last)
+    if best is None and not everywhere:  # 'At least 30 people died …' far from the trigger
+        return _count(
+            doc,
+            group,
+            set(range(doc.tokens[-1].sentence + 1)),
+            skip,
+            default=default,
+            everywhere=True,
+        )
     if best is not None:
         return best[1]
     if default and doc.hits[group]:
