@@ -152,11 +152,12 @@ class CountReader:
         for i in range(hit.last + 1, min(len(tokens), hit.last + 1 + _LIST_TOKENS)):
             token = tokens[i]
             before_casualty = i in self.casualty
+            stop = token.norm in words.stops and not self._quantifies(i, words)  # 'at least'
             if (
                 token.sentence != sentence
                 or before_casualty
                 or i in self.skip
-                or token.norm in words.stops
+                or stop
                 or token.norm in words.including
             ):
                 break
@@ -173,6 +174,13 @@ class CountReader:
                 break
             kept.append(found)
         return _total(kept, self._total_noun(items[0] if items else [], words))
+
+    def _quantifies(self, i: int, words: CountWords) -> bool:
+        """'at' of 'at least 155', 'over' of 'over 30': a quantifier before a count."""
+        if self.tokens[i].norm not in words.quantifiers or i + 1 >= len(self.tokens):
+            return False
+        following = self.tokens[i + 1]
+        return following.norm in words.quantifiers or self.number_at(i + 1) is not None
 
     def _bracketed(self, start: int, i: int) -> bool:
         """Whether token ``i`` stands inside brackets opened after token ``start`` began:
