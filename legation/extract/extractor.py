@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from legation.domain.models import Evidence, Extraction, Place, Span
+from legation.extract.counts import Count, CountReader
 from legation.extract.dates import DateMention, find_dates
 from legation.extract.gazetteer import Entry, Gazetteer, gazetteer
 from legation.extract.language import detect_language
@@ -24,10 +25,13 @@ from legation.extract.places import (
     PlaceMention,
     choose_place,
     elsewhere,
+    find_capitals,
     find_cued,
     find_hints,
     find_places,
     find_towns,
+    group_hints,
+    region_named,
 )
 from legation.extract.places import (
     locate as locate_entry,
@@ -74,8 +78,6 @@ _DATELINE_END = re.compile(r"[\s\d]*(\(|--|—|–)")  # is the report's datelin
 _PERPETRATOR_WINDOW = 5  # "GUERRILLAS ... attacked": the doer this close before the act,
 _FORCE_WINDOW = 4  # or for state forces ("the ARMY ... attacked") this close
 _PHYSICAL_WINDOW = 8  # a building or vehicle this close to a word of attack or damage was hit
-_DIGITS = re.compile(r"^\d{1,5}$")
-_NUMBER_WINDOW = 4
 _COUNT_SENTENCES = 2  # casualty counts are read this many sentences around the event
 
 
@@ -266,8 +268,12 @@ def _fill(
     result.weapon_mentions = described["weapon_noun"]
     _set_date(result, doc, dates, core, day)
     foreign = elsewhere(doc.tokens, gaz)
+    if not doc.any_case:  # 'Islamic State of Iraq', 'Hamas': a group's name is no place
+        foreign |= group_tokens
     hints = find_hints(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
+    hints += group_hints(found_groups, gaz)
     located = [m for m in mentions if m.first not in foreign]
+    located += find_capitals(doc.tokens, gaz, any_case=doc.any_case, skip=foreign)
     chosen = _with_town(
         choose_place(located, core, hints, gaz, any_case=doc.any_case),
         doc.tokens,
@@ -467,58 +473,55 @@ def _is_dateline(doc: _Doc, mention: DateMention) -> bool:
 
 
 def _count(
-    doc: _Doc, group: str, core: set[int], skip: set[int], *, default: int
+    doc: _Doc,
+    group: str,
+    core: set[int],
+    skip: set[int],
+    *,
+    default: int,
+    everywhere: bool = False,
 ) -> Evidence | None:
-    best: Evidence | None = None
-    for hit in doc.hits[group]:
-        if doc.tokens[hit.first].sentence not in core:
-            continue
-        found = _number_near(doc, hit, skip)
-        if found is not None and (best is None or found[0] > int(best.value)):
-            value, index = found
-            first, last = min(index, hit.first), max(index, hit.last)
-            best = doc.evidence(str(value), 0.7, first, last)
-    if best is None and default and doc.hits[group]:
+    """The largest count any casualty word of ``group`` in ``core`` sentences gives (victims
+    before attackers); failing that, one from anywhere in the report."""
+    casualty = {
+        i for g in ("killed", "injured") for h in doc.hits[g] for i in range(h.first, h.last + 1)
+    }
+    reader = CountReader(doc.tokens, doc.text, doc.lex, casualty, skip)
+    best: tuple[Count, Evidence] | None = None  # counts of victims before those of attackers
+    hits = doc.hits[group]
+    for hit in hits:
+        if doc.tokens[hit.first].sentence not in core or _inside_another(hit, hits):
+            continue  # 'death' of 'stabbed to death' is read with the longer words
+        found = reader.count(hit)
+        if found is not None and (best is None or _rank(found) > _rank(best[0])):
+            first, last = min(found.position, hit.first), max(found.position, hit.last)
+            best = found, doc.evidence(str(found.value), 0.7, first, last)
+    if best is None and not everywhere:  # 'At least 30 people died …' far from the trigger
+        return _count(
+            doc,
+            group,
+            set(range(doc.tokens[-1].sentence + 1)),
+            skip,
+            default=default,
+            everywhere=True,
+        )
+    if best is not None:
+        return best[1]
+    if default and doc.hits[group]:
         hit = doc.hits[group][0]
-        best = doc.evidence(str(default), 0.4, hit.first, hit.last)
-    return best
+        return doc.evidence(str(default), 0.4, hit.first, hit.last)
+    return None
 
 
-def _number_near(doc: _Doc, hit: Hit, skip: set[int]) -> tuple[int, int] | None:
-    """The count a casualty word refers to: '6 people were killed', 'killing 6', 'погибли 6'.
+def _rank(count: Count) -> tuple[bool, int]:
+    return not count.attackers, count.value
 
-    Numbers on the side where the language puts them come first ('killing' and Russian verbs
-    look right, other English and Turkish words left); the nearest on that side wins.
-    """
-    sentence = doc.tokens[hit.first].sentence
-    lo = max(0, hit.first - _NUMBER_WINDOW)
-    hi = min(len(doc.tokens) - 1, hit.last + _NUMBER_WINDOW)
-    right_first = doc.lex.language == "ru" or (
-        doc.lex.language == "en" and doc.tokens[hit.last].norm.endswith("ing")
+
+def _inside_another(hit: Hit, hits: list[Hit]) -> bool:
+    return any(
+        o.first <= hit.first and hit.last <= o.last and o.last - o.first > hit.last - hit.first
+        for o in hits
     )
-    candidates = []
-    for i in range(lo, hi + 1):
-        token = doc.tokens[i]
-        if i in skip or token.sentence != sentence or hit.first <= i <= hit.last:
-            continue
-        value = _number(token, doc.lex)
-        if value is not None:
-            after = i > hit.last
-            distance = i - hit.last if after else hit.first - i
-            candidates.append((after != right_first, distance, value, i))
-    if not candidates:
-        return None
-    _, _, value, index = min(candidates)
-    return value, index
-
-
-def _number(token: Token, lex: Lexicon) -> int | None:
-    if _DIGITS.match(token.norm):  # norm drops a Turkish suffix: "500'den" -> "500"
-        value = int(token.norm)
-        return value if value < 5000 else None
-    if token.norm in ("a", "an", "bir"):
-        return None
-    return lex.numbers.get(token.norm)
 
 
 def _set_targets(
@@ -608,6 +611,15 @@ def _with_town(
     nothing was, a place the words point at ('in Lashkargah', 'Balkh Province')."""
     if chosen is None:
         return None if any_case else find_cued(tokens, core, gaz)
+    if chosen[1] is None and not any_case:
+        # a country only hinted at: a place the words point at in it ('Far North Region …
+        # in Bodo'); anywhere, when only an adjective hinted ('the Turkish government … in
+        # Afrin')
+        code = chosen[0].place.country
+        cued = find_cued(tokens, core, gaz, country=code)
+        if cued is None and not region_named(tokens, gaz, code):
+            cued = find_cued(tokens, core, gaz)
+        return cued or chosen
     if not chosen[0].is_country:
         return chosen
     towns = find_towns(tokens, gaz, country=chosen[0].place.country, any_case=any_case)

@@ -161,6 +161,8 @@ class Gazetteer:
         self.admin_words = frozenset(fold(w) for w in lexicon["admin_words"])
         self.place_words = frozenset(fold(w) for w in lexicon["place_words"])
         self.person_words = frozenset(fold(w) for w in lexicon["person_words"])
+        given = read_lexicon_file("given_names.yaml")["given_names"]
+        self.before_names = frozenset(fold(str(w)) for w in [*lexicon["name_titles"], *given])
         self.demonyms: dict[str, str] = {}
         self.former: dict[str, tuple[str, ...]] = {}  # "yugoslavia" -> successor states
         self.seceded: dict[str, tuple[str, ...]] = {}  # "SD" -> ("SS",)
@@ -169,6 +171,8 @@ class Gazetteer:
         self.longest = 1
         self.first_words: set[str] = set()
         self._capitals: dict[str, str] = {}
+        self.capitals: dict[str, Entry] = {}  # country code -> its capital city
+        self.group_homes: dict[str, str] = {}  # armed group -> the one country it acts in
         self._load_countries()
         self._load_cities()
         self._load_hints()
@@ -249,6 +253,7 @@ class Gazetteer:
             code = record["countrycode"]
             if code in self.countries and self._capitals.get(code) == record["name"]:
                 capitals.setdefault(code, (entry.place.lat, entry.place.lon))
+                self.capitals.setdefault(code, entry)
             for alt in record.get("alternatenames", []):
                 if _CYRILLIC.search(alt) or _latin_variant(alt, record["name"], population):
                     self._add(alt, entry)
@@ -274,6 +279,8 @@ class Gazetteer:
                 self.hints.setdefault(key, subdivision.country_code)
         for key, code in self.demonyms.items():
             self.hints.setdefault(key, code)
+        homes = read_lexicon_file("groups.yaml").get("homes", {})
+        self.group_homes = {str(group): str(code) for group, code in homes.items()}
 
 
 def _data_lines() -> Iterator[str]:

@@ -43,6 +43,27 @@ class LexiconFile(BaseModel):
     damage_words: list[str] = []
     caps_not_names: list[str] = []
     vague_triggers: list[str] = []  # "attack": an event happened, but not which kind
+    counts: dict[str, list[str]] = {}  # words that steer the reading of casualty counts
+
+
+@dataclass(frozen=True, slots=True)
+class CountWords:
+    """A language's words that steer the reading of counts (lexicon section ``counts``)."""
+
+    passive: frozenset[str]  # 'were' in 'were killed'
+    singular_passive: frozenset[str]  # 'was': one person, when no count is written
+    skippable: frozenset[str]  # 'also', 'then' between the auxiliary and the verb
+    active: frozenset[str]  # verbs whose object is the count: 'killed 44', 'killing 2'
+    quantifiers: frozenset[str]  # 'at least', 'more than' before a count
+    connectives: frozenset[str]  # 'as well as' before a listed part
+    including: frozenset[str]  # 'including': a part of a count already given
+    stops: frozenset[str]  # words that end an object list ('in', 'when', 'after')
+    clause: frozenset[str]  # words that open a clause: a subject is not looked for past them
+    relative: frozenset[str]  # 'who' of 'the shooter who was shot dead': the subject is before
+    totals: frozenset[str]  # 'people': a count of everyone, which a list may break down
+    singular: frozenset[str]  # 'a', 'an', 'him': one person
+    definite: frozenset[str]  # 'the', 'their': one person when the noun is not plural
+    attackers: tuple[str, ...]  # prefixes of words for the attackers, who are not counted
 
 
 class Hit(NamedTuple):
@@ -120,6 +141,7 @@ class Lexicon:
     not_names: frozenset[str]
     speech_verbs: frozenset[str] = frozenset()
     caps_not_names: frozenset[str] = frozenset()
+    count_words: CountWords | None = None
 
 
 def read_lexicon_file(name: str) -> Any:
@@ -152,6 +174,33 @@ def lexicon(language: str) -> Lexicon:
         not_names=frozenset(fold(w) for w in data.not_names),
         speech_verbs=frozenset(fold(w) for w in data.speech_verbs),
         caps_not_names=frozenset(fold(w) for w in data.caps_not_names),
+        count_words=_count_words(data.counts),
+    )
+
+
+def _count_words(lists: dict[str, list[str]]) -> CountWords | None:
+    """The ``counts`` section of a lexicon, or None for a language without one."""
+    if not lists:
+        return None
+
+    def words(name: str) -> frozenset[str]:
+        return frozenset(fold(w) for w in lists.get(name, ()))
+
+    return CountWords(
+        passive=words("passive"),
+        singular_passive=words("singular_passive"),
+        skippable=words("skippable"),
+        active=words("active"),
+        quantifiers=words("quantifiers"),
+        connectives=words("connectives"),
+        including=words("including"),
+        stops=words("stops"),
+        clause=words("clause"),
+        relative=words("relative"),
+        totals=words("totals"),
+        singular=words("singular"),
+        definite=words("definite"),
+        attackers=tuple(sorted(w.rstrip("*") for w in words("attackers"))),
     )
 
 

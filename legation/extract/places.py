@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from legation.domain.models import Place
 from legation.extract.gazetteer import Entry, Gazetteer, LocalIndex, local_key, skeleton
 from legation.extract.text import Token, is_mostly_upper, tokenize
 
@@ -24,6 +25,10 @@ _RU_ENDINGS = (
 
 _NAME_GUARD_POPULATION = 200_000
 _CAPITALS_POPULATION = 500_000  # in all-caps text, a city in a country not named must be this big
+_DOMINANCE = 5  # a namesake this many times as populous as any other is the one meant
+_REPEATED = 0.5  # a place named again ('MONTERIA' four times) gains this much each time,
+_MAX_REPEATS = 3  # up to this many times
+_WEAK_HINT = 0.25  # a hint without a sentence (a group's home country) counts this much
 _MAX_COUNTRY_VOTES = 8.0  # a country named again and again outweighs one foreign city nearby
 
 
@@ -67,6 +72,8 @@ def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, li
         entries = gaz.names.get(name) or (_inflected(name, gaz) if size == 1 else None)
         if entries and size == 1 and _looks_like_a_name(tokens, i, entries, gaz):
             return None
+        if entries and _after_a_given_name(tokens, i, entries, gaz):
+            return None
         if entries:
             # 'Colombia' is the country, not the town of Huila that shares its name
             countries = [e for e in entries if e.is_country]
@@ -78,6 +85,8 @@ def _looks_like_a_name(tokens: list[Token], i: int, entries: list[Entry], gaz: G
     """'David Amess': a small town's name followed by another capitalised word is a person."""
     if any(e.is_country or e.population >= _NAME_GUARD_POPULATION for e in entries):
         return False
+    if _after_a_name_word(tokens, i, gaz):
+        return True
     following = tokens[i + 1] if i + 1 < len(tokens) else None
     return bool(
         following is not None
@@ -86,6 +95,32 @@ def _looks_like_a_name(tokens: list[Token], i: int, entries: list[Entry], gaz: G
         and following.norm not in gaz.first_words
         and following.norm not in gaz.admin_words  # 'Balkh Province'
         and not tokens[i].text.isupper()
+    )
+
+
+def _after_a_given_name(tokens: list[Token], i: int, entries: list[Entry], gaz: Gazetteer) -> bool:
+    """'AMBASSADOR WILLIAM WALKER', 'COLONEL ORLANDO ZEPEDA': in all-caps copy a town's name
+    right after a given name or a title is a surname (or a given name); a country's is not."""
+    if i < 1 or not tokens[i].text.isupper() or any(e.is_country for e in entries):
+        return False
+    before = tokens[i - 1]
+    return before.sentence == tokens[i].sentence and before.norm in gaz.before_names
+
+
+def _after_a_name_word(tokens: list[Token], i: int, gaz: Gazetteer) -> bool:
+    """'Momand Dara District', 'Gulshan Thana': a small town's name right after a
+    capitalised word that is no place (and does not open the sentence) ends a longer name."""
+    if i < 1 or tokens[i].text.isupper():
+        return False
+    before = tokens[i - 1]
+    opens = i < 2 or tokens[i - 2].sentence != before.sentence
+    return (
+        before.sentence == tokens[i].sentence
+        and before.capitalised
+        and not opens
+        and not before.text.isupper()
+        and before.norm not in gaz.first_words
+        and before.norm not in gaz.demonyms
     )
 
 
@@ -155,23 +190,57 @@ def choose_place(
     """
     if any_case:
         mentions = _plausible_in_capitals(mentions)
+    named = {e.place.country for m in mentions for e in m.entries if e.is_country}
+    mentions = mentions if any_case else [_dominant(m, named) for m in mentions]
     countries = _country_votes(mentions, core_sentences)
     for code, sentence in hints:
-        countries[code] = countries.get(code, 0.0) + (1.0 if sentence in core_sentences else 0.5)
+        weight = _WEAK_HINT if sentence < 0 else 1.0 if sentence in core_sentences else 0.5
+        countries[code] = countries.get(code, 0.0) + weight
     if not mentions:
         if not countries:
             return None
         code = max(countries, key=lambda c: countries[c])
         entry = gaz.country(code)
         return (entry, None) if entry is not None else None
-    best: tuple[float, Entry, PlaceMention] | None = None
+    named_times: dict[Place, int] = {}  # towns named again (a country's votes count already)
     for mention in mentions:
         for entry in mention.entries:
-            score = _score(entry, mention, core_sentences, countries)
-            if best is None or score > best[0]:
-                best = (score, entry, mention)
-    assert best is not None
+            if not entry.is_country:
+                named_times[entry.place] = named_times.get(entry.place, 0) + 1
+    scored = [
+        (
+            _score(entry, mention, core_sentences, countries)
+            + _REPEATED * min(named_times.get(entry.place, 1) - 1, _MAX_REPEATS),
+            entry,
+            mention,
+        )
+        for mention in mentions
+        for entry in mention.entries
+    ]
+    best = max(scored, key=lambda s: s[0])
+    if best[1].is_country:
+        # the country won: its best-supported city named anywhere ('SAN SALVADOR, 3 JAN 90 --'
+        # then only 'EL SALVADOR' in the story) says more than the country alone
+        inside = [
+            s for s in scored if not s[1].is_country and s[1].place.country == best[1].place.country
+        ]
+        if inside:
+            best = max(inside, key=lambda s: s[0])
     return best[1], best[2]
+
+
+def _dominant(mention: PlaceMention, named: set[str]) -> PlaceMention:
+    """'Damascus' is the Syrian capital, not the American town of 15,000 people: a namesake
+    that outnumbers every other one many times over is the one meant, unless the text names
+    the country of another ('Tripoli, Lebanon')."""
+    if len(mention.entries) < 2:
+        return mention
+    ranked = sorted(mention.entries, key=lambda e: e.population, reverse=True)
+    if ranked[0].is_country or ranked[0].population < _DOMINANCE * ranked[1].population:
+        return mention
+    if any(e.place.country in named for e in ranked[1:]):
+        return mention
+    return PlaceMention((ranked[0],), mention.first, mention.last, mention.sentence, mention.fuzzy)
 
 
 def _plausible_in_capitals(mentions: list[PlaceMention]) -> list[PlaceMention]:
@@ -256,9 +325,36 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         if entry is not None:
             return entry
     typed = [r for r in regions if _neighbours(text, tokens, r) & gaz.admin_words]
-    return _finest_region(typed + [r for r in regions if r not in typed], admin1) or _country_of(
-        mentions, named, gaz
-    )
+    finest = _finest_region(typed + [r for r in regions if r not in typed], admin1)
+    if finest is None or finest.place.precision == "admin1":
+        seat = _seat(text, tokens, local, named, any_case, regions, admin1, gaz)
+        if seat is not None:
+            return seat
+    return finest or _country_of(mentions, named, gaz)
+
+
+def _seat(
+    text: str,
+    tokens: list[Token],
+    local: LocalIndex,
+    named: set[str],
+    any_case: bool,
+    regions: list[PlaceMention],
+    admin1: set[tuple[str, str | None]],
+    gaz: Gazetteer,
+) -> Entry | None:
+    """'Kenema district' when the table has no such district but a town of Kenema: the town
+    that names the district (usually its seat) is nearer the district than the province's
+    middle is."""
+    for mention in find_local(tokens, local, named, any_case, False):
+        if mention.fuzzy or any(_within(mention, r) or r.first == mention.first for r in regions):
+            continue
+        if not _neighbours(text, tokens, mention) & gaz.admin_words:
+            continue
+        entry = _inside(mention.entries, admin1, set(), strict=True)
+        if entry is not None:
+            return entry
+    return None
 
 
 def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
@@ -456,14 +552,26 @@ def _word(tokens: list[Token], i: int, offset: int) -> str:
 _CUES_BEFORE = frozenset({"in", "at", "near", "outside", "around"})
 
 
+def region_named(tokens: list[Token], gaz: Gazetteer, code: str) -> bool:
+    """Whether the text names a region of country ``code`` ('Far North', 'Borno'), not just
+    its adjective."""
+    for i, token in enumerate(tokens):
+        pair = f"{token.norm} {tokens[i + 1].norm}" if i + 1 < len(tokens) else ""
+        for key in (pair, token.norm):
+            if gaz.hints.get(key) == code and key not in gaz.demonyms:
+                return True
+    return False
+
+
 def find_cued(
-    tokens: list[Token], core: set[int], gaz: Gazetteer
+    tokens: list[Token], core: set[int], gaz: Gazetteer, *, country: str | None = None
 ) -> tuple[Entry, PlaceMention] | None:
     """When the text names no known city or country: a smaller place or a region of any
-    country, but only where the words say a place is meant ('in Lashkargah', 'the town of
-    Hilongos', 'Hillah city', 'Balkh Province'); the most populous of its namesakes."""
+    country (of ``country`` when given), but only where the words say a place is meant ('in
+    Lashkargah', 'the town of Hilongos', 'Hillah city', 'Balkh Province'); the most
+    populous of its namesakes."""
     local = gaz.local
-    everywhere = local.countries
+    everywhere = {country} if country else local.countries
     found: list[PlaceMention] = []
     for i, token in enumerate(tokens):
         if not token.capitalised or not local.starts(token.norm):
@@ -495,3 +603,40 @@ def _cued(tokens: list[Token], mention: PlaceMention, gaz: Gazetteer, region: bo
     if tokens[before].norm == "of":
         return before > 0 and tokens[before - 1].norm in gaz.place_words
     return tokens[before].norm in _CUES_BEFORE or word_after in gaz.place_words
+
+
+def group_hints(groups: list[tuple[str, int, int]], gaz: Gazetteer) -> list[tuple[str, int]]:
+    """(country code, -1) for armed groups that act in one country ('al-Shabaab'): a weak
+    hint, outweighed by any place or country adjective."""
+    return [(gaz.group_homes[name], -1) for name, _, _ in groups if name in gaz.group_homes]
+
+
+def find_capitals(
+    tokens: list[Token], gaz: Gazetteer, *, any_case: bool, skip: frozenset[int] = frozenset()
+) -> list[PlaceMention]:
+    """'the Afghan capital', 'Syria's capital', 'the capital of Somalia': the capital city."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token.norm != "capital" or i in skip:
+            continue
+        code = _country_word(tokens, i - 1, gaz, any_case)
+        first = i - 1
+        if code is None and _word(tokens, i, 1) == "of":
+            code = _country_word(tokens, i + 2, gaz, any_case)
+            first = i
+        entry = gaz.capitals.get(code) if code else None
+        if entry is not None:
+            last = max(first, i)
+            found.append(PlaceMention((entry,), min(first, i), last, token.sentence))
+    return found
+
+
+def _country_word(tokens: list[Token], i: int, gaz: Gazetteer, any_case: bool) -> str | None:
+    """The country a word names or qualifies ('Afghan', 'Somalia'), if any."""
+    if i < 0 or i >= len(tokens) or not (any_case or tokens[i].capitalised):
+        return None
+    norm = tokens[i].norm
+    if norm in gaz.demonyms:
+        return gaz.demonyms[norm]
+    countries = [e for e in gaz.names.get(norm, ()) if e.is_country]
+    return countries[0].place.country if countries else None
