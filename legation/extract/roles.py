@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 
 from legation.extract.lexicon import Hit
-from legation.extract.text import Token
+from legation.extract.text import Token, without_possessive
 
 # The lexicon groups whose phrases are role candidates, and the role each one fills.
 ROLE_GROUPS = {
@@ -38,6 +38,7 @@ _DESCRIBED = frozenset(g for g in ROLE_GROUPS if g.endswith("_noun"))
 # Lexicon groups whose nearness is a feature: what happened, to whom, by what means.
 _CONTEXT_GROUPS = ("type", "killed", "injured", "damage", "attack_verb", "weapon", "claim")
 _SIDE_WORDS = 2
+_WIDE_WORDS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,9 @@ def candidates(
                 key = hit_key(tokens, hit)
                 features = _features(tokens, hit, core, by_sentence, keys[key], key in seen)
                 features += extra + ([f"{group}|rule"] if base in ruled else [])
-                span = text[tokens[hit.first].start : tokens[hit.last].end]
+                if hit is not base:
+                    features.append(f"{group}|h={hit_key(tokens, base)}")
+                span = without_possessive(text[tokens[hit.first].start : tokens[hit.last].end])
                 found.append(Candidate(hit, phrase, span, key, tuple(features)))
             seen.add(hit_key(tokens, base))
     return found
@@ -183,6 +186,12 @@ def _features(
             out.append(f"{g}|p{k}={tokens[before].norm}")
         if after < len(tokens) and tokens[after].sentence == sentence:
             out.append(f"{g}|n{k}={tokens[after].norm}")
+    for k in range(_SIDE_WORDS + 1, _WIDE_WORDS + 1):  # words further off, by side only
+        before, after = hit.first - k, hit.last + k
+        if before >= 0 and tokens[before].sentence == sentence:
+            out.append(f"{g}|L={tokens[before].norm}")
+        if after < len(tokens) and tokens[after].sentence == sentence:
+            out.append(f"{g}|R={tokens[after].norm}")
     for other in by_sentence.get(sentence, ()):
         if other.last < hit.first:
             out.append(f"{g}|{other.group}<{_bucket(hit.first - other.last)}")
