@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from legation.extract.extractor import extract_report
+from legation.extract.extractor import extract_report, read_report
 from legation.extract.language import detect_language
 from legation.extract.lexicon import Hit
 from legation.extract.roles import Candidate, role_model, select
@@ -214,3 +214,31 @@ def test_of_a_phrase_and_its_qualified_variant_only_the_likelier_is_kept() -> No
     found.append(candidate(2, 3, "PEASANTS"))
     assert select(found, [0.4, 0.7, 0.2], 0.3) == [1]  # the variant; PEASANTS too unlikely
     assert select(found, [0.4, 0.1, 0.9], 0.3) == [0, 2]
+
+
+def test_of_the_perpetrators_only_the_likeliest_group_is_kept() -> None:
+    def group(base: int, name: str) -> Candidate:
+        return Candidate(Hit("group_name", name, base, base), base, name, name, ())
+
+    found = [group(0, "FMLN"), group(1, "ELN"), group(2, "FPL")]
+    assert select(found, [0.5, 0.8, 0.2], 0.3) == [1]
+
+
+def test_descriptions_are_candidates_with_their_count_and_an_of_phrase() -> None:
+    text = (
+        "BOGOTA, 3 MAR 90 (EFE) -- [TEXT] GUERRILLAS KILLED THE MAYOR OF ABREGO AND FIVE "
+        "SOLDIERS WITH DYNAMITE IN NORTE DE SANTANDER TODAY."
+    )
+    _, found = read_report(text, language="en", published=date(1990, 3, 3))
+    texts = {c.text for c in found}
+    assert {"MAYOR OF ABREGO", "FIVE SOLDIERS", "SOLDIERS", "MAYOR"} <= texts
+
+
+def test_an_all_caps_name_stops_at_a_comma_and_drops_a_possessive() -> None:
+    text = (
+        "BOGOTA, 18 AUG 89 (EFE) -- [TEXT] GUNMEN MURDERED SENATOR LUIS CARLOS GALAN, ERNESTO "
+        "SAMPER SAID TODAY. LUIS CARLOS GALAN'S MURDER SHOCKED THE COUNTRY."
+    )
+    _, found = read_report(text, language="en", published=date(1989, 8, 18))
+    names = {c.text for c in found if c.hit.group == "victim_name"}
+    assert names == {"LUIS CARLOS GALAN", "ERNESTO SAMPER"}

@@ -40,7 +40,8 @@ def muc_type(extraction: Extraction) -> str | None:
 
 def predicted_templates(extraction: Extraction) -> list[Predicted]:
     """The main incident's template, and one with only its type for each other kind of
-    event the report describes (``also``: a bombing in a story about attacks)."""
+    event the report describes (``also``: a bombing in a story about attacks), or for a
+    second event of the main one's kind."""
     kind = muc_type(extraction) if extraction.is_incident else None
     if kind is None:
         return []
@@ -60,7 +61,7 @@ def predicted_templates(extraction: Extraction) -> list[Predicted]:
     kinds = {kind}
     for other in doc["also"]:
         also = taxonomy().incident_types[other].muc4
-        if also is not None and also not in kinds:
+        if also is not None and (also not in kinds or other == extraction.type_name):
             kinds.add(also)
             found.append(Predicted(also, {}))
     return found

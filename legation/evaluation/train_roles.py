@@ -113,7 +113,10 @@ def score(messages: list[Message], keeps: list[list[bool]]) -> dict[str, float |
     for message, keep in zip(messages, keeps, strict=True):
         score_document(predicted(message, keep), message.gold, total)
     micro = total.micro()
-    return prf(micro.tp, micro.predicted, micro.gold)
+    kind = total.roles["incident_type"]
+    return prf(micro.tp, micro.predicted, micro.gold) | {
+        "type_f1": prf(kind.tp, kind.predicted, kind.gold)["f1"]
+    }
 
 
 def cross_validate(messages: list[Message], folds: int) -> None:

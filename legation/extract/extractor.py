@@ -45,7 +45,7 @@ from legation.extract.roles import (
     longest,
     role_model,
 )
-from legation.extract.text import Token, fold, is_mostly_upper, tokenize
+from legation.extract.text import Token, fold, is_mostly_upper, tokenize, without_possessive
 
 # When several types are triggered, the first in this order wins.
 _TYPE_PRIORITY = (
@@ -70,6 +70,10 @@ _FAMILIES = {
     "hostage_taking": "abduction",
     "kidnapping": "abduction",
 }
+# A kind of event this often named is told of more than once ("bombs exploded at the embassy
+# … another bomb destroyed …"): in MUC-4 dev, 29 % of reports with four triggers of their main
+# kind have a second key template of it.
+_SEVERAL = 4
 _NO_VOTE = frozenset({"unrest", "threat"})  # chosen only when nothing else is triggered
 _TYPE_WEAPON = {"bombing": "explosive", "arson": "incendiary", "vehicle_ramming": "vehicle"}
 _PERSON_TITLES = ("diplomat", "government")
@@ -192,6 +196,10 @@ def _decide(doc: _Doc, core: set[int]) -> tuple[bool, float]:
         if doc.tokens[h.first].sentence in core
     )
     score = min(1.0, 0.3 * triggers + 0.2 * support)
+    if doc.any_case and triggers == 1 and support == 0:
+        # Wire copy names its event once and plainly ("A BOMB EXPLODED AT ..."): in MUC-4 dev
+        # 31 of 77 such reports have a key template of the trigger's kind.
+        return True, 0.4
     return (triggers >= 2 or support >= 1), round(max(score, 0.5), 2)
 
 
@@ -378,6 +386,9 @@ def _incident_type(
                 first = by_label[name][0]
                 also.append(doc.evidence(name, 0.4, first.first, first.last))
         hit = by_label[best][0]
+        if votes.get(_FAMILIES.get(best, best), 0) >= _SEVERAL:  # another event of the kind
+            second = by_label[best][1] if len(by_label[best]) > 1 else hit
+            also.append(doc.evidence(best, 0.3, second.first, second.last))
         confidence = min(0.9, 0.5 + 0.1 * len(by_label[best]))
         return doc.evidence(best, confidence, hit.first, hit.last)
     hit = doc.hits["type"][0]
@@ -405,7 +416,7 @@ def _mentions(doc: _Doc, hits: list[Hit], confidence: float) -> list[Evidence]:
     """Each thing once, as first written: "bombs" after "bomb" is the same weapon."""
     found: dict[str, Evidence] = {}
     for hit in longest(hits):
-        text = doc.span(hit.first, hit.last).text
+        text = without_possessive(doc.span(hit.first, hit.last).text)
         key = hit_key(doc.tokens, hit)
         found.setdefault(key, doc.evidence(text, confidence, hit.first, hit.last))
     return list(found.values())

@@ -11,7 +11,7 @@ import yaml
 from wordfreq import get_frequency_dict
 
 from legation.extract.lexicon import Hit, Lexicon, lexicon
-from legation.extract.text import Token, fold
+from legation.extract.text import Token, fold, without_possessive
 
 _WINDOW = 6
 _COMMON_ZIPF = 3.0  # a word at least this frequent (per 10^9 words, log10) is a common word
@@ -99,7 +99,7 @@ _OTHER, _NAME, _SURNAME = 0, 1, 2
 def _word_class(language: str, word: str) -> int:
     """_NAME: a word that can be part of a name in all-caps text (a given name, a word rare in
     the language or more common in Spanish); _SURNAME: a word that can follow a given name
-    (rare, or no rarer in Spanish: "LOPEZ", not "ESCAPED"); _OTHER: neither."""
+    (rare, or about as common in Spanish: "LOPEZ", "GARCIA", not "ESCAPED"); _OTHER: neither."""
     lex = lexicon(language)
     if not word.isalpha() or word in lex.not_names or word in lex.caps_not_names:
         return _OTHER
@@ -110,7 +110,9 @@ def _word_class(language: str, word: str) -> int:
         word in _given_names() or common < _COMMON_ZIPF or in_spanish > common + _SPANISH_MARGIN
     ):
         return _NAME
-    if common < _SURNAME_ZIPF and (common < _COMMON_ZIPF + 0.5 or in_spanish >= common):
+    if common < _SURNAME_ZIPF and (
+        common < _COMMON_ZIPF + 0.5 or in_spanish >= common - _SPANISH_MARGIN
+    ):
         return _SURNAME
     return _OTHER
 
@@ -122,6 +124,21 @@ def _same_sentence(tokens: list[Token], a: int, b: int, text: str) -> bool:
         return True
     gap = text[tokens[a].end : tokens[b].start]
     return bool(text) and b == a + 1 and gap.count("\n") == 1 and gap.strip() == ""
+
+
+def _continues(tokens: list[Token], j: int, text: str) -> bool:
+    """Token j continues a name begun before it: same sentence, and only spaces between
+    ("GUARANTOR, ERNESTO VELEZ" is two things), the word before not a possessive ("GALAN'S
+    MURDER")."""
+    if not _same_sentence(tokens, j - 1, j, text):
+        return False
+    if not text:
+        return True
+    before = tokens[j - 1]
+    return (
+        not text[before.end : tokens[j].start].strip()
+        and without_possessive(before.text) == before.text
+    )
 
 
 def _joined(tokens: list[Token], first: int, last: int, text: str) -> bool:
@@ -141,7 +158,7 @@ def _rare_word_chunks(
         opened = False  # the run holds a given name: surnames that are also words may follow
         while (
             j < len(tokens)
-            and (j == i or _same_sentence(tokens, j - 1, j, text))
+            and (j == i or _continues(tokens, j, text))
             and (j not in places or opened)  # "ENRIQUE LOPEZ": a town called Lopez exists
             and (
                 classes[j] == _NAME

@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 
 from legation.extract.lexicon import Hit
-from legation.extract.text import Token
+from legation.extract.text import Token, without_possessive
 
 # The lexicon groups whose phrases are role candidates, and the role each one fills.
 ROLE_GROUPS = {
@@ -34,10 +34,17 @@ ROLE_GROUPS = {
     "perpetrator_name": "perpetrator_individuals",
     "group_name": "perpetrator_organizations",
 }
+_AT_MOST = {"perpetrator_individuals": 1, "perpetrator_organizations": 1}
 _DESCRIBED = frozenset(g for g in ROLE_GROUPS if g.endswith("_noun"))
 # Lexicon groups whose nearness is a feature: what happened, to whom, by what means.
 _CONTEXT_GROUPS = ("type", "killed", "injured", "damage", "attack_verb", "weapon", "claim")
 _SIDE_WORDS = 2
+_OF_WORDS = 4  # words of an "of" phrase a description may take after it
+# Counts before a description ("FIVE SOLDIERS"); other common words end a qualifier.
+_NUMBER_WORDS = frozenset(
+    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"}
+    | {"twelve", "several", "some"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,9 @@ def candidates(
                 key = hit_key(tokens, hit)
                 features = _features(tokens, hit, core, by_sentence, keys[key], key in seen)
                 features += extra + ([f"{group}|rule"] if base in ruled else [])
-                span = text[tokens[hit.first].start : tokens[hit.last].end]
+                if hit is not base:
+                    features.append(f"{group}|h={hit_key(tokens, base)}")
+                span = without_possessive(text[tokens[hit.first].start : tokens[hit.last].end])
                 found.append(Candidate(hit, phrase, span, key, tuple(features)))
             seen.add(hit_key(tokens, base))
     return found
@@ -127,29 +136,65 @@ def candidates(
 def _variants(
     text: str, tokens: list[Token], hit: Hit, busy: set[int], common: frozenset[str]
 ) -> list[tuple[Hit, list[str]]]:
-    """The phrase, and for descriptions the phrase with one or two words before it that may
-    qualify it ("PRESIDENCY MINISTER", "URBAN GUERRILLAS"): not common words, numbers, or
-    words of an event, damage or claim."""
-    found: list[tuple[Hit, list[str]]] = [(hit, [f"{hit.group}|ext=0"])]
+    """The phrase, and for descriptions the phrase with what may belong to it: one or two
+    words before it that qualify it ("PRESIDENCY MINISTER", "URBAN GUERRILLAS", "FIVE
+    SOLDIERS"), and an "of" phrase after it ("MAYOR OF ABREGO", "LEADERS OF THE PATRIOTIC
+    UNION"). The model learns which of them the keys write."""
     if hit.group not in _DESCRIBED:
-        return found
-    first = hit.first
+        return [(hit, [f"{hit.group}|ext=0"])]
+    g = hit.group
+    starts = [(hit.first, [f"{g}|ext=0"])]
     for extent in (1, 2):
         i = hit.first - extent
-        if i < 0 or tokens[i].sentence != tokens[hit.first].sentence:
+        if i < 0 or tokens[i].sentence != tokens[hit.first].sentence or i in busy:
             break
         word = tokens[i].norm
-        gap = text[tokens[i].end : tokens[i + 1].start]
-        if gap.strip() or i in busy or word in common or not word.replace("-", "").isalpha():
+        if _gap(text, tokens, i) or not word.replace("-", "").isalnum():
             break
-        first = i
-        found.append(
-            (
-                Hit(hit.group, hit.label, first, hit.last),
-                [f"{hit.group}|ext={extent}", f"{hit.group}|m={word}"],
-            )
-        )
-    return found
+        number = word.isdigit() or word in _NUMBER_WORDS
+        if word in common and not number:
+            break
+        starts.append((i, [f"{g}|ext={extent}", f"{g}|m={'#' if number else word}"]))
+        if number:  # "FIVE SOLDIERS": nothing qualifies a phrase before its count
+            break
+    ends: list[tuple[int, list[str]]] = [(hit.last, [])] + [
+        (last, [f"{g}|of={k}"])
+        for k, last in enumerate(_of_phrase(text, tokens, hit.last, common), 1)
+    ]
+    return [
+        (Hit(g, hit.label, first, last), head + tail)
+        for first, head in starts
+        for last, tail in ends
+    ]
+
+
+def _gap(text: str, tokens: list[Token], i: int) -> bool:
+    """Something other than spaces between token i and the next."""
+    return bool(text[tokens[i].end : tokens[i + 1].start].strip())
+
+
+def _of_phrase(text: str, tokens: list[Token], last: int, common: frozenset[str]) -> list[int]:
+    """Where an "of" phrase after token ``last`` may end: after each of up to ``_OF_WORDS``
+    uncommon words ("OF [THE] LEFTIST PATRIOTIC UNION")."""
+    j = last + 1
+    if j + 1 >= len(tokens) or tokens[j].norm != "of":
+        return []
+    if _gap(text, tokens, last) or _gap(text, tokens, j):
+        return []
+    sentence = tokens[last].sentence
+    k = j + 1
+    if tokens[k].norm in ("the", "a", "an") and k + 1 < len(tokens) and not _gap(text, tokens, k):
+        k += 1
+    ends: list[int] = []
+    while k < len(tokens) and len(ends) < _OF_WORDS and tokens[k].sentence == sentence:
+        word = tokens[k].norm
+        if word in common or not word.replace("-", "").isalpha():
+            break
+        ends.append(k)
+        if k + 1 >= len(tokens) or _gap(text, tokens, k):
+            break
+        k += 1
+    return ends
 
 
 def longest(hits: list[Hit]) -> list[Hit]:
@@ -195,14 +240,23 @@ def _features(
 
 def select(found: list[Candidate], probabilities: list[float], threshold: float) -> list[int]:
     """Indices of the kept candidates: of each phrase's variants the likeliest, if likely
-    enough."""
+    enough; of the perpetrators only the likeliest individual and organisation (a report's
+    attack is blamed on one group: in MUC-4 dev by cross-validation micro-F1 rose from 34.3
+    to 34.8, no correct filler lost)."""
     best: dict[int, int] = {}
     for i, c in enumerate(found):
         if probabilities[i] >= threshold and (
             c.base not in best or probabilities[i] > probabilities[best[c.base]]
         ):
             best[c.base] = i
-    return sorted(best.values())
+    kept: list[int] = []
+    taken: Counter[str] = Counter()
+    for i in sorted(best.values(), key=lambda i: -probabilities[i]):
+        role = ROLE_GROUPS[found[i].hit.group]
+        if taken[role] < _AT_MOST.get(role, len(found)):
+            taken[role] += 1
+            kept.append(i)
+    return sorted(kept)
 
 
 def chosen(model: RoleModel, found: list[Candidate]) -> dict[str, list[Hit]]:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n|\n(?=[A-ZА-ЯÇĞİÖŞÜ\"“«])")
+_POSSESSIVE = re.compile(r"['’][sS]$")
 _APOSTROPHE_SUFFIX = re.compile(r"['’]\w+$")
 
 
@@ -48,6 +49,11 @@ def tokenize(text: str) -> list[Token]:
         word = match.group()
         tokens.append(Token(word, fold(strip_suffix(word)), match.start(), match.end(), sentence))
     return tokens
+
+
+def without_possessive(span: str) -> str:
+    """A name as its role's filler: "LUIS CARLOS GALAN'S" (murder) is Luis Carlos Galan."""
+    return _POSSESSIVE.sub("", span)
 
 
 def read_text(title: str | None, text: str) -> str:
