@@ -76,6 +76,7 @@ class Hit(NamedTuple):
 
 
 _PREFIX_KEY = 3  # prefixed patterns are indexed by the first characters of their stem
+_WORD_CACHE = 50_000  # words whose candidate patterns are remembered
 
 
 @dataclass(slots=True)
@@ -88,8 +89,12 @@ class PhraseMatcher:
     prefixed: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    _patterns_by_word: dict[str, tuple[tuple[tuple[str, ...], str, str], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def add(self, pattern: str, group: str, label: str) -> None:
+        self._patterns_by_word.clear()
         parts = tuple(fold(p) for p in pattern.split())
         if not parts:
             return
@@ -101,17 +106,27 @@ class PhraseMatcher:
 
     def find(self, tokens: list[Token]) -> list[Hit]:
         hits: list[Hit] = []
-        exact, prefixed = self.exact, self.prefixed
+        known = self._patterns_by_word
         for i, token in enumerate(tokens):
             word = token.norm
-            candidates = list(exact.get(word, ()))
-            for size in range(1, min(len(word), _PREFIX_KEY) + 1):
-                candidates.extend(prefixed.get(word[:size], ()))
+            candidates = known.get(word)
+            if candidates is None:
+                candidates = self._patterns(word)
+                if len(known) >= _WORD_CACHE:  # a long stream meets ever new words
+                    known.clear()
+                known[word] = candidates
             for parts, group, label in candidates:
                 last = _match_at(tokens, i, parts)
                 if last is not None:
                     hits.append(Hit(group, label, i, last))
         return hits
+
+    def _patterns(self, word: str) -> tuple[tuple[tuple[str, ...], str, str], ...]:
+        """The patterns that may start at ``word``: exact first, then by prefix length."""
+        candidates = list(self.exact.get(word, ()))
+        for size in range(1, min(len(word), _PREFIX_KEY) + 1):
+            candidates.extend(self.prefixed.get(word[:size], ()))
+        return tuple(candidates)
 
 
 def _match_at(tokens: list[Token], i: int, parts: tuple[str, ...]) -> int | None:

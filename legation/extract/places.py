@@ -64,10 +64,15 @@ def _match_longest(tokens: list[Token], i: int, gaz: Gazetteer) -> tuple[int, li
     if tokens[i].norm not in gaz.first_words:
         entries = _inflected(tokens[i].norm, gaz)
         return (i, entries) if entries else None
-    for size in range(min(gaz.longest, len(tokens) - i), 0, -1):
+    # a name does not cross a sentence: the longest window is the run of the same sentence
+    sentence = tokens[i].sentence
+    longest = 1
+    for j in range(i + 1, min(i + gaz.longest, len(tokens))):
+        if tokens[j].sentence != sentence:
+            break
+        longest += 1
+    for size in range(longest, 0, -1):
         window = tokens[i : i + size]
-        if any(t.sentence != window[0].sentence for t in window):
-            continue
         name = " ".join(t.norm for t in window)
         entries = gaz.names.get(name) or (_inflected(name, gaz) if size == 1 else None)
         if entries and size == 1 and _looks_like_a_name(tokens, i, entries, gaz):
@@ -125,6 +130,8 @@ def _after_a_name_word(tokens: list[Token], i: int, gaz: Gazetteer) -> bool:
 
 
 def _inflected(word: str, gaz: Gazetteer) -> list[Entry] | None:
+    if word.isascii():  # the endings are Russian: a Latin word has none of them
+        return None
     for ending, replacements in _RU_ENDINGS:
         if word.endswith(ending) and len(word) > len(ending) + 2:
             stem = word[: -len(ending)]

@@ -38,16 +38,22 @@ def strip_suffix(word: str) -> str:
     return _APOSTROPHE_SUFFIX.sub("", word)
 
 
+@lru_cache(maxsize=65536)
+def _norm(word: str) -> str:
+    return fold(strip_suffix(word) if "'" in word or "’" in word else word)
+
+
 def tokenize(text: str) -> list[Token]:
     """Word tokens with character offsets and sentence numbers."""
     bounds = [m.end() for m in _SENTENCE_END.finditer(text)]
     tokens: list[Token] = []
     sentence = 0
     for match in _TOKEN.finditer(text):
-        while sentence < len(bounds) and match.start() >= bounds[sentence]:
+        start = match.start()
+        while sentence < len(bounds) and start >= bounds[sentence]:
             sentence += 1
         word = match.group()
-        tokens.append(Token(word, fold(strip_suffix(word)), match.start(), match.end(), sentence))
+        tokens.append(Token(word, _norm(word), start, match.end(), sentence))
     return tokens
 
 
@@ -64,8 +70,8 @@ def read_text(title: str | None, text: str) -> str:
 
 def is_mostly_upper(text: str) -> bool:
     """True for all-caps text (wire copy), where capitalisation carries no signal."""
-    letters = [ch for ch in text[:4000] if ch.isalpha()]
-    return bool(letters) and sum(ch.isupper() for ch in letters) / len(letters) > 0.8
+    letters = "".join(filter(str.isalpha, text[:4000]))
+    return bool(letters) and sum(map(str.isupper, letters)) / len(letters) > 0.8
 
 
 def clean_whitespace(text: str) -> str:
