@@ -29,6 +29,8 @@ class Token(NamedTuple):
 def fold(text: str) -> str:
     """Lower case without diacritics: 'Altıntaş' -> 'altintas', 'Ёлка' -> 'елка'."""
     lowered = text.replace("İ", "i").replace("I", "i").lower().replace("ı", "i")
+    if lowered.isascii():  # most names: nothing to decompose
+        return lowered
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
