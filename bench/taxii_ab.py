@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,31 +25,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from taxii2client.v21 import Collection, Server
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import taxii_vs_medallion as bench  # noqa: E402
-
-
-def start(checkout: Path, url: str, port: int) -> subprocess.Popen[bytes]:
-    """Our server from ``checkout`` (its own ``legation`` comes first on the path)."""
-    code = (
-        "import uvicorn; from legation.api import create_app;"
-        "from legation.settings import Settings;"
-        f"uvicorn.run(create_app(Settings(database_url={url!r}, environment='test')),"
-        f" host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=checkout)
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/taxii2/", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server from {checkout} did not start")
 
 
 def summary(adds: list[float], gets: list[float]) -> dict[str, Any]:
@@ -100,7 +80,7 @@ def main() -> None:
                 shutil.copy(args.db, work / f"{side}.db")
             else:
                 bench.prepare(urls[side], small[5]["id"])
-            procs[side] = start(checkouts[side], urls[side], port)
+            procs[side] = bench.start_ours(urls[side], port, checkout=checkouts[side])
         collections = {
             side: Server(
                 f"http://127.0.0.1:{port}/taxii2/", user=bench.USER, password=bench.PASSWORD

@@ -107,15 +107,16 @@ def prepare(url: str, owner: str) -> str:
     return row.id
 
 
-def start_ours(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_ours(url: str, port: int, checkout: Path = ROOT) -> subprocess.Popen[bytes]:
+    """Our server from ``checkout`` (its own ``legation`` comes first on the path)."""
     code = (
         "import uvicorn; from legation.api import create_app;"
         "from legation.settings import Settings;"
         f"uvicorn.run(create_app(Settings(database_url={url!r}, environment='test')),"
         f" host='127.0.0.1', port={port}, log_level='warning')"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    for _ in range(200):
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=checkout)
+    for _ in range(300):
         try:
             import httpx
 
@@ -123,7 +124,7 @@ def start_ours(url: str, port: int) -> subprocess.Popen[bytes]:
             return proc
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.1)
-    raise RuntimeError("our server did not start")
+    raise RuntimeError(f"our server from {checkout} did not start")
 
 
 def add(collection: Collection, objects: list[dict[str, Any]], batch: int) -> dict[str, Any]:
