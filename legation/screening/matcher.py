@@ -190,14 +190,19 @@ def _readings(part: Part) -> tuple[Part, ...]:
     return (part, *rereadings(part)) if part.second else (part,)
 
 
+def _string_similarity(a: str, b: str) -> float:
+    """Jaro-Winkler, capped by edit distance so that a shared start cannot carry the rest."""
+    return min(
+        JaroWinkler.normalized_similarity(a, b, prefix_weight=0.1),
+        Levenshtein.normalized_similarity(a, b) + 0.15,
+    )
+
+
 def _syllable_similarity(a: Part, b: Part) -> float:
     """Spelling alone, without the vowel classes of ``phonetic``: a syllable is two or three
     letters, and "eun" and "yo" (은, the "Un" of Kim Jong Un, and the "Yo" of Kim Yo Jong)
     must not pass as one sound."""
-    latin = min(
-        JaroWinkler.normalized_similarity(a.latin, b.latin, prefix_weight=0.1),
-        Levenshtein.normalized_similarity(a.latin, b.latin) + 0.15,
-    )
+    latin = _string_similarity(a.latin, b.latin)
     if a.skeleton == b.skeleton and len(a.skeleton) >= 3:
         latin = max(latin, 0.7 + 0.2 * latin)
     return latin if latin >= PART_CUTOFF else 0.0
@@ -209,15 +214,11 @@ def _spelling_similarity(a: Part, b: Part) -> float:
         la, lb = len(a.phonetic), len(b.phonetic)
         if abs(la - lb) * 2 > max(la, lb) + 1 and a.skeleton != b.skeleton:
             return 0.0  # lengths too far apart for any of the measures below to pass
-    latin = JaroWinkler.normalized_similarity(a.latin, b.latin, prefix_weight=0.1)
-    latin = min(latin, Levenshtein.normalized_similarity(a.latin, b.latin) + 0.15)
+    latin = _string_similarity(a.latin, b.latin)
     if a.phonetic == b.phonetic:
         phon = 0.95 + 0.04 * latin
     else:
-        phon = 0.95 * min(
-            JaroWinkler.normalized_similarity(a.phonetic, b.phonetic, prefix_weight=0.1),
-            Levenshtein.normalized_similarity(a.phonetic, b.phonetic) + 0.15,
-        )
+        phon = 0.95 * _string_similarity(a.phonetic, b.phonetic)
     latin = max(latin, phon)
     if cross and a.skeleton != b.skeleton:
         same = _cross_skeletons_agree(a, b)
