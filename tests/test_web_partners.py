@@ -17,14 +17,12 @@ from legation.storage.db import transaction
 from legation.storage.sharing_tables import GrantRow
 from tests.partner_data import add_partner_data
 from tests.test_web import csrf, login
-from tests.web_data import add_hostile_incident, add_users
 
 
 @pytest.fixture
-def ids(factory: sessionmaker[Session]) -> dict[str, object]:
+def ids(factory: sessionmaker[Session], seeded: tuple[int, int]) -> dict[str, object]:
+    """The dashboard's users and hostile incident (``seeded``) and the partners' data."""
     with transaction(factory) as session:
-        add_users(session)
-        add_hostile_incident(session)
         return add_partner_data(session)
 
 

@@ -1,5 +1,6 @@
-"""Fixtures of the dashboard tests over HTTP (test_web, test_web_fixes): users, a hostile
-incident and a test client; a module that defines its own ``client`` keeps it."""
+"""Fixtures of the dashboard tests over HTTP (test_web, test_web_fixes, test_web_partners):
+users, a hostile incident and a test client; a module that defines its own ``client`` keeps
+it."""
 
 from __future__ import annotations
 
