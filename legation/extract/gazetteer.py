@@ -45,6 +45,9 @@ class Entry:
     population: int
     is_country: bool
     admin2: str | None = None  # GeoNames second-level region key ("AF.10.2301")
+    # a first-level region's conventional point (ISO 3166-2 data); ``place`` holds the
+    # middle of its towns, the better guess for an event in an unknown village of it
+    centre: tuple[float, float] | None = None
 
     @property
     def is_region(self) -> bool:
@@ -290,7 +293,7 @@ def _data_lines() -> Iterator[str]:
 
 
 def _row_entry(line: str) -> Entry:
-    kind, country, admin1, admin2, lat, lon, population, display, _ = line.split("\t")
+    kind, country, admin1, admin2, lat, lon, population, display, centre, _ = line.split("\t")
     region = kind == "R"
     place = Place(
         name=display,
@@ -300,7 +303,14 @@ def _row_entry(line: str) -> Entry:
         precision=("admin2" if admin2 else "admin1") if region else "city",
         admin1=admin1 or None,
     )
-    return Entry(place, int(population), is_country=False, admin2=admin2 or None)
+    point = centre.split(" ") if centre else None
+    return Entry(
+        place,
+        int(population),
+        is_country=False,
+        admin2=admin2 or None,
+        centre=(float(point[0]), float(point[1])) if point else None,
+    )
 
 
 def towns_between(low: int, high: int, stopwords: frozenset[str]) -> dict[str, list[Entry]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from legation.domain.models import Place
 from legation.extract.gazetteer import Entry, Gazetteer, LocalIndex, local_key, skeleton
@@ -337,7 +337,20 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         seat = _seat(text, tokens, local, named, any_case, regions, admin1, gaz)
         if seat is not None:
             return seat
+    if finest is not None and finest.centre is not None and _heads(text, tokens, regions, finest):
+        lat, lon = finest.centre
+        return replace(finest, place=replace(finest.place, lat=lat, lon=lon))
     return finest or _country_of(mentions, named, gaz)
+
+
+def _heads(text: str, tokens: list[Token], regions: list[PlaceMention], entry: Entry) -> bool:
+    """Whether the region is what the text names first ('Helmand province, Afghanistan'),
+    not the fallback for a smaller place it names before and the table lacks ('Baba Amrow,
+    Homs governorate'): the region itself is meant, at its conventional point."""
+    for mention in regions:
+        if entry in mention.entries:
+            return "," not in text[: tokens[mention.first].start]
+    return False
 
 
 def _seat(
