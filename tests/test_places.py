@@ -42,6 +42,19 @@ def test_a_region_named_first_is_at_its_centre_and_a_fallback_among_its_towns() 
     assert distance_km(helmand.lat, helmand.lon, 31.0, 64.0) < 5
 
 
+def test_a_country_alone_is_at_its_middle_not_its_capital_nor_a_namesake_town() -> None:
+    # an event told only at country level is not in Kabul, next to the missions there
+    afghanistan = locate("Afghanistan, Afghanistan")
+    assert afghanistan is not None and afghanistan.precision == "country"
+    assert distance_km(afghanistan.lat, afghanistan.lon, 33.0, 65.0) < 5
+    assert distance_km(afghanistan.lat, afghanistan.lon, 34.53, 69.17) > 300  # Kabul
+    # the town of Mozambique (Ilha de Moçambique) is no answer for the country named twice
+    mozambique = locate("Mozambique, Mozambique")
+    assert mozambique is not None
+    assert (mozambique.name, mozambique.precision) == ("Mozambique", "country")
+    assert _located("Guatemala City, Guatemala") == ("Guatemala City", "GT", "city")
+
+
 def test_a_district_named_with_its_province_is_the_finer_region() -> None:
     name, country, precision = _located("Charkh district, Logar province, Afghanistan")
     assert (name, country, precision) == ("Charkh", "AF", "admin2")

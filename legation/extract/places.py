@@ -318,6 +318,7 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         m
         for m in _typed(text, tokens, find_local(tokens, local, named, any_case, False), gaz, False)
         if not any(_within(m, r) for r in regions)
+        and m.first not in countries  # 'Mozambique, Mozambique' is the country, not the town
     ]
     admin1 = _containing(regions)
     for mention in places:
