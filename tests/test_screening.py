@@ -454,6 +454,44 @@ def test_candidates_are_capped_and_keep_the_best() -> None:
     assert index.search(query, candidates=25)[0].subject.id == "best"
 
 
+@cache
+def _un_and_ofac_index() -> ScreeningIndex:
+    files = [
+        shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
+    ofac = [e.to_dict() for e in parse_ofac_csv(*files).entities]
+    return ScreeningIndex(subject_from_ftm(e) for e in [*_un(), *ofac])
+
+
+@pytest.mark.parametrize(
+    ("schema", "query", "listed"),
+    [
+        # an entry whose many aliases share a query key once must not push out the one
+        # whose single name is the query (EU-style lists: al-Qaida with 61 names)
+        ("Person", "Jamil Mukulu", "un-CDi.015"),
+        ("Organization", "BOKO HARAM", "ofac-16363"),
+        ("Person", "Usama BIN LADIN", "ofac-6365"),
+        # the issue's own compound: "Abdulrahman" keyed like "Abdul Rahman"
+        ("Person", "Abdulrahman Yaseen", "un-QDi.037"),
+        # joined keys do not outweigh the parts in choosing which names to score
+        ("Person", "SHEKAU MOHAMMED ABUBAKAR", "un-QDi.322"),
+        # initials give no keys: among the forty al-Tikritis those with the initials first
+        ("Person", "Q. S. H. AL-TIKRITI", "un-IQi.002"),
+        # a name of initials only is keyed by its letters together
+        ("Organization", "T.D.G.", "ofac-8408"),
+        # the alias with as many parts as the query is scored, not the bare "AL-AQSA"
+        ("Organization", "TEHREEK-I-AZADI-I KASHMIR", "ofac-7140"),
+    ],
+)
+def test_search_through_the_index_finds_the_listed_entry(
+    schema: str, query: str, listed: str
+) -> None:
+    index = _un_and_ofac_index()
+    hits = index.search(Subject.build("q", schema, [query]))
+    assert listed in [h.subject.id for h in hits], [(h.subject.id, h.score) for h in hits]
+
+
 def test_an_alias_padded_with_other_words_does_not_hide_the_exact_name() -> None:
     # Both aliases share every query key; before the tie went to the later, padded ones
     # (two of them, with and without the bracketed part) and the exact name was never scored.

@@ -16,11 +16,19 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from legation.screening.matcher import ALGORITHM, DEFAULT_THRESHOLD, Result, Subject, score_pair
+from legation.screening.matcher import (
+    ALGORITHM,
+    DEFAULT_THRESHOLD,
+    Name,
+    Result,
+    Subject,
+    score_pair,
+)
 from legation.screening.normalise import Part, phonetic, skeleton
 
 MAX_CANDIDATES = 20
-SNAPSHOT_VERSION = f"{ALGORITHM}/3"  # 2: fingerprints keyed by (list, entity id); 3: name keys
+SNAPSHOT_VERSION = f"{ALGORITHM}/4"  # 2: fingerprints keyed by (list, entity id); 3: name
+# keys; 4: a key posts an entry once
 COMMON_KEY = 500
 KEEP_SHARE = 0.4  # candidates sharing less than this share of the best key weight are not scored
 _ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber")
@@ -43,6 +51,26 @@ def subject_from_ftm(data: Mapping[str, Any], dataset: str = "") -> Subject:
         caption=(props.get("name") or [str(data["id"])])[0],
         dataset=dataset,
     )
+
+
+def _initials(query: Subject) -> frozenset[str]:
+    """The letters the query gives only as initials ("Q. S. H. al-Tikriti")."""
+    return frozenset(p.latin[0] for n in query.names for p in n.parts if p.initial)
+
+
+def name_keys_of(name: Name) -> set[str]:
+    """Retrieval keys of one name: its parts' and its pairs' (see ``part_keys``)."""
+    keys: set[str] = set()
+    for _positions, part in name.units:
+        keys |= part_keys(part)
+    return keys | acronym_keys(name)
+
+
+def acronym_keys(name: Name) -> set[str]:
+    """A name of initials only ("T.D.G.", "G-9") is keyed by its letters together."""
+    if len(name.parts) >= 2 and all(p.initial for p in name.parts):
+        return {"a:" + "".join(p.latin for p in name.parts)}
+    return set()
 
 
 def part_keys(part: Part) -> set[str]:
@@ -77,7 +105,7 @@ class ScreeningIndex:
 
     def __init__(self, subjects: Iterable[Subject] = ()) -> None:
         self.subjects: list[Subject] = []
-        # key -> the subjects with a name that has it (once per such name)
+        # key -> the subjects with a name that has it (once per subject)
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.identifiers: dict[str, list[int]] = defaultdict(list)
         # per subject: each name's retrieval keys (the strings of ``postings``, shared) and
@@ -130,13 +158,12 @@ class ScreeningIndex:
         self.subjects.append(subject)
         name_keys = []
         for name in subject.names:
-            keys: set[str] = set()
-            for _positions, part in name.units:
-                keys |= part_keys(part)
-            interned = frozenset(sys.intern(key) for key in keys)
-            name_keys.append(interned)
-            for key in interned:
-                self.postings[key].append(s)
+            keys = name_keys_of(name)
+            name_keys.append(frozenset(sys.intern(key) for key in keys))
+        # once per entry, however many of its names have the key: an entry with sixty aliases
+        # must not outweigh the one whose single name is the query
+        for key in frozenset().union(*name_keys):
+            self.postings[key].append(s)
         self.name_keys.append(tuple(name_keys))
         self.fewest_parts.append(min((len(n.parts) for n in subject.names), default=0))
         for identifier in subject.identifiers:
@@ -146,17 +173,24 @@ class ScreeningIndex:
         """Subjects (with the names that hit) ranked by the weight of the keys they share."""
         total = max(1, len(self.subjects))
         keys: set[str] = set()
+        joined: set[str] = set()  # keys of two neighbouring parts read as one
         for name in query.names:
-            for _positions, part in name.units:
-                keys |= part_keys(part)
+            for positions, part in name.units:
+                (joined if len(positions) > 1 else keys).update(part_keys(part))
+            keys |= acronym_keys(name)
+        joined -= keys
+        keys |= joined
         ranked = sorted((len(self.postings.get(k, ())), k) for k in keys)
         weights: dict[int, float] = defaultdict(float)
-        applied: list[tuple[str, float]] = []
+        applied: list[tuple[str, float, float]] = []
         for size, key in ranked:
             if size == 0:
                 continue
             idf = math.log(1 + total / size) * (0.5 if key.startswith(("s3:", "c:")) else 1.0)
-            applied.append((key, idf))
+            # a joined key finds "Abdulrahman" for "Abdul Rahman", but in choosing among an
+            # entry's names it must not outweigh the parts themselves: "Shekau Mohammed
+            # Abubakar" is "Abubakar Mohammed Shekau" more than "Abu Mohammed Abubakar bin …"
+            applied.append((key, idf, idf * 0.5 if key in joined else idf))
             if size > COMMON_KEY and len(weights) >= limit:
                 # a very common key only adds weight to candidates already found (and as
                 # keys come rarest first, no later key can bring in a new candidate either)
@@ -168,7 +202,7 @@ class ScreeningIndex:
                     weights[s] += idf
         best = heapq.nlargest(limit, weights.items(), key=itemgetter(1))
         if len(weights) > limit and best:
-            best = self._break_ties(best, weights, limit)
+            best = self._break_ties(best, weights, limit, _initials(query))
         floor = best[0][1] * KEEP_SHARE if best else 0.0
         # each kept entry's names with the weight of the query keys they share, summed in
         # the order the keys were applied (every such key reached the entry: see above)
@@ -180,33 +214,52 @@ class ScreeningIndex:
             for n, name_keys in enumerate(self.name_keys[s]):
                 weight = 0.0
                 shared = False
-                for key, idf in applied:
+                for key, _idf, name_idf in applied:
                     if key in name_keys:
-                        weight += idf
+                        weight += name_idf
                         shared = True
                 if shared:
                     found.append((weight, n))
-        names = {s: self._closest_names(s, found) for s, found in kept.items()}
+        size = max((len(n.parts) for n in query.names), default=0)
+        initials = _initials(query)
+        names = {s: self._closest_names(s, found, size, initials) for s, found in kept.items()}
         for identifier in query.identifiers:
             for s in self.identifiers.get(identifier, ()):
                 names.setdefault(s, [])
         return dict(names)
 
-    def _closest_names(self, s: int, found: list[tuple[float, int]]) -> list[int]:
+    def _closest_names(
+        self, s: int, found: list[tuple[float, int]], size: int, initials: frozenset[str]
+    ) -> list[int]:
         """The two names of entry ``s`` that share the most key weight with the query; at equal
-        weight the one with fewer parts (an alias padded with other words must not crowd out
-        the plain name that matches exactly)."""
+        weight the one with more of the query's initials, then the one whose number of parts is
+        nearest the query's (an alias padded with other words must not crowd out the plain name
+        that matches exactly, nor the bare "AL-AQSA" the "AL-AQSA E.V." asked for, whose
+        initials give no keys)."""
         names = self.subjects[s].names
-        ranked = sorted(found, key=lambda wn: (-round(wn[0], 9), len(names[wn[1]].parts), wn[1]))
-        return [n for _w, n in ranked[:2]]
+        if len(found) <= 2:
+            return [n for _w, n in sorted(found, key=lambda wn: (-wn[0], wn[1]))]
+
+        def order(wn: tuple[float, int]) -> tuple[float, int, int, int]:
+            parts = names[wn[1]].parts
+            shared = len(initials & {p.latin[0] for p in parts}) if initials else 0
+            return (-round(wn[0], 9), -shared, abs(len(parts) - size), wn[1])
+
+        return [n for _w, n in sorted(found, key=order)[:2]]
 
     def _break_ties(
-        self, best: list[tuple[int, float]], weights: dict[int, float], limit: int
+        self,
+        best: list[tuple[int, float]],
+        weights: dict[int, float],
+        limit: int,
+        initials: frozenset[str] = frozenset(),
     ) -> list[tuple[int, float]]:
-        """Entries tied at the cut: those with the fewest name parts (the closest) go first.
+        """Entries tied at the cut: those whose names have the query's initials, then those
+        with the fewest name parts (the closest) go first.
 
         Without this an exact "Mohammed Ali Rahimi" could lose its place to earlier entries
-        "Mohammed Ali Rahimi Khan…" that share the same query keys.
+        "Mohammed Ali Rahimi Khan…" that share the same query keys, and "Q. S. H. AL-TIKRITI"
+        (initials give no keys) to the first twenty of the list's forty al-Tikritis.
         """
         edge = best[-1][1]
         tied = [kv for kv in weights.items() if kv[1] >= edge - 1e-9]
@@ -214,7 +267,23 @@ class ScreeningIndex:
             return best
 
         fewest = self.fewest_parts
-        tied.sort(key=lambda kv: (-kv[1], fewest[kv[0]]))
+        if initials:
+            subjects = self.subjects
+            tied.sort(
+                key=lambda kv: (
+                    -kv[1],
+                    -max(
+                        (
+                            len(initials & {p.latin[0] for p in n.parts})
+                            for n in subjects[kv[0]].names
+                        ),
+                        default=0,
+                    ),
+                    fewest[kv[0]],
+                )
+            )
+        else:
+            tied.sort(key=lambda kv: (-kv[1], fewest[kv[0]]))
         return tied[:limit]
 
     def search(
