@@ -55,6 +55,18 @@ def test_a_country_alone_is_at_its_middle_not_its_capital_nor_a_namesake_town() 
     assert _located("Guatemala City, Guatemala") == ("Guatemala City", "GT", "city")
 
 
+def test_a_town_named_alone_first_is_taken_in_its_province_when_the_districts_disagree() -> None:
+    # Dalbandin lies in Chagai district, the text says Nushki: the town, not Nushki's middle
+    place = locate("Dalbandin, Nushki district, Balochistan province, Pakistan")
+    assert place is not None and (place.name, place.precision) == ("Dalbandin", "city")
+    # a neighbourhood named like a town of the state is not that town
+    place = locate(
+        "Infonavit Lomas del Porvenir neighborhood, Tijuana municipality, "
+        "Baja California state, Mexico"
+    )
+    assert place is not None and place.name == "Tijuana"
+
+
 def test_a_district_named_with_its_province_is_the_finer_region() -> None:
     name, country, precision = _located("Charkh district, Logar province, Afghanistan")
     assert (name, country, precision) == ("Charkh", "AF", "admin2")

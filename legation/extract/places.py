@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from legation.domain.models import Place
 from legation.extract.gazetteer import Entry, Gazetteer, LocalIndex, local_key, skeleton
-from legation.extract.text import Token, is_mostly_upper, tokenize
+from legation.extract.text import Token, fold, is_mostly_upper, tokenize
 
 # Russian case endings tried when a word is not in the gazetteer as written.
 _RU_ENDINGS = (
@@ -329,7 +329,13 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
             for e in r.entries
             if e.admin2 and (not admin1 or (e.place.country, e.place.admin1) in admin1)
         }
-        entry = _inside(mention.entries, admin1, admin2, strict=mention.fuzzy)
+        entry = _inside(
+            mention.entries,
+            admin1,
+            admin2,
+            strict=mention.fuzzy,
+            alone=_alone(text, tokens, mention),
+        )
         if entry is not None:
             return entry
     typed = [r for r in regions if _neighbours(text, tokens, r) & gaz.admin_words]
@@ -342,6 +348,19 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         lat, lon = finest.centre
         return replace(finest, place=replace(finest.place, lat=lat, lon=lon))
     return finest or _country_of(mentions, named, gaz)
+
+
+_SETTLEMENT_WORDS = frozenset({"town", "village", "city", "hamlet", "settlement", "locality"})
+
+
+def _alone(text: str, tokens: list[Token], mention: PlaceMention) -> bool:
+    """Whether the text's first part is this place's name alone, or with a word such as
+    'town' or 'village' ('Magburaka town, …'; not 'San Mateo neighborhood, …')."""
+    start, end = tokens[mention.first].start, tokens[mention.last].end
+    if text[:start].strip():
+        return False
+    rest = text[end:].split(",", 1)[0].split()
+    return not rest or (len(rest) == 1 and fold(rest[0].strip(".")) in _SETTLEMENT_WORDS)
 
 
 def _heads(text: str, tokens: list[Token], regions: list[PlaceMention], entry: Entry) -> bool:
@@ -506,13 +525,18 @@ def _inside(
     admin2: set[str],
     *,
     strict: bool = False,
+    alone: bool = False,
 ) -> Entry | None:
     """The largest of the homonyms inside the finest region the text names; none when the
     text names first-level regions and no homonym lies in one (the place meant is missing
     from the gazetteer, and a namesake elsewhere would be far off)."""
     tiers = (
         [e for e in entries if e.admin2 is not None and e.admin2 in admin2],
-        [] if admin2 else [e for e in entries if (e.place.country, e.place.admin1) in admin1],
+        # a place the text names alone first is taken in its first-level region even when
+        # not in the district named ('Dalbandin, Nushki district': the tables disagree)
+        []
+        if admin2 and not alone
+        else [e for e in entries if (e.place.country, e.place.admin1) in admin1],
         [] if admin1 or admin2 or (strict and len(entries) > 1) else list(entries),
     )
     for tier in tiers:
