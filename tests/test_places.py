@@ -67,6 +67,18 @@ def test_a_town_named_alone_first_is_taken_in_its_province_when_the_districts_di
     assert place is not None and place.name == "Tijuana"
 
 
+def test_a_list_of_provinces_is_the_wider_operation_not_the_event() -> None:
+    text = (
+        "Nangarhar, Kapisa, Urozgan, Kandahar, Zabul, Herat, Faryab, Badakhshan, Kunduz and "
+        "Helmand provinces, Kandahar province, Afghanistan"
+    )
+    place = locate(text)
+    assert place is not None and (place.name, place.precision) == ("Kandahār", "admin1")
+    # after the list the province is named for itself: its conventional point
+    kandahar = locate("Kandahar province, Afghanistan")
+    assert kandahar is not None and (kandahar.lat, kandahar.lon) == (place.lat, place.lon)
+
+
 def test_a_district_named_with_its_province_is_the_finer_region() -> None:
     name, country, precision = _located("Charkh district, Logar province, Afghanistan")
     assert (name, country, precision) == ("Charkh", "AF", "admin2")

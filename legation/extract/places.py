@@ -294,7 +294,7 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
     without one, the finest region named ('Charkh district', then 'Logar province'); then
     the country.
     """
-    tokens = tokenize(text)
+    tokens, listed = _without_lists(text, tokenize(text))
     any_case = is_mostly_upper(text)
     mentions = find_places(tokens, gaz, any_case=any_case)
     hints = find_hints(tokens, gaz, any_case=any_case)
@@ -344,13 +344,47 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         seat = _seat(text, tokens, local, named, any_case, regions, admin1, gaz)
         if seat is not None:
             return seat
-    if finest is not None and finest.centre is not None and _heads(text, tokens, regions, finest):
+    if (
+        finest is not None
+        and finest.centre is not None
+        and _heads(text, tokens, regions, finest, listed)
+    ):
         lat, lon = finest.centre
         return replace(finest, place=replace(finest.place, lat=lat, lon=lon))
     return finest or _country_of(mentions, named, gaz)
 
 
 _SETTLEMENT_WORDS = frozenset({"town", "village", "city", "hamlet", "settlement", "locality"})
+
+
+_PLURAL_ADMIN = frozenset({"provinces", "districts", "governorates", "regions", "states"})
+
+
+def _without_lists(text: str, tokens: list[Token]) -> tuple[list[Token], int]:
+    """A part of a location text that lists regions ('Nangarhar, Logar … and Helmand
+    provinces, Kandahar province, Afghanistan') says where the wider operation was, not the
+    event: its names are left out (whole parts between commas, ending in a plural). Also
+    where the list ends in the text (0 without one)."""
+    cut: list[tuple[int, int]] = []
+    start = 0
+    for part in text.split(","):
+        end = start + len(part)
+        words = part.split()
+        if words and words[-1].strip(".").lower() in _PLURAL_ADMIN:
+            cut.append((start, end))
+        start = end + 1
+    if not cut:
+        return tokens, 0
+    # the list runs back over the comma-separated names before its plural
+    first = cut[0][0]
+    while first > 0:
+        before = text[: first - 1].rsplit(",", 1)
+        segment = before[-1]
+        if len(segment.split()) > 3 or not segment.strip():
+            break
+        first -= len(segment) + 1
+    cut[0] = (first, cut[0][1])
+    return [t for t in tokens if not any(a <= t.start < b for a, b in cut)], cut[-1][1]
 
 
 def _alone(text: str, tokens: list[Token], mention: PlaceMention) -> bool:
@@ -363,13 +397,16 @@ def _alone(text: str, tokens: list[Token], mention: PlaceMention) -> bool:
     return not rest or (len(rest) == 1 and fold(rest[0].strip(".")) in _SETTLEMENT_WORDS)
 
 
-def _heads(text: str, tokens: list[Token], regions: list[PlaceMention], entry: Entry) -> bool:
+def _heads(
+    text: str, tokens: list[Token], regions: list[PlaceMention], entry: Entry, listed: int = 0
+) -> bool:
     """Whether the region is what the text names first ('Helmand province, Afghanistan'),
     not the fallback for a smaller place it names before and the table lacks ('Baba Amrow,
     Homs governorate'): the region itself is meant, at its conventional point."""
     for mention in regions:
         if entry in mention.entries:
-            return "," not in text[: tokens[mention.first].start]
+            before = text[listed : tokens[mention.first].start]
+            return "," not in (before.lstrip(", ") if listed else before)
     return False
 
 
