@@ -31,7 +31,7 @@ def test_a_region_named_first_is_at_its_centre_and_a_fallback_among_its_towns() 
     itself = locate("Homs governorate, Syria")
     # the fallback for a neighbourhood the table lacks: the middle of the governorate's towns,
     # near the city of Homs where most of them are, not the desert centre far to the east
-    fallback = locate("Baba Amrow, Mintaqat Markaz Homs district, Homs governorate, Syria")
+    fallback = locate("Baba Amrow, Homs governorate, Syria")
     assert itself is not None and fallback is not None
     assert itself.name == fallback.name and itself.precision == "admin1"
     homs_city = (34.73, 36.72)
@@ -77,6 +77,14 @@ def test_a_list_of_provinces_is_the_wider_operation_not_the_event() -> None:
     # after the list the province is named for itself: its conventional point
     kandahar = locate("Kandahar province, Afghanistan")
     assert kandahar is not None and (kandahar.lat, kandahar.lon) == (place.lat, place.lon)
+
+
+def test_a_district_the_table_lacks_named_like_its_province_is_at_its_seat() -> None:
+    # Syria's districts are not in the region table; 'Deir ez Zor district' is around the
+    # city of Deir ez-Zor, not at the governorate's middle
+    place = locate("Hattla, Deir ez Zor district, Deir ez Zor governorate, Syria")
+    assert place is not None and place.precision == "city"
+    assert distance_km(place.lat, place.lon, 35.33, 40.14) < 10
 
 
 def test_a_district_named_with_its_province_is_the_finer_region() -> None:

@@ -310,7 +310,7 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         i for m in mentions if any(e.is_country for e in m.entries) for i in (m.first, m.last)
     }
     regions = [
-        _one_level(m)
+        _one_level(m, _neighbours(text, tokens, m))
         for m in _typed(text, tokens, find_local(tokens, local, named, any_case, True), gaz, True)
         if m.first not in countries and m.last not in countries
     ]
@@ -424,14 +424,25 @@ def _seat(
     that names the district (usually its seat) is nearer the district than the province's
     middle is."""
     for mention in find_local(tokens, local, named, any_case, False):
-        if mention.fuzzy or any(_within(mention, r) or r.first == mention.first for r in regions):
+        words = _neighbours(text, tokens, mention)
+        if not words & gaz.admin_words or mention.fuzzy:
             continue
-        if not _neighbours(text, tokens, mention) & gaz.admin_words:
+        # a district named like its province ('Deir ez Zor district, Deir ez Zor
+        # governorate') matched only the province: the table lacks the district
+        if any(
+            _within(mention, r) or r.first == mention.first
+            for r in regions
+            if not (words & _SECOND_LEVEL_WORDS and _top_only(r))
+        ):
             continue
         entry = _inside(mention.entries, admin1, set(), strict=True)
         if entry is not None:
             return entry
     return None
+
+
+def _top_only(mention: PlaceMention) -> bool:
+    return all(e.place.precision == "admin1" for e in mention.entries)
 
 
 def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
@@ -443,9 +454,20 @@ def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
     return found
 
 
-def _one_level(mention: PlaceMention) -> PlaceMention:
+_SECOND_LEVEL_WORDS = frozenset(
+    {"district", "county", "rayon", "raion", "tehsil", "lga", "cercle", "territory"}
+    | {"municipality", "municipio", "subdistrict", "sub-district", "shahrestan", "ilce"}
+)
+
+
+def _one_level(mention: PlaceMention, words: set[str] = frozenset()) -> PlaceMention:  # type: ignore[assignment]
     """A name both of a first-level region and of a district in it ('Kandahar', 'Miranda')
-    is the first-level region's."""
+    is the first-level region's, unless a word says district ('Deir ez Zor district,
+    Deir ez Zor governorate')."""
+    if words & _SECOND_LEVEL_WORDS:
+        second = tuple(e for e in mention.entries if e.place.precision == "admin2")
+        if second:
+            return PlaceMention(second, mention.first, mention.last, mention.sentence)
     top = tuple(e for e in mention.entries if e.place.precision == "admin1")
     if not top or len(top) == len(mention.entries):
         return mention
