@@ -215,3 +215,11 @@ def test_a_country_name_is_the_country_not_a_town_of_that_name() -> None:
         "Guerrillas attacked a bus in Colombia, killing 5.", language="en", published=None
     )
     assert e.place is not None and (e.place.country, e.place.precision) == ("CO", "country")
+
+
+def test_an_alternate_name_is_a_spelling_word_by_word() -> None:
+    # GeoNames lists "San Miguel" among San Diego's names (the bay's first name): in
+    # Salvadoran copy "SAN MIGUEL" is the department, never the Californian city
+    names = gazetteer().names.get("san miguel", [])
+    assert all(e.place.name != "San Diego" for e in names)
+    assert any(e.place.name == "Moscow" for e in gazetteer().names.get("moskwa", []))

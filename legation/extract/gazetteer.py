@@ -364,6 +364,14 @@ def _latin_variant(alt: str, name: str, population: int) -> bool:
     a, b = fold(alt), fold(name)
     if a[:1] != b[:1]:
         return False
+    words_a, words_b = a.split(), b.split()
+    if len(words_a) == len(words_b) > 1:  # word by word: "San Miguel" is no "San Diego"
+        return all(_alike(x, y) for x, y in zip(words_a, words_b, strict=True))
+    return _alike(a, b)
+
+
+def _alike(a: str, b: str) -> bool:
+    """Most letters shared (as sets: "Moskva" and "Moscow" are one name)."""
     letters_a, letters_b = set(a), set(b)
     return 2 * len(letters_a & letters_b) / (len(letters_a) + len(letters_b)) >= 0.7
 
