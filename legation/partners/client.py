@@ -218,7 +218,7 @@ def _store(
     collection = store.find_collection(session, ident=into)
     # The official TLP definitions come from us, never from a partner's copy.
     theirs = [o for o in objects if not (isinstance(o, dict) and o.get("id") in LEVEL_OF_ID)]
-    accepted, failures = check_objects(theirs, collection.policy)
+    accepted, failures = check_objects(theirs, collection.policy, skip_tlp_definitions=True)
     results = store.add_objects(
         session,
         collection_id=collection.id,
