@@ -29,6 +29,9 @@ from legation.sharing.tlp import (
 NAMESPACE = uuid.UUID("5b0f3c52-9e0c-5d4b-9a57-6c6567617469")  # Legation's id namespace
 INCIDENT_CORE = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
 LEGATION_PRODUCER_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+# ``modified`` of the producer identity and the extension definition since they carry a
+# TLP marking (the versions before had none): a new version, so stores take it as latest.
+LEGATION_PRODUCER_MARKED = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def stix_id(kind: str, key: str) -> str:
@@ -40,14 +43,19 @@ LEGATION_EXTENSION = stix_id("extension-definition", "legation-incident-1.0")
 
 
 def producer_identity(name: str) -> dict[str, Any]:
-    """The organisation that publishes: ``created_by_ref`` of everything it emits."""
+    """The organisation that publishes: ``created_by_ref`` of everything it emits.
+
+    TLP:CLEAR, like the extension definition: every recipient of an object must be able
+    to resolve its ``created_by_ref`` and its extensions, whatever its clearance.
+    """
     return _dump(
         stix2.v21.Identity(
             id=stix_id("identity", f"producer/{name}"),
             name=name,
             identity_class="organization",
             created=LEGATION_PRODUCER_EPOCH,
-            modified=LEGATION_PRODUCER_EPOCH,
+            modified=LEGATION_PRODUCER_MARKED,
+            object_marking_refs=[TLP2_IDS["clear"]],
         )
     )
 
@@ -64,7 +72,8 @@ def extension_definition(producer: str) -> dict[str, Any]:
             version="1.0.0",
             extension_types=["property-extension"],
             created=LEGATION_PRODUCER_EPOCH,
-            modified=LEGATION_PRODUCER_EPOCH,
+            modified=LEGATION_PRODUCER_MARKED,
+            object_marking_refs=[TLP2_IDS["clear"]],
         )
     )
 

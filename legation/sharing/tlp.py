@@ -237,15 +237,26 @@ def filter_object(
     # granular_markings list, so nested values can be shared with ``obj`` (a deep copy
     # was most of the cost of a page of objects).
     out = dict(obj)
-    kept = []
+    kept, rewritten = [], False
     for granular in obj.get("granular_markings", []):
         level = LEVEL_OF_ID.get(granular.get("marking_ref", ""))
         if level is None or may_receive(level, owner, recipient):
             kept.append(granular)
             continue
         for selector in granular.get("selectors", []):
-            if not _strip(out, selector, required_properties(str(obj.get("type", "")))):
+            if _path(selector)[0] == "object_marking_refs":
+                # The object's TLP must go with it: only its strictest TLP marking is kept.
+                tlp = [r for r in obj.get("object_marking_refs", []) if r in LEVEL_OF_ID]
+                if not tlp:
+                    return None
+                out["object_marking_refs"] = [max(tlp, key=lambda r: LEVELS.index(LEVEL_OF_ID[r]))]
+                rewritten = True
+            elif not _strip(out, selector, required_properties(str(obj.get("type", "")))):
                 return None
+    if not any(r in LEVEL_OF_ID for r in out.get("object_marking_refs", [])):
+        return None  # never served without a TLP marking
+    if rewritten:
+        kept = _drop_selectors(kept, "object_marking_refs")
     if "granular_markings" in out:
         out["granular_markings"] = [_drop_stripped(g, out) for g in kept]
         out["granular_markings"] = [g for g in out["granular_markings"] if g["selectors"]]
@@ -306,6 +317,14 @@ def _strip(obj: dict[str, Any], selector: str, required: frozenset[str]) -> bool
         return False
     obj.pop(top, None)
     return True
+
+
+def _drop_selectors(granulars: list[dict[str, Any]], top: str) -> list[dict[str, Any]]:
+    """Granular markings without their selectors into the top-level property ``top``."""
+    return [
+        {**g, "selectors": [s for s in g.get("selectors", []) if _path(s)[0] != top]}
+        for g in granulars
+    ]
 
 
 def _drop_stripped(granular: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
