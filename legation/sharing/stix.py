@@ -67,9 +67,12 @@ def extension_definition(producer: str) -> dict[str, Any]:
             id=LEGATION_EXTENSION,
             created_by_ref=producer,
             name="Legation incident facts",
-            description="Incident type, weapon, casualties and target categories.",
+            description=(
+                "Incident type, weapon, date (first_seen), casualties, target categories "
+                "and states, confidence."
+            ),
             schema="https://github.com/legation/legation/blob/main/docs/sharing.md",
-            version="1.0.0",
+            version="1.1.0",
             extension_types=["property-extension"],
             created=LEGATION_PRODUCER_EPOCH,
             modified=LEGATION_PRODUCER_MARKED,
@@ -154,9 +157,9 @@ def _incident_object(incident: SharedIncident, producer: str) -> dict[str, Any]:
         facts["target_categories"] = list(incident.target_categories)
     if incident.target_states:
         facts["target_states"] = list(incident.target_states)
-    core: dict[str, Any] = {"extension_type": "property-extension", "determination": "confirmed"}
     if incident.date is not None:
-        core["first_seen"] = f"{incident.date.isoformat()}T00:00:00.000Z"
+        facts["first_seen"] = f"{incident.date.isoformat()}T00:00:00.000Z"
+    core = incident_core(incident)
     return _dump(
         stix2.v21.Incident(
             name=incident_name(incident),
@@ -167,6 +170,27 @@ def _incident_object(incident: SharedIncident, producer: str) -> dict[str, Any]:
             },
         )
     )
+
+
+def incident_core(incident: SharedIncident) -> dict[str, Any]:
+    """The Incident Core extension (version 2.0) of ``incident``: only its own properties.
+
+    ``determination`` is ``successful-attempt`` when the reports give casualties (harm
+    done), else ``suspected`` (we cannot tell a failed attempt from an unreported toll);
+    ``investigation_status`` is ``open`` (we go on updating an incident as reports come);
+    ``impacted_entity_counts`` gives the killed and injured as ``individual`` when there
+    are any (absent means not shared, and our 0 can mean unknown). Everything else of ours
+    (the date included: the extension has no ``first_seen``) is in Legation's extension.
+    """
+    hurt = incident.killed + incident.injured
+    core: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "determination": "successful-attempt" if hurt > 0 else "suspected",
+        "investigation_status": "open",
+    }
+    if hurt > 0:
+        core["impacted_entity_counts"] = {"individual": hurt}
+    return core
 
 
 def incident_name(incident: SharedIncident) -> str:
@@ -334,11 +358,13 @@ def _incident_from(
     core = obj["extensions"].get(INCIDENT_CORE, {})
     loc = by_id.get(located.get(obj["id"], ""))
     names = [by_id[a]["name"] for a in actors.get(obj["id"], []) if a in by_id]
+    # the date: Legation's extension since November 2026; Incident Core before (invalid)
+    seen = facts.get("first_seen") or core.get("first_seen")
     return SharedIncident(
         key=obj["id"],
         type=facts["incident_type"],
         weapon=facts["weapon"],
-        date=date.fromisoformat(core["first_seen"][:10]) if "first_seen" in core else None,
+        date=date.fromisoformat(seen[:10]) if seen else None,
         place=_place_from(loc) if loc else None,
         killed=facts["killed"],
         injured=facts["injured"],
