@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Coroutine
@@ -28,7 +29,7 @@ from legation import errors
 from legation.api.deps import SettingsDep
 from legation.errors import InputError, NotFoundError
 from legation.logs import get_logger
-from legation.partners.intake import check_objects
+from legation.partners.intake import Infinite, check_objects, finite_float, unstorable
 from legation.settings import Settings
 from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
@@ -529,7 +530,8 @@ async def add_objects(collection_id: str, request: Request, settings: SettingsDe
             raise errors.ForbiddenError(
                 f"partner {partner.name!r} may not write to {collection_id!r}"
             )
-        return _add(session, row, partner, _envelope(raw), request_us, lock)
+        objects, refused = _envelope(raw)
+        return _add(session, row, partner, objects, request_us, lock, refused)
 
     return await _serve(request, work, writes=True)
 
@@ -541,8 +543,10 @@ def _add(
     envelope: list[Any],
     request_us: int,
     lock: store.Lock,
+    refused: list[dict[str, str]],
 ) -> Taxii:
     accepted, failures = check_objects(envelope, row.policy, sender=partner.organisation)
+    failures = refused + failures
     stored = store.add_objects(
         session,
         collection_id=row.id,
@@ -569,15 +573,33 @@ def _not_json(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON value")
 
 
-def _envelope(raw: bytes) -> list[Any]:
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _envelope(raw: bytes) -> tuple[list[Any], list[dict[str, str]]]:
+    """The envelope's objects, less those that cannot be stored (``unstorable``), and
+    a failure for each of these: a lone surrogate, a number out of range."""
+    big: list[Infinite] = []
+
+    def number(text: str) -> float | Infinite:
+        value = finite_float(text)
+        if isinstance(value, Infinite):
+            big.append(value)
+        return value
+
     try:
-        data = json.loads(raw, parse_constant=_not_json)  # NaN, Infinity: not JSON (RFC 8259)
+        # NaN, Infinity: not JSON (RFC 8259); 1e400: refused by object (unstorable)
+        data = json.loads(raw, parse_constant=_not_json, parse_float=number)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"the request body is not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError("the request body is nested too deeply to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("objects", []), list):
         raise InputError("the request body is not a TAXII envelope ({'objects': [...]})")
     objects: list[Any] = data.get("objects", [])
-    return objects
+    if big or _SURROGATE.search(raw):  # only then is each object walked
+        return unstorable(objects)
+    return objects, []
 
 
 # ---- anything else under /taxii2/ -----------------------------------------------------------

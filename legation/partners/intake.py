@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,84 @@ from legation.sharing.tlp import (
 from legation.storage import taxii as store
 
 _ANYONE: Any = object()
+
+
+class Infinite:
+    """A JSON number too large for a float (``1e400``), kept as its text to be refused.
+
+    ``finite_float`` gives one to ``json.loads`` (``parse_float``) instead of ``inf``, which
+    the JSON columns would store as null; ``unstorable`` then refuses its object.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def finite_float(text: str) -> float | Infinite:
+    value = float(text)
+    return value if math.isfinite(value) else Infinite(text)
+
+
+def unstorable(objects: list[Any]) -> tuple[list[Any], list[dict[str, str]]]:
+    """``objects`` less those that cannot be stored as JSON, and a failure naming each.
+
+    Refused: a string (a value or a key) holding a lone UTF-16 surrogate (``"\\ud800"``
+    is valid JSON text but no Unicode, so it cannot be written as UTF-8), and a number out
+    of a float's range (an ``Infinite``). Failure entries never repeat the bad string.
+    """
+    kept, failures = [], []
+    for index, obj in enumerate(objects):
+        try:
+            problem = _bad_value(obj, "")
+        except RecursionError:
+            problem = "nested too deeply to check"
+        if problem is None:
+            kept.append(obj)
+            continue
+        ident = obj.get("id") if isinstance(obj, dict) else None
+        label = ident if isinstance(ident, str) and _clean(ident) else f"objects[{index}]"
+        failure = {"id": label, "message": f"{label}: {problem}"}
+        stamp = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
+        if isinstance(stamp, str) and _clean(stamp):
+            failure["version"] = stamp
+        failures.append(failure)
+    return kept, failures
+
+
+def _clean(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _bad_value(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        if _clean(value):
+            return None
+        return (
+            f"the string at {path or 'the top'} holds a lone UTF-16 surrogate; send valid Unicode"
+        )
+    if isinstance(value, Infinite):
+        return (
+            f"the number {value.text} at {path} is out of range; JSON numbers here must be finite"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _clean(key):
+                return f"a property name in {path or 'the object'} holds a lone UTF-16 surrogate"
+            problem = _bad_value(item, f"{path}.{key}" if path else key)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            problem = _bad_value(item, f"{path}.[{position}]")
+            if problem:
+                return problem
+    return None
 
 
 def check_objects(
@@ -62,7 +141,9 @@ def check_objects(
                     "partner's identity; send objects of your own, or leave it out"
                 )
             accepted.append(checked)
-        except InputError as exc:
+        except (InputError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = InputError(f"objects[{index}]: nested too deeply to check")
             ident = obj.get("id") if isinstance(obj, dict) else None
             failure = {"id": str(ident or f"objects[{index}]"), "message": str(exc)}
             stamp = obj.get("modified") or obj.get("created") if isinstance(obj, dict) else None
