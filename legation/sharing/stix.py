@@ -110,6 +110,18 @@ def place_key(place: SharedPlace) -> str:
     return f"{place.name}|{place.country}|{place.lat}|{place.lon}"
 
 
+def shared_key(key: str, tlp: str) -> str:
+    """The local key of an object several incidents share (a place, a group, a site): one
+    object per TLP level.
+
+    With one object for all levels, each incident's export was a new version of it under
+    that incident's marking: a later AMBER incident hid the place of an earlier GREEN one
+    from GREEN partners, who still got the GREEN ``located-at`` pointing to it. Per level,
+    an object's marking never changes, and everything that refers to it has its level.
+    """
+    return f"{key}|tlp:{tlp}"
+
+
 def location_of(place: SharedPlace, producer: str, tlp: str, when: datetime) -> dict[str, Any]:
     fields: dict[str, Any] = {"name": place.name}
     if place.lat is not None and place.lon is not None:
@@ -118,7 +130,7 @@ def location_of(place: SharedPlace, producer: str, tlp: str, when: datetime) -> 
         fields["country"] = place.country
     if "country" not in fields and "latitude" not in fields:
         fields["region"] = "world"
-    common = _common("location", place_key(place), producer, tlp, when)
+    common = _common("location", shared_key(place_key(place), tlp), producer, tlp, when)
     return _dump(stix2.v21.Location(**fields, **common))
 
 
@@ -135,7 +147,7 @@ def incident_to_stix(incident: SharedIncident, producer: str) -> list[dict[str, 
             stix2.v21.ThreatActor(
                 name=name,
                 threat_actor_types=["terrorist"],
-                **_common("threat-actor", name.casefold(), producer, tlp, when),
+                **_common("threat-actor", shared_key(name.casefold(), tlp), producer, tlp, when),
             )
         )
         out += [actor, _relationship("attributed-to", inc, actor, producer, tlp, when)]
@@ -251,7 +263,7 @@ def site_to_stix(site: SharedSite, producer: str, tlp: str = "green") -> list[di
             identity_class="organization",
             sectors=["government-national"],
             description=f"{site.type} of {site.operator_code or 'unknown state'}",
-            **_common("identity", f"site/{site.key}", producer, tlp, when),
+            **_common("identity", shared_key(f"site/{site.key}", tlp), producer, tlp, when),
         )
     )
     place = SharedPlace(site.city or site.name, site.country_code, site.lat, site.lon)
