@@ -107,3 +107,29 @@ def test_shared_objects_stay_for_lower_clearances(
     assert len([o for o in writer if o["type"] == "incident"]) == 2
     every = {o["id"] for o in writer}
     assert all(_refs(o) <= every for o in writer)
+
+
+def test_incidents_target_the_governments_of_the_targeted_states() -> None:
+    incident = replace(GREEN, target_states=("RU", "US"))
+    objects = incident_to_stix(incident, producer_identity("Example")["id"])
+    (inc,) = [o for o in objects if o["type"] == "incident"]
+    by_id = {o["id"]: o for o in objects}
+    targets = [
+        by_id[o["target_ref"]]
+        for o in objects
+        if o["type"] == "relationship" and o["relationship_type"] == "targets"
+    ]
+    assert all(
+        o["source_ref"] == inc["id"]
+        for o in objects
+        if o["type"] == "relationship" and o["relationship_type"] == "targets"
+    )
+    assert sorted(t["name"] for t in targets) == [
+        "Government of Russian Federation",
+        "Government of United States",
+    ]
+    assert {t["identity_class"] for t in targets} == {"organization"}
+    assert {tuple(t["object_marking_refs"]) for t in targets} == {tuple(inc["object_marking_refs"])}
+    # an AMBER incident's targeted state is another object (one per TLP level)
+    amber = incident_to_stix(replace(incident, tlp="amber"), producer_identity("Example")["id"])
+    assert not {t["id"] for t in targets} & {o["id"] for o in amber}

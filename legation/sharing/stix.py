@@ -15,6 +15,7 @@ from typing import Any
 
 import stix2
 
+from legation.domain.countries import country_name
 from legation.errors import InputError
 from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
 from legation.sharing.stix_check import check_object
@@ -151,9 +152,24 @@ def incident_to_stix(incident: SharedIncident, producer: str) -> list[dict[str, 
             )
         )
         out += [actor, _relationship("attributed-to", inc, actor, producer, tlp, when)]
+    for state in incident.target_states:
+        target = state_identity(state, producer, tlp, when)
+        out += [target, _relationship("targets", inc, target, producer, tlp, when)]
     for report in incident.reports:
         out.append(_report_object(report, incident, inc["id"], producer))
     return out
+
+
+def state_identity(code: str, producer: str, tlp: str, when: datetime) -> dict[str, Any]:
+    """A targeted state (ISO 3166-1 alpha-2 ``code``) as an organisation: its government."""
+    return _dump(
+        stix2.v21.Identity(
+            name=f"Government of {country_name(code)}",
+            identity_class="organization",
+            sectors=["government-national"],
+            **_common("identity", shared_key(f"state/{code}", tlp), producer, tlp, when),
+        )
+    )
 
 
 def _incident_object(incident: SharedIncident, producer: str) -> dict[str, Any]:
