@@ -43,6 +43,13 @@ def stix_id(kind: str, key: str) -> str:
 LEGATION_EXTENSION = stix_id("extension-definition", "legation-incident-1.0")
 
 
+def incident_id(key: str) -> str:
+    """The STIX id of the incident with local ``key``; an imported incident's key is its
+    STIX id already (``incidents_from_stix``), kept as it is, so that a re-export is a new
+    version of the same incident, not a new one."""
+    return key if key.startswith("incident--") else stix_id("incident", key)
+
+
 def producer_identity(name: str) -> dict[str, Any]:
     """The organisation that publishes: ``created_by_ref`` of everything it emits.
 
@@ -194,6 +201,7 @@ def _incident_object(incident: SharedIncident, producer: str) -> dict[str, Any]:
             extensions={INCIDENT_CORE: core, LEGATION_EXTENSION: facts},
             **{
                 **_common("incident", incident.key, producer, incident.tlp, incident.modified),
+                "id": incident_id(incident.key),
                 "created": _ts(incident.created),
             },
         )
@@ -297,7 +305,7 @@ def sighting_to_stix(
         fields["first_seen"] = datetime(*incident.date.timetuple()[:3], tzinfo=UTC)
     sighting = _dump(
         stix2.v21.Sighting(
-            sighting_of_ref=stix_id("incident", incident.key),
+            sighting_of_ref=incident_id(incident.key),
             where_sighted_refs=[site_objects[0]["id"]],
             count=1,
             **fields,
