@@ -384,6 +384,14 @@ def _page(
     return rows, body, headers
 
 
+def _version(seen: store.Seen) -> str:
+    """A version as the object itself writes it (its ``modified``, else ``created``), so a
+    client can compare the two as strings; the stored form (microseconds) for an object
+    without either (an observable, versioned by what refers to it)."""
+    stamp = seen.body.get("modified") or seen.body.get("created")
+    return stamp if isinstance(stamp, str) else seen.row.version
+
+
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/manifest/", response_class=Taxii)
 async def manifest(collection_id: str, request: Request, settings: SettingsDep) -> Response:
     def work(session: Session, partner: Partner) -> Response:
@@ -394,7 +402,7 @@ async def manifest(collection_id: str, request: Request, settings: SettingsDep) 
             {
                 "id": r.row.stix_id,
                 "date_added": store.format_us(r.row.added_us),
-                "version": r.row.version,
+                "version": _version(r),
                 "media_type": STIX,
             }
             for r in rows
@@ -453,7 +461,7 @@ async def versions(
         rows, body, headers = _page(request, session, settings, partner, query)
         if not rows and not request.query_params.get("next"):
             raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-        body["versions"] = [r.row.version for r in rows]
+        body["versions"] = [_version(r) for r in rows]
         return Taxii(body, headers=headers)
 
     return await _serve(request, work)
