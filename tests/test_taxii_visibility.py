@@ -290,8 +290,10 @@ def test_taxii_errors_for_unknown_paths_methods_and_failures(
     taxii_error(client.get("/taxii2/other-root/collections/", headers=key), 404)
     assert (
         "end with '/'"
-        in taxii_error(client.get(f"{ROOT}/collections", headers=key), 404)["description"]
+        in taxii_error(client.get(f"{ROOT}/nowhere", headers=key), 404)["description"]
     )
+    # an endpoint's path without its slash is redirected to it (tests/test_taxii_slash.py)
+    assert client.get(f"{ROOT}/collections", headers=key, follow_redirects=False).status_code == 307
     body = taxii_error(client.put(f"{ROOT}/collections/", headers=key), 405)
     assert "GET" in body["description"]
     taxii_error(client.patch(f"{ROOT}/collections/{setup.collection}/objects/", headers=key), 405)

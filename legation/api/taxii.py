@@ -617,15 +617,23 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 @router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
 def unknown(request: Request) -> Response:
-    """Registered last: a path no TAXII endpoint has, or a method it does not take."""
-    allowed = set()
+    """Registered last: a path no TAXII endpoint has, or a method it does not take.
+
+    A TAXII path without its trailing slash is redirected (307: same method and body) to
+    the path with it, as Starlette does for the discovery URL ``/taxii2``.
+    """
+    allowed, slashed = set(), set()
+    path = request.url.path
     for route in router.routes:
-        if (
-            isinstance(route, APIRoute)
-            and route.endpoint is not unknown
-            and route.path_regex.match(request.url.path)
-        ):
-            allowed |= route.methods or set()
+        if isinstance(route, APIRoute) and route.endpoint is not unknown:
+            if route.path_regex.match(path):
+                allowed |= route.methods or set()
+            elif not path.endswith("/") and route.path_regex.match(path + "/"):
+                slashed |= route.methods or set()
+    if not allowed and request.method in slashed:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return Response(status_code=307, headers={"Location": f"{path}/{query}"})
+    allowed = allowed or slashed
     if allowed:
         raise TaxiiError(
             405,
