@@ -264,7 +264,10 @@ def push(
     with _client(remote, transport, timeout) as client:
         limit = _max_content_length(client, root)
         for seen in visible_versions(factory, collection, recipient, batch):
-            for body, too_big in _sized([s.body for s in seen], limit):
+            # The official TLP definitions: every TAXII 2.1 server knows them (ours refuses
+            # them from partners, and the objects refer to them by id only).
+            theirs = [s.body for s in seen if s.body["id"] not in LEVEL_OF_ID]
+            for body, too_big in _sized(theirs, limit):
                 refused += len(too_big)
                 if too_big:
                     log.warning("objects too big to push", ids=too_big, limit=limit)
