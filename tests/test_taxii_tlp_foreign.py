@@ -146,6 +146,7 @@ def test_foreign_tlp_markings_count_on_post(
     assert set(failed) == {OCTI_STRICT, PINK, V1_AMBER, *red}
     assert all("TLP:RED is above" in failed[ident] for ident in red)
     assert "TLP:RED" in failed[PINK] and "TLP:AMBER" in failed[V1_AMBER]
+    assert "OpenCTI's TLP:AMBER+STRICT" in failed[OCTI_STRICT]
     _check_stored(_stored(factory, setup.collection), ceiling="amber+strict")
     # the GREEN reader of another organisation gets only what really is GREEN
     got = client.get(

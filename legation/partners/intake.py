@@ -11,6 +11,7 @@ from legation.sharing.stix import parse_object
 from legation.sharing.tlp import (
     LEVEL_OF_ID,
     LEVELS,
+    OPENCTI_IDS,
     TLP2_IDS,
     definition_level,
     label_level,
@@ -167,6 +168,12 @@ def _checked(
         raise InputError(f"objects[{index}] is not a STIX object with an 'id'")
     if obj.get("spec_version") != "2.1":
         raise InputError(f"{obj['id']}: spec_version {obj.get('spec_version')!r}; send STIX 2.1")
+    if obj["id"] in OPENCTI_IDS:
+        raise InputError(
+            f"{obj['id']}: is OpenCTI's TLP:{OPENCTI_IDS[obj['id']].upper()} marking "
+            "definition; objects marked with it are stored with the official TLP 2.0 "
+            "definition of that level instead"
+        )
     if obj["id"] in LEVEL_OF_ID:
         raise InputError(
             f"{obj['id']}: is an official TLP marking definition; those are never taken "
