@@ -201,6 +201,9 @@ def test_export_then_import_round_trips(incident: SharedIncident) -> None:
         assert before[obj["id"]] == obj["created"], obj["id"]
     assert back.key == stix_id("incident", incident.key)
     assert back == SharedIncident(**{**_fields(incident), "key": back.key})
+    # re-exporting the imported incident updates the same objects (its id is its key)
+    again = incidents_to_bundle([back], "Example Ministry")["objects"]
+    assert {o["id"] for o in again} == {o["id"] for o in bundle["objects"]}
 
 
 def _fields(incident: SharedIncident) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from stix2validator import ValidationOptions, validate_instance
 from legation.api import create_app
 from legation.partners.publish import publish_incidents
 from legation.settings import Settings
+from legation.sharing.stix import LEGATION_EXTENSION, stix_id
 from legation.sharing.tlp import TLP2_IDS
 from legation.storage.db import transaction
 from legation.storage.sharing_tables import CollectionRow
@@ -266,7 +267,7 @@ def test_filters_versions_and_delete(client: TestClient, setup: Setup) -> None:
     assert ids(f"{c}/objects/", **{"match[type]": "indicator,report"}) == []
     assert ids(f"{c}/objects/", **{"match[spec_version]": "2.0"}) == []
     versions = client.get(f"{c}/objects/{one}/versions/", headers=h(setup.reader_key)).json()
-    assert versions["versions"] == ["2024-01-01T00:00:00.000000Z", "2024-02-01T00:00:00.000000Z"]
+    assert versions["versions"] == ["2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z"]
     assert_taxii_error(client.get(f"{c}/objects/note--missing/", headers=h(setup.reader_key)), 404)
     assert_taxii_error(client.delete(f"{c}/objects/{one}/", headers=h(setup.reader_key)), 403)
     gone = client.delete(
@@ -428,6 +429,13 @@ def test_published_incidents_reach_partners(
     }
     result = validate_instance(bundle, ValidationOptions(version="2.1"))
     assert result.is_valid, [str(e) for e in result.errors]
+    # every object a partner receives carries a TLP marking: our producer identity and
+    # extension definition too (they were published unmarked)
+    received = {o["id"] for o in everything}
+    assert {stix_id("identity", "producer/Example Ministry"), LEGATION_EXTENSION} <= received
+    for obj in everything:
+        if obj["type"] != "marking-definition":
+            assert set(obj.get("object_marking_refs", [])) & set(TLP2_IDS.values()), obj["id"]
 
 
 def test_tlp1_markings_are_stored_as_tlp2(client: TestClient, setup: Setup) -> None:

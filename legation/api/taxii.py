@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Coroutine
@@ -28,7 +29,7 @@ from legation import errors
 from legation.api.deps import SettingsDep
 from legation.errors import InputError, NotFoundError
 from legation.logs import get_logger
-from legation.partners.intake import check_objects
+from legation.partners.intake import Infinite, check_objects, finite_float, unstorable
 from legation.settings import Settings
 from legation.sharing.tlp import Recipient
 from legation.storage import taxii as store
@@ -383,6 +384,14 @@ def _page(
     return rows, body, headers
 
 
+def _version(seen: store.Seen) -> str:
+    """A version as the object itself writes it (its ``modified``, else ``created``), so a
+    client can compare the two as strings; the stored form (microseconds) for an object
+    without either (an observable, versioned by what refers to it)."""
+    stamp = seen.body.get("modified") or seen.body.get("created")
+    return stamp if isinstance(stamp, str) else seen.row.version
+
+
 @router.get(f"/taxii2/{ROOT}/collections/{{collection_id}}/manifest/", response_class=Taxii)
 async def manifest(collection_id: str, request: Request, settings: SettingsDep) -> Response:
     def work(session: Session, partner: Partner) -> Response:
@@ -393,7 +402,7 @@ async def manifest(collection_id: str, request: Request, settings: SettingsDep) 
             {
                 "id": r.row.stix_id,
                 "date_added": store.format_us(r.row.added_us),
-                "version": r.row.version,
+                "version": _version(r),
                 "media_type": STIX,
             }
             for r in rows
@@ -452,7 +461,7 @@ async def versions(
         rows, body, headers = _page(request, session, settings, partner, query)
         if not rows and not request.query_params.get("next"):
             raise NotFoundError(f"object {object_id!r} is not in collection {collection_id!r}")
-        body["versions"] = [r.row.version for r in rows]
+        body["versions"] = [_version(r) for r in rows]
         return Taxii(body, headers=headers)
 
     return await _serve(request, work)
@@ -529,7 +538,8 @@ async def add_objects(collection_id: str, request: Request, settings: SettingsDe
             raise errors.ForbiddenError(
                 f"partner {partner.name!r} may not write to {collection_id!r}"
             )
-        return _add(session, row, partner, _envelope(raw), request_us, lock)
+        objects, refused = _envelope(raw)
+        return _add(session, row, partner, objects, request_us, lock, refused)
 
     return await _serve(request, work, writes=True)
 
@@ -541,8 +551,10 @@ def _add(
     envelope: list[Any],
     request_us: int,
     lock: store.Lock,
+    refused: list[dict[str, str]],
 ) -> Taxii:
     accepted, failures = check_objects(envelope, row.policy, sender=partner.organisation)
+    failures = refused + failures
     stored = store.add_objects(
         session,
         collection_id=row.id,
@@ -569,15 +581,33 @@ def _not_json(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON value")
 
 
-def _envelope(raw: bytes) -> list[Any]:
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _envelope(raw: bytes) -> tuple[list[Any], list[dict[str, str]]]:
+    """The envelope's objects, less those that cannot be stored (``unstorable``), and
+    a failure for each of these: a lone surrogate, a number out of range."""
+    big: list[Infinite] = []
+
+    def number(text: str) -> float | Infinite:
+        value = finite_float(text)
+        if isinstance(value, Infinite):
+            big.append(value)
+        return value
+
     try:
-        data = json.loads(raw, parse_constant=_not_json)  # NaN, Infinity: not JSON (RFC 8259)
+        # NaN, Infinity: not JSON (RFC 8259); 1e400: refused by object (unstorable)
+        data = json.loads(raw, parse_constant=_not_json, parse_float=number)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"the request body is not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError("the request body is nested too deeply to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("objects", []), list):
         raise InputError("the request body is not a TAXII envelope ({'objects': [...]})")
     objects: list[Any] = data.get("objects", [])
-    return objects
+    if big or _SURROGATE.search(raw):  # only then is each object walked
+        return unstorable(objects)
+    return objects, []
 
 
 # ---- anything else under /taxii2/ -----------------------------------------------------------
@@ -587,15 +617,23 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 @router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
 def unknown(request: Request) -> Response:
-    """Registered last: a path no TAXII endpoint has, or a method it does not take."""
-    allowed = set()
+    """Registered last: a path no TAXII endpoint has, or a method it does not take.
+
+    A TAXII path without its trailing slash is redirected (307: same method and body) to
+    the path with it, as Starlette does for the discovery URL ``/taxii2``.
+    """
+    allowed, slashed = set(), set()
+    path = request.url.path
     for route in router.routes:
-        if (
-            isinstance(route, APIRoute)
-            and route.endpoint is not unknown
-            and route.path_regex.match(request.url.path)
-        ):
-            allowed |= route.methods or set()
+        if isinstance(route, APIRoute) and route.endpoint is not unknown:
+            if route.path_regex.match(path):
+                allowed |= route.methods or set()
+            elif not path.endswith("/") and route.path_regex.match(path + "/"):
+                slashed |= route.methods or set()
+    if not allowed and request.method in slashed:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return Response(status_code=307, headers={"Location": f"{path}/{query}"})
+    allowed = allowed or slashed
     if allowed:
         raise TaxiiError(
             405,

@@ -84,3 +84,10 @@ def country_code(name: str) -> str | None:
         return str(pycountry.countries.lookup(cleaned).alpha_2)
     except LookupError:
         return None
+
+
+@cache
+def country_name(code: str) -> str:
+    """The English name of the ISO 3166-1 alpha-2 ``code`` (the code itself if unknown)."""
+    found = pycountry.countries.get(alpha_2=code.upper())
+    return str(getattr(found, "common_name", None) or found.name) if found else code

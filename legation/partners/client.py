@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from legation.domain.clock import utcnow
 from legation.errors import AuthError, InputError, SourceError
 from legation.logs import get_logger
-from legation.partners.intake import check_objects
+from legation.partners.intake import check_objects, finite_float, unstorable
 from legation.sharing.tlp import LEVEL_OF_ID, Recipient
 from legation.storage import taxii as store
 from legation.storage.db import transaction
@@ -63,9 +63,12 @@ def _check(answer: httpx.Response, what: str) -> dict[str, Any]:
     if answer.status_code >= 400:
         raise _error(answer, what)
     try:
-        data = answer.json() if answer.content else {}
+        # 1e400 is kept as an Infinite, refused by object when stored (intake.unstorable)
+        data = answer.json(parse_float=finite_float) if answer.content else {}
     except ValueError as exc:
         raise SourceError(f"{what}: the answer is not JSON ({exc})") from None
+    except RecursionError:
+        raise SourceError(f"{what}: the answer is nested too deeply to read") from None
     if not isinstance(data, dict):
         raise SourceError(f"{what}: the answer is not a TAXII resource")
     return data
@@ -218,7 +221,9 @@ def _store(
     collection = store.find_collection(session, ident=into)
     # The official TLP definitions come from us, never from a partner's copy.
     theirs = [o for o in objects if not (isinstance(o, dict) and o.get("id") in LEVEL_OF_ID)]
-    accepted, failures = check_objects(theirs, collection.policy)
+    theirs, refused = unstorable(theirs)
+    accepted, failures = check_objects(theirs, collection.policy, skip_tlp_definitions=True)
+    failures = refused + failures
     results = store.add_objects(
         session,
         collection_id=collection.id,
@@ -259,7 +264,10 @@ def push(
     with _client(remote, transport, timeout) as client:
         limit = _max_content_length(client, root)
         for seen in visible_versions(factory, collection, recipient, batch):
-            for body, too_big in _sized([s.body for s in seen], limit):
+            # The official TLP definitions: every TAXII 2.1 server knows them (ours refuses
+            # them from partners, and the objects refer to them by id only).
+            theirs = [s.body for s in seen if s.body["id"] not in LEVEL_OF_ID]
+            for body, too_big in _sized(theirs, limit):
                 refused += len(too_big)
                 if too_big:
                     log.warning("objects too big to push", ids=too_big, limit=limit)

@@ -62,7 +62,10 @@ def import_misp_file(
         owner = get_partner(session, name=partner).organisation
         collection = store.find_collection(session, ident=into)
         accepted, failures = check_objects(
-            objects, collection.policy, versions=observable_versions(objects)
+            objects,
+            collection.policy,
+            versions=observable_versions(objects),
+            skip_tlp_definitions=True,
         )
         if not failures:
             results = store.add_objects(

@@ -15,6 +15,7 @@ from typing import Any
 
 import stix2
 
+from legation.domain.countries import country_name
 from legation.errors import InputError
 from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
 from legation.sharing.stix_check import check_object
@@ -29,6 +30,9 @@ from legation.sharing.tlp import (
 NAMESPACE = uuid.UUID("5b0f3c52-9e0c-5d4b-9a57-6c6567617469")  # Legation's id namespace
 INCIDENT_CORE = "extension-definition--ef765651-680c-498d-9894-99799f2fa126"
 LEGATION_PRODUCER_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+# ``modified`` of the producer identity and the extension definition since they carry a
+# TLP marking (the versions before had none): a new version, so stores take it as latest.
+LEGATION_PRODUCER_MARKED = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def stix_id(kind: str, key: str) -> str:
@@ -39,15 +43,27 @@ def stix_id(kind: str, key: str) -> str:
 LEGATION_EXTENSION = stix_id("extension-definition", "legation-incident-1.0")
 
 
+def incident_id(key: str) -> str:
+    """The STIX id of the incident with local ``key``; an imported incident's key is its
+    STIX id already (``incidents_from_stix``), kept as it is, so that a re-export is a new
+    version of the same incident, not a new one."""
+    return key if key.startswith("incident--") else stix_id("incident", key)
+
+
 def producer_identity(name: str) -> dict[str, Any]:
-    """The organisation that publishes: ``created_by_ref`` of everything it emits."""
+    """The organisation that publishes: ``created_by_ref`` of everything it emits.
+
+    TLP:CLEAR, like the extension definition: every recipient of an object must be able
+    to resolve its ``created_by_ref`` and its extensions, whatever its clearance.
+    """
     return _dump(
         stix2.v21.Identity(
             id=stix_id("identity", f"producer/{name}"),
             name=name,
             identity_class="organization",
             created=LEGATION_PRODUCER_EPOCH,
-            modified=LEGATION_PRODUCER_EPOCH,
+            modified=LEGATION_PRODUCER_MARKED,
+            object_marking_refs=[TLP2_IDS["clear"]],
         )
     )
 
@@ -59,12 +75,16 @@ def extension_definition(producer: str) -> dict[str, Any]:
             id=LEGATION_EXTENSION,
             created_by_ref=producer,
             name="Legation incident facts",
-            description="Incident type, weapon, casualties and target categories.",
+            description=(
+                "Incident type, weapon, date (first_seen), casualties, target categories "
+                "and states, confidence."
+            ),
             schema="https://github.com/legation/legation/blob/main/docs/sharing.md",
-            version="1.0.0",
+            version="1.1.0",
             extension_types=["property-extension"],
             created=LEGATION_PRODUCER_EPOCH,
-            modified=LEGATION_PRODUCER_EPOCH,
+            modified=LEGATION_PRODUCER_MARKED,
+            object_marking_refs=[TLP2_IDS["clear"]],
         )
     )
 
@@ -98,6 +118,18 @@ def place_key(place: SharedPlace) -> str:
     return f"{place.name}|{place.country}|{place.lat}|{place.lon}"
 
 
+def shared_key(key: str, tlp: str) -> str:
+    """The local key of an object several incidents share (a place, a group, a site): one
+    object per TLP level.
+
+    With one object for all levels, each incident's export was a new version of it under
+    that incident's marking: a later AMBER incident hid the place of an earlier GREEN one
+    from GREEN partners, who still got the GREEN ``located-at`` pointing to it. Per level,
+    an object's marking never changes, and everything that refers to it has its level.
+    """
+    return f"{key}|tlp:{tlp}"
+
+
 def location_of(place: SharedPlace, producer: str, tlp: str, when: datetime) -> dict[str, Any]:
     fields: dict[str, Any] = {"name": place.name}
     if place.lat is not None and place.lon is not None:
@@ -106,7 +138,7 @@ def location_of(place: SharedPlace, producer: str, tlp: str, when: datetime) -> 
         fields["country"] = place.country
     if "country" not in fields and "latitude" not in fields:
         fields["region"] = "world"
-    common = _common("location", place_key(place), producer, tlp, when)
+    common = _common("location", shared_key(place_key(place), tlp), producer, tlp, when)
     return _dump(stix2.v21.Location(**fields, **common))
 
 
@@ -123,13 +155,28 @@ def incident_to_stix(incident: SharedIncident, producer: str) -> list[dict[str, 
             stix2.v21.ThreatActor(
                 name=name,
                 threat_actor_types=["terrorist"],
-                **_common("threat-actor", name.casefold(), producer, tlp, when),
+                **_common("threat-actor", shared_key(name.casefold(), tlp), producer, tlp, when),
             )
         )
         out += [actor, _relationship("attributed-to", inc, actor, producer, tlp, when)]
+    for state in incident.target_states:
+        target = state_identity(state, producer, tlp, when)
+        out += [target, _relationship("targets", inc, target, producer, tlp, when)]
     for report in incident.reports:
         out.append(_report_object(report, incident, inc["id"], producer))
     return out
+
+
+def state_identity(code: str, producer: str, tlp: str, when: datetime) -> dict[str, Any]:
+    """A targeted state (ISO 3166-1 alpha-2 ``code``) as an organisation: its government."""
+    return _dump(
+        stix2.v21.Identity(
+            name=f"Government of {country_name(code)}",
+            identity_class="organization",
+            sectors=["government-national"],
+            **_common("identity", shared_key(f"state/{code}", tlp), producer, tlp, when),
+        )
+    )
 
 
 def _incident_object(incident: SharedIncident, producer: str) -> dict[str, Any]:
@@ -145,19 +192,41 @@ def _incident_object(incident: SharedIncident, producer: str) -> dict[str, Any]:
         facts["target_categories"] = list(incident.target_categories)
     if incident.target_states:
         facts["target_states"] = list(incident.target_states)
-    core: dict[str, Any] = {"extension_type": "property-extension", "determination": "confirmed"}
     if incident.date is not None:
-        core["first_seen"] = f"{incident.date.isoformat()}T00:00:00.000Z"
+        facts["first_seen"] = f"{incident.date.isoformat()}T00:00:00.000Z"
+    core = incident_core(incident)
     return _dump(
         stix2.v21.Incident(
             name=incident_name(incident),
             extensions={INCIDENT_CORE: core, LEGATION_EXTENSION: facts},
             **{
                 **_common("incident", incident.key, producer, incident.tlp, incident.modified),
+                "id": incident_id(incident.key),
                 "created": _ts(incident.created),
             },
         )
     )
+
+
+def incident_core(incident: SharedIncident) -> dict[str, Any]:
+    """The Incident Core extension (version 2.0) of ``incident``: only its own properties.
+
+    ``determination`` is ``successful-attempt`` when the reports give casualties (harm
+    done), else ``suspected`` (we cannot tell a failed attempt from an unreported toll);
+    ``investigation_status`` is ``open`` (we go on updating an incident as reports come);
+    ``impacted_entity_counts`` gives the killed and injured as ``individual`` when there
+    are any (absent means not shared, and our 0 can mean unknown). Everything else of ours
+    (the date included: the extension has no ``first_seen``) is in Legation's extension.
+    """
+    hurt = incident.killed + incident.injured
+    core: dict[str, Any] = {
+        "extension_type": "property-extension",
+        "determination": "successful-attempt" if hurt > 0 else "suspected",
+        "investigation_status": "open",
+    }
+    if hurt > 0:
+        core["impacted_entity_counts"] = {"individual": hurt}
+    return core
 
 
 def incident_name(incident: SharedIncident) -> str:
@@ -218,7 +287,7 @@ def site_to_stix(site: SharedSite, producer: str, tlp: str = "green") -> list[di
             identity_class="organization",
             sectors=["government-national"],
             description=f"{site.type} of {site.operator_code or 'unknown state'}",
-            **_common("identity", f"site/{site.key}", producer, tlp, when),
+            **_common("identity", shared_key(f"site/{site.key}", tlp), producer, tlp, when),
         )
     )
     place = SharedPlace(site.city or site.name, site.country_code, site.lat, site.lon)
@@ -236,7 +305,7 @@ def sighting_to_stix(
         fields["first_seen"] = datetime(*incident.date.timetuple()[:3], tzinfo=UTC)
     sighting = _dump(
         stix2.v21.Sighting(
-            sighting_of_ref=stix_id("incident", incident.key),
+            sighting_of_ref=incident_id(incident.key),
             where_sighted_refs=[site_objects[0]["id"]],
             count=1,
             **fields,
@@ -325,11 +394,13 @@ def _incident_from(
     core = obj["extensions"].get(INCIDENT_CORE, {})
     loc = by_id.get(located.get(obj["id"], ""))
     names = [by_id[a]["name"] for a in actors.get(obj["id"], []) if a in by_id]
+    # the date: Legation's extension since November 2026; Incident Core before (invalid)
+    seen = facts.get("first_seen") or core.get("first_seen")
     return SharedIncident(
         key=obj["id"],
         type=facts["incident_type"],
         weapon=facts["weapon"],
-        date=date.fromisoformat(core["first_seen"][:10]) if "first_seen" in core else None,
+        date=date.fromisoformat(seen[:10]) if seen else None,
         place=_place_from(loc) if loc else None,
         killed=facts["killed"],
         injured=facts["injured"],

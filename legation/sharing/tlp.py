@@ -37,7 +37,14 @@ TLP1_IDS = {
     "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
 }
-LEVEL_OF_ID = {**{v: k for k, v in TLP2_IDS.items()}, **TLP1_IDS}
+# OpenCTI marks with the TLP 1.0 ids above for CLEAR, GREEN, AMBER and RED, and with an id
+# of its own for AMBER+STRICT (a "statement" definition with x_opencti_definition).
+OPENCTI_IDS = {
+    "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37": "amber+strict",
+}
+# Marking ids of other producers that stand for a TLP level: read as that TLP 2.0 level.
+FOREIGN_IDS = {**TLP1_IDS, **OPENCTI_IDS}
+LEVEL_OF_ID = {**{v: k for k, v in TLP2_IDS.items()}, **FOREIGN_IDS}
 
 
 def level_rank(level: str) -> int:
@@ -75,8 +82,8 @@ def all_marking_definitions() -> list[dict[str, Any]]:
 
 
 def tlp2_ref(marking_id: str) -> str:
-    """A TLP 1.0 marking id becomes its TLP 2.0 id; any other id is kept."""
-    level = TLP1_IDS.get(marking_id)
+    """A TLP 1.0 (or OpenCTI) marking id becomes its TLP 2.0 id; any other id is kept."""
+    level = FOREIGN_IDS.get(marking_id)
     return TLP2_IDS[level] if level else marking_id
 
 
@@ -99,6 +106,78 @@ def upgrade_markings(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _dedup(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+_TLP_WORD = re.compile(r"\btlp\b", re.IGNORECASE)
+_TLP_VALUE = re.compile(r"\btlp\s*[:_ -]\s*([a-z][a-z+:_-]*)", re.IGNORECASE)
+
+
+def _strictest(levels: Iterable[str]) -> str | None:
+    known = [level for level in levels if level in LEVELS]
+    return max(known, key=LEVELS.index) if known else None
+
+
+def _named_level(text: str) -> str:
+    """'TLP:AMBER+STRICT', 'amber', 'white' -> the level; anything else -> RED."""
+    name = parse_level(text).replace("_", "+").replace(" ", "")
+    return name if name in LEVELS else "red"
+
+
+def definition_level(obj: dict[str, Any]) -> str | None:
+    """The TLP level a marking-definition object stands for; None if it is not about TLP.
+
+    Known ids give their level. Otherwise a definition is about TLP when its
+    ``definition_type`` is "tlp", it carries the TLP 2.0 extension, or its name, statement
+    or OpenCTI hints (``x_opencti_definition_type``/``x_opencti_definition``) name TLP; the
+    strictest level named anywhere in it counts, and a TLP value we do not know (or none
+    at all) counts as RED: an unknown TLP marking never lets an object out.
+    """
+    if obj.get("type") != "marking-definition":
+        return None
+    ident = obj.get("id")
+    if isinstance(ident, str) and ident in LEVEL_OF_ID:
+        return LEVEL_OF_ID[ident]
+    definition = obj.get("definition")
+    definition = definition if isinstance(definition, dict) else {}
+    extensions = obj.get("extensions")
+    tlp2 = extensions.get(TLP2_EXTENSION) if isinstance(extensions, dict) else None
+    texts = [
+        v
+        for v in (
+            obj.get("name"),
+            definition.get("statement"),
+            obj.get("x_opencti_definition"),
+            obj.get("x_opencti_definition_type"),
+        )
+        if isinstance(v, str)
+    ]
+    is_tlp = (
+        str(obj.get("definition_type", "")).lower() == "tlp"
+        or tlp2 is not None
+        or any(_TLP_WORD.search(text) for text in texts)
+    )
+    if not is_tlp:
+        return None
+    levels = [_named_level(m.group(1)) for text in texts for m in _TLP_VALUE.finditer(text)]
+    for value in (definition.get("tlp"), tlp2.get("tlp_2_0") if isinstance(tlp2, dict) else None):
+        if value is not None:
+            levels.append(_named_level(str(value)))
+    return _strictest(levels) or "red"
+
+
+def label_level(labels: Any) -> str | None:
+    """The strictest TLP named by ``tlp:<level>`` labels (as misp-stix writes them).
+
+    A ``tlp:`` label with a value we do not know (``tlp:ex:chr``, ``tlp:unclear``) is RED.
+    """
+    if not isinstance(labels, list):
+        return None
+    levels = [
+        _named_level(label)
+        for label in labels
+        if isinstance(label, str) and label.strip().lower().startswith("tlp:")
+    ]
+    return _strictest(levels)
 
 
 def object_level(obj: dict[str, Any], default: str = "red") -> str:
@@ -158,15 +237,26 @@ def filter_object(
     # granular_markings list, so nested values can be shared with ``obj`` (a deep copy
     # was most of the cost of a page of objects).
     out = dict(obj)
-    kept = []
+    kept, rewritten = [], False
     for granular in obj.get("granular_markings", []):
         level = LEVEL_OF_ID.get(granular.get("marking_ref", ""))
         if level is None or may_receive(level, owner, recipient):
             kept.append(granular)
             continue
         for selector in granular.get("selectors", []):
-            if not _strip(out, selector, required_properties(str(obj.get("type", "")))):
+            if _path(selector)[0] == "object_marking_refs":
+                # The object's TLP must go with it: only its strictest TLP marking is kept.
+                tlp = [r for r in obj.get("object_marking_refs", []) if r in LEVEL_OF_ID]
+                if not tlp:
+                    return None
+                out["object_marking_refs"] = [max(tlp, key=lambda r: LEVELS.index(LEVEL_OF_ID[r]))]
+                rewritten = True
+            elif not _strip(out, selector, required_properties(str(obj.get("type", "")))):
                 return None
+    if not any(r in LEVEL_OF_ID for r in out.get("object_marking_refs", [])):
+        return None  # never served without a TLP marking
+    if rewritten:
+        kept = _drop_selectors(kept, "object_marking_refs")
     if "granular_markings" in out:
         out["granular_markings"] = [_drop_stripped(g, out) for g in kept]
         out["granular_markings"] = [g for g in out["granular_markings"] if g["selectors"]]
@@ -227,6 +317,14 @@ def _strip(obj: dict[str, Any], selector: str, required: frozenset[str]) -> bool
         return False
     obj.pop(top, None)
     return True
+
+
+def _drop_selectors(granulars: list[dict[str, Any]], top: str) -> list[dict[str, Any]]:
+    """Granular markings without their selectors into the top-level property ``top``."""
+    return [
+        {**g, "selectors": [s for s in g.get("selectors", []) if _path(s)[0] != top]}
+        for g in granulars
+    ]
 
 
 def _drop_stripped(granular: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:

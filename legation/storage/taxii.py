@@ -258,16 +258,35 @@ def collection_for_add(
     if found is None or found.can_read is None:
         raise NotFoundError(f"collection {ident!r} does not exist")
     collection, rights = _collection(found)
-    extra = (found.pages, found.recorded) if dialect == "postgresql" else (None, None)
-    return collection, rights, Lock(collection.id, int(found.newest), *extra)
+    if dialect != "postgresql":
+        return collection, rights, Lock(collection.id, int(found.newest), None, None)
+    newest = _newest_after_lock(session, collection.id)
+    return collection, rights, Lock(collection.id, newest, found.pages, found.recorded)
 
 
 @functools.cache
 def _collection_for_add(dialect: str) -> Select[Any]:
-    columns: list[Any] = [_newest().label("newest")]
-    if dialect == "postgresql":
-        columns += [_PG_PAGES.label("pages"), _PG_RECORDED.label("recorded")]
+    columns: list[Any]
+    if dialect == "postgresql":  # the newest is read after the lock: _newest_after_lock
+        columns = [_PG_PAGES.label("pages"), _PG_RECORDED.label("recorded")]
+    else:
+        columns = [_newest().label("newest")]
     return _COLLECTION_FOR.add_columns(*columns).with_for_update(of=_COLLECTIONS)
+
+
+def _newest_after_lock(session: Session, collection_id: str) -> int:
+    """The collection's latest ``added_us`` (0 when empty), read once the lock is held.
+
+    On PostgreSQL a statement's snapshot is taken when it starts: a value read in the same
+    ``SELECT … FOR UPDATE`` that waited for the lock misses what the previous holder
+    committed meanwhile (and the next add would reuse its date_added). A statement of its
+    own, after the lock, sees it (READ COMMITTED). One index-only lookup.
+    """
+    objects = StixObjectRow.__table__.c
+    query = select(func.coalesce(func.max(objects.added_us), 0)).where(
+        objects.collection_id == collection_id
+    )
+    return int(session.connection().execute(query).scalar_one())
 
 
 def _newest() -> Any:
@@ -400,15 +419,19 @@ def _lock_collection(session: Session, collection_id: str) -> Lock:
     """
     dialect = session.get_bind().dialect.name
     found = session.connection().execute(_lock_statement(dialect), {"ident": collection_id}).one()
-    extra = (found.pages, found.recorded) if dialect == "postgresql" else (None, None)
-    return Lock(collection_id, int(found.newest), *extra)
+    if dialect != "postgresql":
+        return Lock(collection_id, int(found.newest), None, None)
+    newest = _newest_after_lock(session, collection_id)
+    return Lock(collection_id, newest, found.pages, found.recorded)
 
 
 @functools.cache
 def _lock_statement(dialect: str) -> Select[Any]:
-    columns: list[Any] = [_newest().label("newest")]
-    if dialect == "postgresql":
-        columns += [_PG_PAGES.label("pages"), _PG_RECORDED.label("recorded")]
+    columns: list[Any]
+    if dialect == "postgresql":  # the newest is read after the lock: _newest_after_lock
+        columns = [_PG_PAGES.label("pages"), _PG_RECORDED.label("recorded")]
+    else:
+        columns = [_newest().label("newest")]
     query = select(*columns).where(_COLLECTIONS.c.id == bindparam("ident"))
     return query.with_for_update(of=_COLLECTIONS)
 
