@@ -332,6 +332,43 @@ def test_ofac_remarks_dates_and_bad_rows() -> None:
         parse_ofac_csv(b"1,2,3\n")
 
 
+def test_ofac_remarks_documents_with_issue_and_expiry_dates() -> None:
+    remarks = (
+        "Passport 27082171 (United States) issued 21 Jun 1992; "
+        "Identification Number AO 2879097 (Italy) expires 30 Oct 2012; "
+        "alt. Passport L 191609 issued 28 Feb 1996 expires 27 Feb 2001; "
+        "National ID No. D489833(9) (Hong Kong); National ID No. 89046 (Iran) issued 1990; "
+        "Tax ID No. 32071216470 (Texas) (United States); "
+        "alt. Passport 654781 (Jordan) issued 01 Jan 2008 to 31 Dec 2010; "
+        "Passport No.: 0310857, Eritrea, Issue Date 21 August 2006."
+    )
+    row = f'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,"{remarks}"\n'
+    result = parse_ofac_csv(row.encode())
+    doe = result.entities[0]
+    assert sorted(doe.get("passportNumber")) == ["27082171", "654781", "L 191609"]
+    assert sorted(doe.get("idNumber")) == ["32071216470", "89046", "AO 2879097", "D489833(9)"]
+    assert sorted(doe.get("country")) == ["hk", "ir", "it", "jo", "us"]
+    # a document item of a known kind that cannot be read is named, the record kept
+    assert result.errors == [
+        "OFAC SDN 1: document not read: 'Passport No.: 0310857, Eritrea, Issue Date 21 "
+        "August 2006' (record kept)"
+    ]
+
+
+def test_ofac_remarks_documents_of_the_real_list() -> None:
+    files = [
+        shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
+    by_id = {e.id: e for e in parse_ofac_csv(*files).entities}
+    assert "27082171" in by_id["ofac-6931"].get("passportNumber")
+    assert "AO 2879097" in by_id["ofac-7826"].get("idNumber")
+    props = ("passportNumber", "idNumber", "registrationNumber")
+    numbers = [n for e in by_id.values() for p in props for n in e.get(p, quiet=True)]
+    assert len(numbers) > 4500
+    assert not [n for n in numbers if " issued " in n or " expires " in n or ":" in n]
+
+
 def test_eu_and_uk_samples() -> None:
     eu = parse_eu_csv(
         shared_path("data", "sanctions", "eu_fsf_v1_sample_999rows_2018-07-04.csv").read_bytes()

@@ -226,11 +226,21 @@ _ID_KINDS = (
     "Citizen's Card Number", "Birth Certificate Number", "Registration Number",
     "Public Security and Immigration No.",
 )  # fmt: skip
+# an issue or expiry date in a document item: '21 Jun 1992', 'Jan 2007', '1990', or a span
+_DOC_DATE = r"(?:\d{1,2}\s+)?(?:[A-Za-z]{3}\s+)?\d{4}"
+_DOC_DATES = rf"{_DOC_DATE}(?:\s+to\s+{_DOC_DATE})?"
+# 'Passport 27082171 (United States) issued 21 Jun 1992 expires 20 Jun 2002': the number may
+# carry a bracket glued to it ('D489833(9)', '(HWI)040182') and follow a label ('Booklet:');
+# a qualifier (', Diplomatic') and a region may come before the issuer
 _ID = re.compile(
     r"^(?:alt\.\s+)?("
     + "|".join(re.escape(k) for k in _ID_KINDS)
-    + r")\s+([^()]+?)\s*(?:\(([^)]*)\))?$"
+    + r")\s+(?:[A-Za-z]{1,12}:\s*)?("
+    + r"(?:(?!\s(?:issued|expires|and)\b)(?:[^(),:]|(?<=\S)\(\w{1,5}\)|\(\w{1,5}\)(?=\S)))+?)"
+    + r"(?:,\s*[A-Za-z]+)?(?:\s+(?:\([^()]*\)\s*)?\(([^()]*)\))?"
+    + rf"(?:,?\s+issued\s+({_DOC_DATES}))?(?:,?\s+expires\s+({_DOC_DATES}))?$"
 )
+_ID_KIND = re.compile(r"^(?:alt\.\s+)?(?:" + "|".join(re.escape(k) for k in _ID_KINDS) + r")\s")
 
 
 def parse_ofac_dates(text: str) -> list[str]:
@@ -283,11 +293,14 @@ def parse_ofac_remarks(entity: EntityProxy, remarks: str) -> list[str]:
             _add(entity, "birthPlace", item[4:])
         found = _ID.match(item)
         if found:
-            kind, number, _country = found.groups()
+            kind, number, country = found.group(1, 2, 3)
             prop = "passportNumber" if kind == "Passport" else "idNumber"
             if not entity.schema.get(prop):
                 prop = "registrationNumber"
             _add(entity, prop, number)
+            _add(entity, "country", country)  # the issuer: a tie to that country
+        elif _ID_KIND.match(item):
+            problems.append(f"document not read: {item[:80]!r}")
     return problems
 
 
