@@ -31,6 +31,14 @@ def lists_update(
     rescreen: Annotated[
         bool, typer.Option(help="Re-screen stored subjects after a change.")
     ] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Store a new version even if it removes more than "
+            "LEGATION_SCREENING_MAX_REMOVED_SHARE of the current one's entries.",
+        ),
+    ] = False,
 ) -> None:
     """Download the lists from their configured addresses; a failure keeps the current version."""
     import httpx
@@ -39,7 +47,7 @@ def lists_update(
 
     settings, factory, out, err = _ctx()
     with httpx.Client(timeout=settings.http_timeout_seconds) as client:
-        reports = update_lists(factory, settings, client, sources=source or None)
+        reports = update_lists(factory, settings, client, sources=source or None, force=force)
     failed = False
     for r in reports:
         if r.status == "failed":

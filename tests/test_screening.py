@@ -369,6 +369,35 @@ def test_ofac_remarks_documents_of_the_real_list() -> None:
     assert not [n for n in numbers if " issued " in n or " expires " in n or ":" in n]
 
 
+@pytest.mark.parametrize(
+    ("parse", "name"),
+    [
+        (parse_eu_csv, "eu_fsf_v1_sample_999rows_2018-07-04.csv"),
+        (parse_uk_conlist, "uk_hmt_conlist_sample_77rows.csv"),
+        (parse_ofac_csv, "ofac_sdn.csv"),
+    ],
+)
+def test_a_csv_file_cut_short_is_refused_as_a_whole(parse: object, name: str) -> None:
+    data = shared_path("data", "sanctions", name).read_bytes()
+    assert callable(parse)
+    assert parse(data).entities  # whole: read
+    for size in (len(data) // 2, len(data) * 2 // 3, len(data) - 5):
+        with pytest.raises(ListFormatError, match="was the download cut short"):
+            parse(data[:size])
+    lines = data.splitlines(True)
+    cut = b"".join(lines[:-3]) + lines[-3][:30]  # the start of a line, no newline
+    with pytest.raises(ListFormatError, match=r"ends (in the middle of|inside a quoted field)"):
+        parse(cut)
+    assert parse(b"".join(lines[:-3])).entities  # cut at a line's end: read (see the service)
+
+
+def test_uk_sanctions_list_cut_short() -> None:
+    data = (Path(__file__).parent / "fixtures" / "uk_sanctions_list.csv").read_bytes()
+    assert parse_uk_sanctions_list(data).entities
+    with pytest.raises(ListFormatError, match="UK Sanctions List: the file ends"):
+        parse_uk_sanctions_list(data[: len(data) - 40])
+
+
 def test_eu_and_uk_samples() -> None:
     eu = parse_eu_csv(
         shared_path("data", "sanctions", "eu_fsf_v1_sample_999rows_2018-07-04.csv").read_bytes()

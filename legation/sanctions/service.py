@@ -128,6 +128,10 @@ def fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+class UpdateRefused(ConflictError):
+    """A list download that reads but looks wrong (most of the list gone): not stored."""
+
+
 def update_lists(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -135,8 +139,13 @@ def update_lists(
     *,
     sources: Sequence[str] | None = None,
     now: datetime | None = None,
+    force: bool = False,
 ) -> list[UpdateReport]:
-    """Download, parse and store each source; a failure keeps the current version."""
+    """Download, parse and store each source; a failure keeps the current version.
+
+    A new version that would remove more than ``screening_max_removed_share`` of the current
+    version's entries is refused (a cut or wrong file) unless ``force``.
+    """
     now = now or utcnow()
     reports = []
     for source in sources or settings.screening_source_list:
@@ -155,20 +164,46 @@ def update_lists(
                         UpdateReport(source, "unchanged", current.id, current.entity_count)
                     )
                     continue
+                current_id = current.id if current is not None else None
             imported = _parse_isolated(source, files, payloads)
+            if current_id is not None and not force:
+                limit = settings.screening_max_removed_share
+                _refuse_shrinking(factory, f"{source} ({files})", current_id, imported, limit)
             report = _store_version(factory, source, redact_url(urls[0]), checksum, imported, now)
         except SQLAlchemyError as exc:  # the whole version is rolled back: the current stays
             message = f"{source} ({files}): could not be stored: {type(exc).__name__}"
             log.error("list update failed", source=source, error=message)
             reports.append(UpdateReport(source, "failed", message=message))
             continue
-        except (SourceError, ListFormatError) as exc:
+        except (SourceError, ListFormatError, UpdateRefused) as exc:
             message = redact_text(str(exc))
             log.warning("list update failed", source=source, error=message)
             reports.append(UpdateReport(source, "failed", message=message))
             continue
         reports.append(report)
     return reports
+
+
+def _refuse_shrinking(
+    factory: sessionmaker[Session], label: str, current_id: int, imported: Imported, limit: float
+) -> None:
+    """``UpdateRefused`` if ``imported`` lacks more than ``limit`` of version ``current_id``."""
+    with transaction(factory) as session:
+        before = set(
+            session.scalars(
+                select(ListEntityRow.entity_id).where(ListEntityRow.version_id == current_id)
+            )
+        )
+    if not before:
+        return
+    removed = len(before - {str(e.id) for e in imported.entities})
+    if removed / len(before) > limit:
+        raise UpdateRefused(
+            f"{label}: the new file would remove {removed:,} of the {len(before):,} entries of "
+            f"version {current_id} ({removed / len(before):.0%}), more than the {limit:.0%} "
+            "allowed (LEGATION_SCREENING_MAX_REMOVED_SHARE); not stored. Check the download; "
+            "if the list really shrank, update with --force"
+        )
 
 
 def _parse_isolated(source: str, files: str, payloads: Sequence[bytes]) -> Imported:

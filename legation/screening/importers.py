@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any
 
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
@@ -131,6 +132,58 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
+
+
+# appended to a CSV file while reading it: it comes back as a row of its own unless the file
+# ends inside a quoted field (then it is read as part of that field)
+_END = "\ufdd0end of file\ufdd0"
+
+
+class CheckedCsv:
+    """``csv.reader`` over a whole file that refuses a file cut short once it reaches the end.
+
+    A download that stopped early leaves the last row inside a quoted field, or (no final
+    newline) with fewer fields than a row has: either is a ``ListFormatError`` for the file,
+    so a cut file never becomes a list version with its last entries missing or wrong.
+    ``width`` is the number of fields of a complete row (set it once the header is read).
+    """
+
+    def __init__(self, text: str, label: str, width: int = 0, **fmt: Any) -> None:
+        self.label = label
+        self.width = width
+        self._unfinished = not text.rstrip("\x1a").endswith(("\n", "\r"))
+        self._reader = csv.reader(io.StringIO(f"{text}\n{_END}\n"), **fmt)
+        self._last: list[str] | None = None
+        self._last_line = 0
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> CheckedCsv:
+        return self
+
+    def __next__(self) -> list[str]:
+        start = self._reader.line_num + 1
+        try:
+            row = next(self._reader)
+        except StopIteration:
+            raise ListFormatError(
+                f"{self.label}: the file ends inside a quoted field (line {self._last_line}); "
+                "was the download cut short?"
+            ) from None
+        if row == [_END]:
+            last = self._last
+            if self._unfinished and last is not None and len(last) < self.width:
+                raise ListFormatError(
+                    f"{self.label}: the file ends in the middle of line {self._last_line} "
+                    f"({len(last)} of {self.width} columns, no final newline); "
+                    "was the download cut short?"
+                )
+            raise StopIteration
+        if any(c.strip() and c.strip() != "\x1a" for c in row):
+            self._last, self._last_line = row, start
+        return row
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,7 +361,7 @@ def _read_headless_csv(data: bytes, label: str, columns: int, errors: list[str])
     """The rows with enough columns; a short row is one error; no good row at all: the file."""
     rows = []
     short: list[str] = []
-    for number, row in enumerate(csv.reader(io.StringIO(decode(data))), start=1):
+    for number, row in enumerate(CheckedCsv(decode(data), label, columns), start=1):
         if not row or (len(row) == 1 and not row[0].strip()) or row[0].strip() == "\x1a":
             continue
         if len(row) < columns:
@@ -411,11 +464,25 @@ def _eu_rows(text: str) -> list[tuple[int, list[str]]]:
 
 
 def parse_eu_csv(data: bytes) -> Imported:
-    rows = _eu_rows(decode(data))
+    text = decode(data)
+    rows = _eu_rows(text)
     header = [c.strip() for c in rows[0][1]] if rows else []
     missing = [c for c in EU_COLUMNS if c not in header]
     if missing:
         raise ListFormatError(f"EU list: header lacks the columns {', '.join(missing)}")
+    if len(rows) > 1:  # a line is a row: a cut file shows in its last line
+        number, last = rows[-1]
+        line = _eu_line(text.splitlines()[number - 1])
+        if list(csv.reader([line, _END], delimiter=";"))[-1] != [_END]:
+            raise ListFormatError(
+                f"EU list: the file ends inside a quoted field (line {number}); "
+                "was the download cut short?"
+            )
+        if not text.endswith(("\n", "\r")) and len(last) < len(header):
+            raise ListFormatError(
+                f"EU list: the file ends in the middle of line {number} ({len(last)} of "
+                f"{len(header)} columns, no final newline); was the download cut short?"
+            )
     index = {name: header.index(name) for name in header}  # first occurrence wins
     result = Imported()
     groups: dict[str, list[list[str]]] = defaultdict(list)
@@ -482,12 +549,15 @@ _UK_SCHEMA = {"individual": "Person", "entity": "Organization", "ship": "Vessel"
 
 
 def parse_uk_conlist(data: bytes) -> Imported:
-    lines = decode(data).splitlines()
+    text = decode(data)
+    lines = text.splitlines()
     start = next((i for i, line in enumerate(lines[:5]) if "Name 6" in line), None)
     if start is None:
         raise ListFormatError("UK ConList: header with 'Name 6' not found in the first lines")
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])))
+    ending = "\n" if text.endswith(("\n", "\r")) else ""
+    reader = CheckedCsv("\n".join(lines[start:]) + ending, "UK ConList")
     header = next(reader)
+    reader.width = len(header)
     if header and not header[0].strip():
         header = header[1:]  # the published sample carries an empty leading header cell
     result = Imported()
@@ -586,7 +656,7 @@ def _uksl_key(heading: str) -> str:
 
 def parse_uk_sanctions_list(data: bytes) -> Imported:
     """The FCDO UK Sanctions List CSV; bad rows and designations are errors of their own."""
-    reader = csv.reader(io.StringIO(decode(data)))
+    reader = CheckedCsv(decode(data), "UK Sanctions List")
     header: dict[str, int] = {}
     for _skipped in range(5):  # the header follows a "Report Date" line
         cells = next(reader, None)
@@ -602,6 +672,7 @@ def parse_uk_sanctions_list(data: bytes) -> Imported:
         missing.append(_UKSL_KIND_COLUMNS[0])
     if missing:
         raise ListFormatError(f"UK Sanctions List: header lacks the columns {', '.join(missing)}")
+    reader.width = max(header.values()) + 1
     result = Imported()
     rows = _uksl_rows(reader, header, result.errors)
     _read_grouped(result, rows, ("unique id", "Unique ID"), "UK Sanctions List", _uksl_record)
