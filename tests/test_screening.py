@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -684,3 +685,40 @@ def test_a_long_field_is_cut_and_a_bad_date_dropped_not_the_record() -> None:
     assert eu_csv.errors == [
         "EU entity 7: birth date dropped: month must be in 1..12 (record kept)"
     ]
+
+
+def test_pairs_sides_are_checked_like_screening_queries() -> None:
+    from legation.screening.pairs import MAX_LINE_CHARS, score_lines
+
+    def pair(pair_id: object, left: dict[str, object], **right: object) -> str:
+        right = {"schema": "Person", "name": "Ali Hassan", **right}
+        return json.dumps({"id": pair_id, "left": left, "right": right})
+
+    ali = {"schema": "Person", "name": "Ali Hassan"}
+    lines = [
+        pair("sch", {**ali, "schema": "Alien"}),
+        pair("date", {**ali, "birth_date": "99999"}),
+        pair("nat", {**ali, "nationality": "Iraq"}, nationality="iq"),
+        pair("bad-nat", ali, nationality="Atlantis"),
+        pair("year", {**ali, "birth_date": 1960}, birth_date="1960-04-10"),
+        pair("long", {**ali, "name": "x" * (MAX_LINE_CHARS + 1)}),
+        json.dumps({"left": {**ali, "name": "x" * (MAX_LINE_CHARS + 1)}, "id": "late"}),
+    ]
+    got = list(score_lines(lines))
+    schema_error = "line 1: left.schema 'Alien' is not supported; use one of Person"
+    assert got[0]["id"] == "sch" and got[0]["error"].startswith(schema_error)
+    assert got[1] == {
+        "id": "date",
+        "error": "line 2: left.birth_date '99999' is not YYYY, YYYY-MM or YYYY-MM-DD between "
+        "1850 and today",
+    }
+    assert got[2]["score"] == 1.0 and got[2]["explanation"]["country"]["score"] > 0
+    assert got[3] == {
+        "id": "bad-nat",
+        "error": "line 4: right.nationality 'Atlantis' is neither an ISO 3166-1 alpha-2 code "
+        "nor a country name",
+    }
+    assert "birth year matches" in got[4]["explanation"]["birth_date"]["detail"]
+    too_long = f"longer than {MAX_LINE_CHARS} characters"
+    assert got[5] == {"id": "long", "error": f"line 6: {too_long}"}
+    assert got[6] == {"id": None, "error": f"line 7: {too_long}"}
