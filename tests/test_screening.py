@@ -356,6 +356,23 @@ def test_ofac_remarks_documents_with_issue_and_expiry_dates() -> None:
     ]
 
 
+def test_ofac_weak_aliases_keep_their_inner_apostrophes() -> None:
+    remarks = (
+        "a.k.a. 'ABU-'UMAR'; a.k.a. ''FOOPIE''; a.k.a. 'SHA'BI'; "
+        "a.k.a. 'AL-WARD, 'Abd'; a.k.a. 'JD'."
+    )
+    row = f'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,"{remarks}"\n'
+    [doe] = parse_ofac_csv(row.encode()).entities
+    assert doe.get("weakAlias") == ["ABU-'UMAR", "FOOPIE", "SHA'BI", "AL-WARD, 'Abd", "JD"]
+    files = [
+        shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
+    by_id = {e.id: e for e in parse_ofac_csv(*files).entities}
+    assert by_id["ofac-3754"].get("weakAlias") == ["ABU-'UMAR"]
+    assert "MERA'I" in by_id["ofac-8094"].get("weakAlias")
+
+
 def test_ofac_remarks_documents_of_the_real_list() -> None:
     files = [
         shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()

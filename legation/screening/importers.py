@@ -270,7 +270,9 @@ _OFAC_SCHEMA = {
 _OFAC_ALIAS_PROP = {"aka": "alias", "nka": "alias", "fka": "previousName"}
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
-_WEAK = re.compile(r"a\.k\.a\.\s+'([^']+)'")
+# a weak a.k.a. in single quotes, which it may hold too ('ABU-'UMAR'): closed by the quote
+# that ends the item (before ';', '.' or the end)
+_WEAK = re.compile(r"a\.k\.a\.\s+'([^;]+?)'(?=\s*(?:[;.]|$))")
 _DOB = re.compile(r"^(?:alt\.\s+)?DOB\s+(?:circa\s+)?(.+?)$", re.IGNORECASE)
 _ID_KINDS = (
     "Passport", "National ID No.", "Identification Number", "Cedula No.", "D.N.I.", "SSN",
