@@ -656,6 +656,18 @@ def test_ofac_sdn_xml_and_eu_fsf_xml() -> None:
         parse_eu_xml(SDN_XML)
 
 
+def test_xml_with_a_byte_order_mark_is_read_as_xml() -> None:
+    from legation.sanctions.service import parse_source
+
+    bom = b"\xef\xbb\xbf"
+    assert [e.id for e in parse_source("ofac", [bom + SDN_XML]).entities] == [
+        "ofac-7001",
+        "ofac-7002",
+    ]
+    [person] = parse_source("eu", [bom + EU_XML]).entities
+    assert person.get("name") == ["Omar Exampleman"]
+
+
 def test_a_long_field_is_cut_and_a_bad_date_dropped_not_the_record() -> None:
     from legation.screening.importers import MAX_FIELD_CHARS, parse_eu_xml, parse_ofac_xml
 

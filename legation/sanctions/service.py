@@ -91,6 +91,11 @@ def source_urls(settings: Settings, source: str) -> list[str]:
     raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, uksl, ftm")
 
 
+def _looks_like_xml(data: bytes) -> bool:
+    """Whether a download is XML rather than CSV: '<' first, after a UTF-8 BOM and spaces."""
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
+
+
 def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
     parsers: dict[str, Callable[..., Imported]] = {
         "un": parse_un_xml,
@@ -100,7 +105,7 @@ def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
         "uksl": parse_uk_sanctions_list,
         "ftm": parse_ftm_json,
     }
-    if source in ("ofac", "eu") and payloads and payloads[0].lstrip()[:1] == b"<":
+    if source in ("ofac", "eu") and payloads and _looks_like_xml(payloads[0]):
         return (parse_ofac_xml if source == "ofac" else parse_eu_xml)(payloads[0])
     return parsers[source](*payloads)
 
