@@ -510,6 +510,30 @@ def test_ftm_json_lines_continue_after_bad_lines() -> None:
     assert len(result.errors) == 2 and "line 2" in result.errors[0] and "line 3" in result.errors[1]
 
 
+def test_ftm_json_cuts_long_names_and_notes_dropped_birth_dates() -> None:
+    from legation.screening.importers import MAX_FIELD_CHARS
+
+    long_name = "A" * (MAX_FIELD_CHARS + 500)
+    lines = [
+        {"id": "a", "schema": "Person", "properties": {"name": [long_name, "Ali Hassan"],
+         "birthDate": ["99999", "1960-13-45", "1961", "1970-02-01T10:00:00"]}},
+        {"id": "b", "schema": "Organization", "properties": {"name": ["Hamas"],
+         "birthDate": ["1987"]}},
+    ]  # fmt: skip
+    result = parse_ftm_json("\n".join(json.dumps(line) for line in lines).encode())
+    ali, hamas = result.entities
+    assert sorted(len(n) for n in ali.get("name")) == [10, MAX_FIELD_CHARS]
+    assert sorted(ali.get("birthDate")) == ["1961", "1970-02-01"]
+    assert hamas.get("name") == ["Hamas"]
+    assert result.errors == [
+        f"FtM line 1 (a): name of {MAX_FIELD_CHARS + 500} characters cut to {MAX_FIELD_CHARS} "
+        "(record kept)",
+        "FtM line 1 (a): birth date dropped: '99999' is not a date (record kept)",
+        "FtM line 1 (a): birth date dropped: '1960-13-45' is not a date (record kept)",
+        "FtM line 2 (b): birth date dropped: Organization has no birthDate (record kept)",
+    ]
+
+
 # --- index ------------------------------------------------------------------------------
 
 

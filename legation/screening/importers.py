@@ -749,25 +749,56 @@ def _uksl_date(value: str) -> str:
 
 
 def parse_ftm_json(data: bytes) -> Imported:
+    """FtM entities, one a line; fields cut and bad birth dates dropped as in every format."""
     result = Imported()
     for number, line in enumerate(decode(data).splitlines(), start=1):
         if not line.strip():
             continue
+        notes: list[str] = []
+        token = _NOTES.set(notes)
         try:
             raw = json.loads(line)
             if not isinstance(raw, dict) or not raw.get("id"):
                 raise ValueError("not an entity object with an id")
-            entity = model.get_proxy(raw, cleaned=False)
+            entity = _ftm_entity(raw)
         except (ValueError, TypeError, KeyError) as exc:
             result.errors.append(f"FtM line {number}: {exc}")
             continue
         except Exception as exc:  # noqa: BLE001 - followthemoney raises its own InvalidData
             result.errors.append(f"FtM line {number}: {type(exc).__name__}: {exc}")
             continue
+        finally:
+            _NOTES.reset(token)
         wanted = entity.schema.is_a("LegalEntity") or entity.schema.is_a("Vessel")
         if wanted and entity.get("name"):
             result.entities.append(entity)
+            label = f"FtM line {number} ({str(entity.id)[:100]})"
+            result.errors.extend(f"{label}: {note} (record kept)" for note in notes)
     return result
+
+
+def _ftm_entity(raw: dict[str, Any]) -> EntityProxy:
+    """The proxy of one FtM object: birth dates through ``_add_dates`` (a bad one noted, not
+    silently dropped), every value longer than ``MAX_FIELD_CHARS`` cut with a note."""
+    props = raw.get("properties")
+    births: list[Any] = []
+    if isinstance(props, dict) and "birthDate" in props:
+        props = dict(props)
+        given = props.pop("birthDate")
+        births = given if isinstance(given, list) else [given]
+        raw = {**raw, "properties": props}
+    entity = model.get_proxy(raw, cleaned=False)
+    for prop, values in list(entity.properties.items()):
+        if any(len(v) > MAX_FIELD_CHARS for v in values):
+            entity.pop(prop)
+            for value in values:
+                _add(entity, prop, value)  # cuts with a note
+    if births and not entity.schema.get("birthDate"):
+        _note(f"birth date dropped: {entity.schema.name} has no birthDate")
+    elif births:
+        for value in births:
+            _add_dates(entity, str(value), lambda v: v.split("T", 1)[0])
+    return entity
 
 
 # ---------------------------------------------------------------------------------------
