@@ -261,7 +261,8 @@ def screen_command(
     output: Annotated[Path | None, typer.Option(help="Write results here (default stdout)")] = None,
     format: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
     threshold: Annotated[
-        float | None, typer.Option(help="Default: LEGATION_SCREENING_THRESHOLD")
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="0 to 1; default: LEGATION_SCREENING_THRESHOLD"),
     ] = None,
     limit: Annotated[int, typer.Option(help="Results per query")] = 10,
 ) -> None:

@@ -896,3 +896,30 @@ def test_cli_lists_update_force(cli, local_server: LocalServer) -> None:  # type
     assert "current version kept" in refused.stderr
     forced = cli("lists", "update", "--no-rescreen", "--force")
     assert "new, version 2, 30 entities" in forced.stdout
+
+
+def test_an_unknown_source_is_refused_before_any_update(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    _serve(local_server, _un_small())
+    settings = _settings(settings, local_server)
+    with httpx.Client() as client, pytest.raises(InputError) as refused:
+        update_lists(factory, settings, client, sources=["un", "bogus"])
+    assert str(refused.value) == (
+        "unknown list source 'bogus'; known: un, ofac, eu, uk, uksl, ftm; nothing was updated"
+    )
+    assert local_server.seen == []  # not even downloaded
+    with transaction(factory) as session:
+        assert session.scalars(select(ListVersionRow)).all() == []
+
+
+def test_cli_refuses_a_threshold_outside_0_to_1_and_an_unknown_source(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    bogus = cli("lists", "update", "--source", "un", "--source", "bogus", ok=False)
+    assert bogus.returncode == 1 and "unknown list source 'bogus'" in bogus.stderr
+    assert "nothing was updated" in bogus.stderr and bogus.stdout == ""
+    cli("lists", "update", "--no-rescreen")
+    for bad in ("7", "-0.1"):
+        refused = cli("screen", "Eric Badege", "--threshold", bad, ok=False)
+        assert refused.returncode == 2 and "--threshold" in refused.stderr
+    assert "un-CDi.001" in cli("screen", "Eric Badege", "--threshold", "0.9").stdout

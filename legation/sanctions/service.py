@@ -54,6 +54,7 @@ log = get_logger(__name__)
 DECISIONS = ("true_match", "false_positive", "whitelisted")
 SCREENING_ALERT_TYPE = "sanctions_hit"
 OFAC_FILES = ("sdn", "alt", "add", "sdn_comments")
+SOURCES = ("un", "ofac", "eu", "uk", "uksl", "ftm")
 MAX_STORED_ERRORS = 200
 
 
@@ -88,7 +89,7 @@ def source_urls(settings: Settings, source: str) -> list[str]:
         return [settings.screening_uksl_url] if settings.screening_uksl_url else []
     if source == "ftm":
         return [settings.screening_ftm_url] if settings.screening_ftm_url else []
-    raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, uksl, ftm")
+    raise InputError(f"unknown list source {shorten(source, 40)}; known: {', '.join(SOURCES)}")
 
 
 def _looks_like_xml(data: bytes) -> bool:
@@ -152,8 +153,15 @@ def update_lists(
     version's entries is refused (a cut or wrong file) unless ``force``.
     """
     now = now or utcnow()
+    chosen = list(sources or settings.screening_source_list)
+    unknown = [shorten(s, 40) for s in chosen if s not in SOURCES]
+    if unknown:  # refused before any download: a typo must not update half the lists
+        raise InputError(
+            f"unknown list source {', '.join(unknown)}; known: {', '.join(SOURCES)}; "
+            "nothing was updated"
+        )
     reports = []
-    for source in sources or settings.screening_source_list:
+    for source in chosen:
         urls = source_urls(settings, source)
         if not urls:
             reports.append(UpdateReport(source, "failed", message="no address configured"))
