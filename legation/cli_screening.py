@@ -31,6 +31,14 @@ def lists_update(
     rescreen: Annotated[
         bool, typer.Option(help="Re-screen stored subjects after a change.")
     ] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Store a new version even if it removes more than "
+            "LEGATION_SCREENING_MAX_REMOVED_SHARE of the current one's entries.",
+        ),
+    ] = False,
 ) -> None:
     """Download the lists from their configured addresses; a failure keeps the current version."""
     import httpx
@@ -39,7 +47,7 @@ def lists_update(
 
     settings, factory, out, err = _ctx()
     with httpx.Client(timeout=settings.http_timeout_seconds) as client:
-        reports = update_lists(factory, settings, client, sources=source or None)
+        reports = update_lists(factory, settings, client, sources=source or None, force=force)
     failed = False
     for r in reports:
         if r.status == "failed":
@@ -253,7 +261,8 @@ def screen_command(
     output: Annotated[Path | None, typer.Option(help="Write results here (default stdout)")] = None,
     format: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
     threshold: Annotated[
-        float | None, typer.Option(help="Default: LEGATION_SCREENING_THRESHOLD")
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="0 to 1; default: LEGATION_SCREENING_THRESHOLD"),
     ] = None,
     limit: Annotated[int, typer.Option(help="Results per query")] = 10,
 ) -> None:

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     screening_ftm_url: str = Field(
         default="", description="A FollowTheMoney JSON-lines export (e.g. from OpenSanctions)."
     )
+    screening_max_removed_share: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A list update that would remove more than this share of the current version's "
+            "entries is refused (a cut or wrong file?) unless `lists update --force`."
+        ),
+    )
     screening_max_list_bytes: int = Field(
         default=200_000_000, description="A list download larger than this is refused."
     )

@@ -821,3 +821,105 @@ def test_an_unreadable_csv_line_is_that_lines_error(tmp_path: Path) -> None:
         (3, None, "line 3: unreadable CSV (field larger than field limit (1000))"),
         (4, {"name": "Omar", "schema": "Person"}, ""),
     ]
+
+
+def _ofac_head(lines: int) -> dict[str, bytes]:
+    """The real OFAC CSV set cut to the entries of the first ``lines`` sdn.csv lines."""
+    sdn = b"".join(
+        shared_path("data", "sanctions", "ofac_sdn.csv").read_bytes().splitlines(True)[:lines]
+    )
+    files = {"sdn": sdn}
+    for name in ("alt", "add", "sdn_comments"):
+        files[name] = shared_path("data", "sanctions", f"ofac_{name}.csv").read_bytes()
+    return files
+
+
+def test_a_cut_or_shrunken_download_never_replaces_the_current_version(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    files = _ofac_head(400)
+    for name in files:
+        local_server.routes[f"/ofac/{name}.csv"] = lambda _seen, name=name: Answer(200, files[name])
+    settings = settings.model_copy(
+        update={
+            "screening_ofac_url": local_server.url("/ofac/{file}.csv"),
+            "screening_sources": "ofac",
+        }
+    )
+    with httpx.Client() as client:
+        [first] = update_lists(factory, settings, client)
+        assert (first.status, first.entity_count) == ("new", 400)
+        # the download stopped inside a quoted Remarks field of line 301
+        whole = files["sdn"]
+        cut = whole.index(b'"', len(b"".join(whole.splitlines(True)[:300])) + 60) + 3
+        files["sdn"] = whole[:cut]
+        [broken] = update_lists(factory, settings, client)
+        assert broken.status == "failed"
+        assert broken.message == (
+            "ofac (sdn.csv, alt.csv, add.csv, sdn_comments.csv): sdn.csv: the file ends inside a "
+            "quoted field (line 301); was the download cut short?"
+        )
+        # stopped after a field of line 301: no final newline, the row short of columns
+        files["sdn"] = whole[: whole.index(b",", len(b"".join(whole.splitlines(True)[:300])))]
+        [broken] = update_lists(factory, settings, client)
+        assert "ends in the middle of line 301 (1 of 12 columns" in broken.message
+        # cut at the end of a line: it reads, but a third of the entries would be gone
+        files["sdn"] = b"".join(whole.splitlines(True)[:260])
+        [refused] = update_lists(factory, settings, client)
+        assert refused.status == "failed" and refused.message.endswith(
+            "the new file would remove 140 of the 400 entries of version 1 (35%), more than "
+            "the 20% allowed (LEGATION_SCREENING_MAX_REMOVED_SHARE); not stored. Check the "
+            "download; if the list really shrank, update with --force"
+        )
+        with transaction(factory) as session:
+            assert [v.id for v in session.scalars(select(ListVersionRow))] == [1]
+        # a smaller share, a higher setting or --force: stored
+        files["sdn"] = b"".join(whole.splitlines(True)[:330])
+        assert update_lists(factory, settings, client)[0].status == "new"
+        files["sdn"] = b"".join(whole.splitlines(True)[:200])
+        [forced] = update_lists(factory, settings, client, force=True)
+        assert (forced.status, forced.entity_count) == ("new", 200)
+        files["sdn"] = b"".join(whole.splitlines(True)[:100])
+        lenient = settings.model_copy(update={"screening_max_removed_share": 0.5})
+        assert update_lists(factory, lenient, client)[0].status == "new"
+
+
+def test_cli_lists_update_force(cli, local_server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    assert "new, version 1, 60 entities" in cli("lists", "update", "--no-rescreen").stdout
+    data = _un_small()
+    people = PERSON.findall(data)
+    _serve(local_server, data.replace(b"".join(people[30:]), b""))
+    refused = cli("lists", "update", "--no-rescreen", ok=False)
+    assert refused.returncode == 1
+    assert "would remove 30 of the 60 entries of version 1 (50%)" in refused.stderr
+    assert "current version kept" in refused.stderr
+    forced = cli("lists", "update", "--no-rescreen", "--force")
+    assert "new, version 2, 30 entities" in forced.stdout
+
+
+def test_an_unknown_source_is_refused_before_any_update(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    _serve(local_server, _un_small())
+    settings = _settings(settings, local_server)
+    with httpx.Client() as client, pytest.raises(InputError) as refused:
+        update_lists(factory, settings, client, sources=["un", "bogus"])
+    assert str(refused.value) == (
+        "unknown list source 'bogus'; known: un, ofac, eu, uk, uksl, ftm; nothing was updated"
+    )
+    assert local_server.seen == []  # not even downloaded
+    with transaction(factory) as session:
+        assert session.scalars(select(ListVersionRow)).all() == []
+
+
+def test_cli_refuses_a_threshold_outside_0_to_1_and_an_unknown_source(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    bogus = cli("lists", "update", "--source", "un", "--source", "bogus", ok=False)
+    assert bogus.returncode == 1 and "unknown list source 'bogus'" in bogus.stderr
+    assert "nothing was updated" in bogus.stderr and bogus.stdout == ""
+    cli("lists", "update", "--no-rescreen")
+    for bad in ("7", "-0.1"):
+        refused = cli("screen", "Eric Badege", "--threshold", bad, ok=False)
+        assert refused.returncode == 2 and "--threshold" in refused.stderr
+    assert "un-CDi.001" in cli("screen", "Eric Badege", "--threshold", "0.9").stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -332,6 +333,89 @@ def test_ofac_remarks_dates_and_bad_rows() -> None:
         parse_ofac_csv(b"1,2,3\n")
 
 
+def test_ofac_remarks_documents_with_issue_and_expiry_dates() -> None:
+    remarks = (
+        "Passport 27082171 (United States) issued 21 Jun 1992; "
+        "Identification Number AO 2879097 (Italy) expires 30 Oct 2012; "
+        "alt. Passport L 191609 issued 28 Feb 1996 expires 27 Feb 2001; "
+        "National ID No. D489833(9) (Hong Kong); National ID No. 89046 (Iran) issued 1990; "
+        "Tax ID No. 32071216470 (Texas) (United States); "
+        "alt. Passport 654781 (Jordan) issued 01 Jan 2008 to 31 Dec 2010; "
+        "Passport No.: 0310857, Eritrea, Issue Date 21 August 2006."
+    )
+    row = f'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,"{remarks}"\n'
+    result = parse_ofac_csv(row.encode())
+    doe = result.entities[0]
+    assert sorted(doe.get("passportNumber")) == ["27082171", "654781", "L 191609"]
+    assert sorted(doe.get("idNumber")) == ["32071216470", "89046", "AO 2879097", "D489833(9)"]
+    assert sorted(doe.get("country")) == ["hk", "ir", "it", "jo", "us"]
+    # a document item of a known kind that cannot be read is named, the record kept
+    assert result.errors == [
+        "OFAC SDN 1: document not read: 'Passport No.: 0310857, Eritrea, Issue Date 21 "
+        "August 2006' (record kept)"
+    ]
+
+
+def test_ofac_weak_aliases_keep_their_inner_apostrophes() -> None:
+    remarks = (
+        "a.k.a. 'ABU-'UMAR'; a.k.a. ''FOOPIE''; a.k.a. 'SHA'BI'; "
+        "a.k.a. 'AL-WARD, 'Abd'; a.k.a. 'JD'."
+    )
+    row = f'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,"{remarks}"\n'
+    [doe] = parse_ofac_csv(row.encode()).entities
+    assert doe.get("weakAlias") == ["ABU-'UMAR", "FOOPIE", "SHA'BI", "AL-WARD, 'Abd", "JD"]
+    files = [
+        shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
+    by_id = {e.id: e for e in parse_ofac_csv(*files).entities}
+    assert by_id["ofac-3754"].get("weakAlias") == ["ABU-'UMAR"]
+    assert "MERA'I" in by_id["ofac-8094"].get("weakAlias")
+
+
+def test_ofac_remarks_documents_of_the_real_list() -> None:
+    files = [
+        shared_path("data", "sanctions", f"ofac_{n}.csv").read_bytes()
+        for n in ("sdn", "alt", "add", "sdn_comments")
+    ]
+    by_id = {e.id: e for e in parse_ofac_csv(*files).entities}
+    assert "27082171" in by_id["ofac-6931"].get("passportNumber")
+    assert "AO 2879097" in by_id["ofac-7826"].get("idNumber")
+    props = ("passportNumber", "idNumber", "registrationNumber")
+    numbers = [n for e in by_id.values() for p in props for n in e.get(p, quiet=True)]
+    assert len(numbers) > 4500
+    assert not [n for n in numbers if " issued " in n or " expires " in n or ":" in n]
+
+
+@pytest.mark.parametrize(
+    ("parse", "name"),
+    [
+        (parse_eu_csv, "eu_fsf_v1_sample_999rows_2018-07-04.csv"),
+        (parse_uk_conlist, "uk_hmt_conlist_sample_77rows.csv"),
+        (parse_ofac_csv, "ofac_sdn.csv"),
+    ],
+)
+def test_a_csv_file_cut_short_is_refused_as_a_whole(parse: object, name: str) -> None:
+    data = shared_path("data", "sanctions", name).read_bytes()
+    assert callable(parse)
+    assert parse(data).entities  # whole: read
+    for size in (len(data) // 2, len(data) * 2 // 3, len(data) - 5):
+        with pytest.raises(ListFormatError, match="was the download cut short"):
+            parse(data[:size])
+    lines = data.splitlines(True)
+    cut = b"".join(lines[:-3]) + lines[-3][:30]  # the start of a line, no newline
+    with pytest.raises(ListFormatError, match=r"ends (in the middle of|inside a quoted field)"):
+        parse(cut)
+    assert parse(b"".join(lines[:-3])).entities  # cut at a line's end: read (see the service)
+
+
+def test_uk_sanctions_list_cut_short() -> None:
+    data = (Path(__file__).parent / "fixtures" / "uk_sanctions_list.csv").read_bytes()
+    assert parse_uk_sanctions_list(data).entities
+    with pytest.raises(ListFormatError, match="UK Sanctions List: the file ends"):
+        parse_uk_sanctions_list(data[: len(data) - 40])
+
+
 def test_eu_and_uk_samples() -> None:
     eu = parse_eu_csv(
         shared_path("data", "sanctions", "eu_fsf_v1_sample_999rows_2018-07-04.csv").read_bytes()
@@ -424,6 +508,30 @@ def test_ftm_json_lines_continue_after_bad_lines() -> None:
     result = parse_ftm_json(data)
     assert [e.id for e in result.entities] == ["a", "c"]
     assert len(result.errors) == 2 and "line 2" in result.errors[0] and "line 3" in result.errors[1]
+
+
+def test_ftm_json_cuts_long_names_and_notes_dropped_birth_dates() -> None:
+    from legation.screening.importers import MAX_FIELD_CHARS
+
+    long_name = "A" * (MAX_FIELD_CHARS + 500)
+    lines = [
+        {"id": "a", "schema": "Person", "properties": {"name": [long_name, "Ali Hassan"],
+         "birthDate": ["99999", "1960-13-45", "1961", "1970-02-01T10:00:00"]}},
+        {"id": "b", "schema": "Organization", "properties": {"name": ["Hamas"],
+         "birthDate": ["1987"]}},
+    ]  # fmt: skip
+    result = parse_ftm_json("\n".join(json.dumps(line) for line in lines).encode())
+    ali, hamas = result.entities
+    assert sorted(len(n) for n in ali.get("name")) == [10, MAX_FIELD_CHARS]
+    assert sorted(ali.get("birthDate")) == ["1961", "1970-02-01"]
+    assert hamas.get("name") == ["Hamas"]
+    assert result.errors == [
+        f"FtM line 1 (a): name of {MAX_FIELD_CHARS + 500} characters cut to {MAX_FIELD_CHARS} "
+        "(record kept)",
+        "FtM line 1 (a): birth date dropped: '99999' is not a date (record kept)",
+        "FtM line 1 (a): birth date dropped: '1960-13-45' is not a date (record kept)",
+        "FtM line 2 (b): birth date dropped: Organization has no birthDate (record kept)",
+    ]
 
 
 # --- index ------------------------------------------------------------------------------
@@ -572,6 +680,18 @@ def test_ofac_sdn_xml_and_eu_fsf_xml() -> None:
         parse_eu_xml(SDN_XML)
 
 
+def test_xml_with_a_byte_order_mark_is_read_as_xml() -> None:
+    from legation.sanctions.service import parse_source
+
+    bom = b"\xef\xbb\xbf"
+    assert [e.id for e in parse_source("ofac", [bom + SDN_XML]).entities] == [
+        "ofac-7001",
+        "ofac-7002",
+    ]
+    [person] = parse_source("eu", [bom + EU_XML]).entities
+    assert person.get("name") == ["Omar Exampleman"]
+
+
 def test_a_long_field_is_cut_and_a_bad_date_dropped_not_the_record() -> None:
     from legation.screening.importers import MAX_FIELD_CHARS, parse_eu_xml, parse_ofac_xml
 
@@ -618,3 +738,40 @@ def test_a_long_field_is_cut_and_a_bad_date_dropped_not_the_record() -> None:
     assert eu_csv.errors == [
         "EU entity 7: birth date dropped: month must be in 1..12 (record kept)"
     ]
+
+
+def test_pairs_sides_are_checked_like_screening_queries() -> None:
+    from legation.screening.pairs import MAX_LINE_CHARS, score_lines
+
+    def pair(pair_id: object, left: dict[str, object], **right: object) -> str:
+        right = {"schema": "Person", "name": "Ali Hassan", **right}
+        return json.dumps({"id": pair_id, "left": left, "right": right})
+
+    ali = {"schema": "Person", "name": "Ali Hassan"}
+    lines = [
+        pair("sch", {**ali, "schema": "Alien"}),
+        pair("date", {**ali, "birth_date": "99999"}),
+        pair("nat", {**ali, "nationality": "Iraq"}, nationality="iq"),
+        pair("bad-nat", ali, nationality="Atlantis"),
+        pair("year", {**ali, "birth_date": 1960}, birth_date="1960-04-10"),
+        pair("long", {**ali, "name": "x" * (MAX_LINE_CHARS + 1)}),
+        json.dumps({"left": {**ali, "name": "x" * (MAX_LINE_CHARS + 1)}, "id": "late"}),
+    ]
+    got = list(score_lines(lines))
+    schema_error = "line 1: left.schema 'Alien' is not supported; use one of Person"
+    assert got[0]["id"] == "sch" and got[0]["error"].startswith(schema_error)
+    assert got[1] == {
+        "id": "date",
+        "error": "line 2: left.birth_date '99999' is not YYYY, YYYY-MM or YYYY-MM-DD between "
+        "1850 and today",
+    }
+    assert got[2]["score"] == 1.0 and got[2]["explanation"]["country"]["score"] > 0
+    assert got[3] == {
+        "id": "bad-nat",
+        "error": "line 4: right.nationality 'Atlantis' is neither an ISO 3166-1 alpha-2 code "
+        "nor a country name",
+    }
+    assert "birth year matches" in got[4]["explanation"]["birth_date"]["detail"]
+    too_long = f"longer than {MAX_LINE_CHARS} characters"
+    assert got[5] == {"id": "long", "error": f"line 6: {too_long}"}
+    assert got[6] == {"id": None, "error": f"line 7: {too_long}"}

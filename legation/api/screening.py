@@ -13,7 +13,6 @@ from legation.api.deps import Analyst, SessionDep, SettingsDep, Viewer
 from legation.errors import InputError, NotFoundError
 from legation.sanctions.service import (
     DECISIONS,
-    SCHEMATA,
     Query,
     current_versions,
     decide,
@@ -25,6 +24,7 @@ from legation.sanctions.service import (
     snapshot_dir,
 )
 from legation.screening.matcher import ALGORITHM
+from legation.screening.query import SCHEMATA
 from legation.storage.screening import ScreeningDecisionRow, ScreeningRow
 
 router = APIRouter(prefix="/screening", tags=["screening"])

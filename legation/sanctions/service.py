@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from legation.alerting.service import queue_first_deliveries
 from legation.domain.clock import utcnow
-from legation.domain.countries import country_code
 from legation.errors import ConflictError, InputError, NotFoundError, SourceError
 from legation.logs import get_logger
 from legation.screening.importers import (
@@ -37,6 +35,8 @@ from legation.screening.importers import (
 )
 from legation.screening.index import Hit, ScreeningIndex, subject_from_ftm
 from legation.screening.matcher import ALGORITHM, Subject
+from legation.screening.query import Query as Query  # re-exported: the API, web and CLI use it
+from legation.screening.query import _too_long, shorten
 from legation.screening.urls import file_name, redact_text, redact_url
 from legation.settings import Settings
 from legation.storage.db import transaction
@@ -54,6 +54,7 @@ log = get_logger(__name__)
 DECISIONS = ("true_match", "false_positive", "whitelisted")
 SCREENING_ALERT_TYPE = "sanctions_hit"
 OFAC_FILES = ("sdn", "alt", "add", "sdn_comments")
+SOURCES = ("un", "ofac", "eu", "uk", "uksl", "ftm")
 MAX_STORED_ERRORS = 200
 
 
@@ -88,7 +89,12 @@ def source_urls(settings: Settings, source: str) -> list[str]:
         return [settings.screening_uksl_url] if settings.screening_uksl_url else []
     if source == "ftm":
         return [settings.screening_ftm_url] if settings.screening_ftm_url else []
-    raise InputError(f"unknown list source {source!r}; known: un, ofac, eu, uk, uksl, ftm")
+    raise InputError(f"unknown list source {shorten(source, 40)}; known: {', '.join(SOURCES)}")
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    """Whether a download is XML rather than CSV: '<' first, after a UTF-8 BOM and spaces."""
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
 
 
 def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
@@ -100,7 +106,7 @@ def parse_source(source: str, payloads: Sequence[bytes]) -> Imported:
         "uksl": parse_uk_sanctions_list,
         "ftm": parse_ftm_json,
     }
-    if source in ("ofac", "eu") and payloads and payloads[0].lstrip()[:1] == b"<":
+    if source in ("ofac", "eu") and payloads and _looks_like_xml(payloads[0]):
         return (parse_ofac_xml if source == "ofac" else parse_eu_xml)(payloads[0])
     return parsers[source](*payloads)
 
@@ -128,6 +134,10 @@ def fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+class UpdateRefused(ConflictError):
+    """A list download that reads but looks wrong (most of the list gone): not stored."""
+
+
 def update_lists(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -135,11 +145,23 @@ def update_lists(
     *,
     sources: Sequence[str] | None = None,
     now: datetime | None = None,
+    force: bool = False,
 ) -> list[UpdateReport]:
-    """Download, parse and store each source; a failure keeps the current version."""
+    """Download, parse and store each source; a failure keeps the current version.
+
+    A new version that would remove more than ``screening_max_removed_share`` of the current
+    version's entries is refused (a cut or wrong file) unless ``force``.
+    """
     now = now or utcnow()
+    chosen = list(sources or settings.screening_source_list)
+    unknown = [shorten(s, 40) for s in chosen if s not in SOURCES]
+    if unknown:  # refused before any download: a typo must not update half the lists
+        raise InputError(
+            f"unknown list source {', '.join(unknown)}; known: {', '.join(SOURCES)}; "
+            "nothing was updated"
+        )
     reports = []
-    for source in sources or settings.screening_source_list:
+    for source in chosen:
         urls = source_urls(settings, source)
         if not urls:
             reports.append(UpdateReport(source, "failed", message="no address configured"))
@@ -155,20 +177,46 @@ def update_lists(
                         UpdateReport(source, "unchanged", current.id, current.entity_count)
                     )
                     continue
+                current_id = current.id if current is not None else None
             imported = _parse_isolated(source, files, payloads)
+            if current_id is not None and not force:
+                limit = settings.screening_max_removed_share
+                _refuse_shrinking(factory, f"{source} ({files})", current_id, imported, limit)
             report = _store_version(factory, source, redact_url(urls[0]), checksum, imported, now)
         except SQLAlchemyError as exc:  # the whole version is rolled back: the current stays
             message = f"{source} ({files}): could not be stored: {type(exc).__name__}"
             log.error("list update failed", source=source, error=message)
             reports.append(UpdateReport(source, "failed", message=message))
             continue
-        except (SourceError, ListFormatError) as exc:
+        except (SourceError, ListFormatError, UpdateRefused) as exc:
             message = redact_text(str(exc))
             log.warning("list update failed", source=source, error=message)
             reports.append(UpdateReport(source, "failed", message=message))
             continue
         reports.append(report)
     return reports
+
+
+def _refuse_shrinking(
+    factory: sessionmaker[Session], label: str, current_id: int, imported: Imported, limit: float
+) -> None:
+    """``UpdateRefused`` if ``imported`` lacks more than ``limit`` of version ``current_id``."""
+    with transaction(factory) as session:
+        before = set(
+            session.scalars(
+                select(ListEntityRow.entity_id).where(ListEntityRow.version_id == current_id)
+            )
+        )
+    if not before:
+        return
+    removed = len(before - {str(e.id) for e in imported.entities})
+    if removed / len(before) > limit:
+        raise UpdateRefused(
+            f"{label}: the new file would remove {removed:,} of the {len(before):,} entries of "
+            f"version {current_id} ({removed / len(before):.0%}), more than the {limit:.0%} "
+            "allowed (LEGATION_SCREENING_MAX_REMOVED_SHARE); not stored. Check the download; "
+            "if the list really shrank, update with --force"
+        )
 
 
 def _parse_isolated(source: str, files: str, payloads: Sequence[bytes]) -> Imported:
@@ -424,171 +472,8 @@ def _snapshot(
 # screening with audit
 
 
-# the schemata a query may name (the matcher compares these; others are refused, not ignored)
-SCHEMATA = ("Person", "Organization", "Company", "PublicBody", "LegalEntity", "Vessel", "Airplane")
-_SCHEMA_BY_LOWER = {s.lower(): s for s in SCHEMATA}
-MAX_NAME_CHARS = 1000
-MAX_IDENTIFIERS = 20
-MAX_IDENTIFIER_CHARS = 100
-MAX_BIRTH_DATE_CHARS = 32
-MAX_COUNTRY_CHARS = 100
-MAX_SCHEMA_CHARS = 40
 MAX_REASON_CHARS = 2000
 MAX_ENTITY_ID_CHARS = 200
-SHOWN_CHARS = 80
-
-
-def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
-    """``repr`` of a value for an error message, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _too_long(field_: str, value: str, limit: int) -> InputError:
-    return InputError(f"{field_} is {len(value)} characters long; at most {limit} are accepted")
-
-
-@dataclass
-class Query:
-    """A screening query; built only valid (``InputError`` names the bad field)."""
-
-    name: str
-    schema: str = "LegalEntity"
-    birth_date: str | None = None
-    country: str | None = None
-    identifiers: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        self.name = self.name.strip()
-        if not self.name:
-            raise InputError("name is empty")
-        if len(self.name) > MAX_NAME_CHARS:
-            raise _too_long("name", self.name, MAX_NAME_CHARS)
-        schema = self.schema.strip()
-        if len(schema) > MAX_SCHEMA_CHARS or schema.lower() not in _SCHEMA_BY_LOWER:
-            raise InputError(
-                f"schema {shorten(schema)} is not supported; use one of {', '.join(SCHEMATA)}"
-            )
-        self.schema = _SCHEMA_BY_LOWER[schema.lower()]
-        if self.birth_date is not None:
-            self.birth_date = self.birth_date.strip() or None
-        if self.birth_date:
-            if len(self.birth_date) > MAX_BIRTH_DATE_CHARS:
-                raise _too_long("birth_date", self.birth_date, MAX_BIRTH_DATE_CHARS)
-            if not _plausible_date(self.birth_date):
-                raise InputError(
-                    f"birth_date {shorten(self.birth_date)} is not YYYY, YYYY-MM or YYYY-MM-DD "
-                    f"between 1850 and today"
-                )
-        if self.country is not None:
-            self.country = _country(self.country)
-        if len(self.identifiers) > MAX_IDENTIFIERS:
-            raise InputError(
-                f"identifiers: {len(self.identifiers)} given; at most {MAX_IDENTIFIERS} accepted"
-            )
-        cleaned = []
-        for number, identifier in enumerate(self.identifiers, start=1):
-            if not isinstance(identifier, str):
-                raise InputError(f"identifiers item {number} is not a string")
-            if len(identifier.strip()) > MAX_IDENTIFIER_CHARS:
-                raise _too_long(
-                    f"identifiers item {number}", identifier.strip(), MAX_IDENTIFIER_CHARS
-                )
-            if identifier.strip():
-                cleaned.append(identifier.strip())
-        self.identifiers = tuple(cleaned)
-
-    @classmethod
-    def from_fields(cls, raw: Mapping[str, Any]) -> Query:
-        """A query from loosely typed fields (an API body item, a CSV or JSONL line)."""
-
-        def text(field_: str, required: bool = False) -> str | None:
-            value = raw.get(field_)
-            if value is None or value == "":
-                if required:
-                    raise InputError(f"{field_} is missing or empty")
-                return None
-            if isinstance(value, int) and not isinstance(value, bool) and field_ == "birth_date":
-                return str(value)  # a year given as a number
-            if not isinstance(value, str):
-                raise InputError(f"{field_} must be a string, not {type(value).__name__}")
-            return value
-
-        ids = raw.get("identifiers")
-        if ids is None or ids == "":
-            identifiers: tuple[str, ...] = ()
-        elif isinstance(ids, str):
-            identifiers = tuple(i for i in ids.split(";") if i.strip())  # CSV: a;b;c
-        elif isinstance(ids, list):
-            identifiers = tuple(ids)
-        else:
-            raise InputError(f"identifiers must be a list of strings, not {type(ids).__name__}")
-        return cls(
-            text("name", required=True) or "",
-            text("schema") or "LegalEntity",
-            text("birth_date"),
-            text("country"),
-            identifiers,
-        )
-
-    def subject(self) -> Subject:
-        return Subject.build(
-            "query",
-            self.schema,
-            [self.name],
-            birth_dates=[self.birth_date] if self.birth_date else [],
-            countries=[self.country] if self.country else [],
-            identifiers=self.identifiers,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "schema": self.schema,
-            "birth_date": self.birth_date,
-            "country": self.country,
-            "identifiers": list(self.identifiers),
-        }
-
-    def key(self) -> str:
-        """What a whitelisting is tied to: every field that can change the results."""
-        parts = [
-            " ".join(self.name.lower().split()),
-            self.birth_date or "",
-            self.country or "",
-            self.schema,
-            ",".join(sorted(i.upper() for i in self.identifiers)),
-        ]
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def _country(value: str) -> str | None:
-    """An ISO 3166-1 alpha-2 code or a country name -> the lower-case code."""
-    cleaned = value.strip()
-    if not cleaned:
-        return None
-    if len(cleaned) > MAX_COUNTRY_CHARS:
-        raise _too_long("country", cleaned, MAX_COUNTRY_CHARS)
-    code = country_code(cleaned)
-    if code is None:
-        raise InputError(
-            f"country {shorten(cleaned)} is neither an ISO 3166-1 alpha-2 code nor a country name"
-        )
-    return code.lower()
-
-
-def _plausible_date(value: str) -> bool:
-    found = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value)
-    if not found:
-        return False
-    year = int(found.group(1))
-    if not 1850 <= year <= utcnow().year:
-        return False
-    try:
-        date(year, int(found.group(2) or 1), int(found.group(3) or 1))
-    except ValueError:
-        return False
-    return True
 
 
 def decided_pairs(

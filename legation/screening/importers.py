@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any
 
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
@@ -133,6 +134,58 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+# appended to a CSV file while reading it: it comes back as a row of its own unless the file
+# ends inside a quoted field (then it is read as part of that field)
+_END = "\ufdd0end of file\ufdd0"
+
+
+class CheckedCsv:
+    """``csv.reader`` over a whole file that refuses a file cut short once it reaches the end.
+
+    A download that stopped early leaves the last row inside a quoted field, or (no final
+    newline) with fewer fields than a row has: either is a ``ListFormatError`` for the file,
+    so a cut file never becomes a list version with its last entries missing or wrong.
+    ``width`` is the number of fields of a complete row (set it once the header is read).
+    """
+
+    def __init__(self, text: str, label: str, width: int = 0, **fmt: Any) -> None:
+        self.label = label
+        self.width = width
+        self._unfinished = not text.rstrip("\x1a").endswith(("\n", "\r"))
+        self._reader = csv.reader(io.StringIO(f"{text}\n{_END}\n"), **fmt)
+        self._last: list[str] | None = None
+        self._last_line = 0
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> CheckedCsv:
+        return self
+
+    def __next__(self) -> list[str]:
+        start = self._reader.line_num + 1
+        try:
+            row = next(self._reader)
+        except StopIteration:
+            raise ListFormatError(
+                f"{self.label}: the file ends inside a quoted field (line {self._last_line}); "
+                "was the download cut short?"
+            ) from None
+        if row == [_END]:
+            last = self._last
+            if self._unfinished and last is not None and len(last) < self.width:
+                raise ListFormatError(
+                    f"{self.label}: the file ends in the middle of line {self._last_line} "
+                    f"({len(last)} of {self.width} columns, no final newline); "
+                    "was the download cut short?"
+                )
+            raise StopIteration
+        if any(c.strip() and c.strip() != "\x1a" for c in row):
+            self._last, self._last_line = row, start
+        return row
+
+
 # ---------------------------------------------------------------------------------------
 # UN Security Council consolidated list (XML)
 
@@ -217,7 +270,9 @@ _OFAC_SCHEMA = {
 _OFAC_ALIAS_PROP = {"aka": "alias", "nka": "alias", "fka": "previousName"}
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
-_WEAK = re.compile(r"a\.k\.a\.\s+'([^']+)'")
+# a weak a.k.a. in single quotes, which it may hold too ('ABU-'UMAR'): closed by the quote
+# that ends the item (before ';', '.' or the end)
+_WEAK = re.compile(r"a\.k\.a\.\s+'([^;]+?)'(?=\s*(?:[;.]|$))")
 _DOB = re.compile(r"^(?:alt\.\s+)?DOB\s+(?:circa\s+)?(.+?)$", re.IGNORECASE)
 _ID_KINDS = (
     "Passport", "National ID No.", "Identification Number", "Cedula No.", "D.N.I.", "SSN",
@@ -226,11 +281,21 @@ _ID_KINDS = (
     "Citizen's Card Number", "Birth Certificate Number", "Registration Number",
     "Public Security and Immigration No.",
 )  # fmt: skip
+# an issue or expiry date in a document item: '21 Jun 1992', 'Jan 2007', '1990', or a span
+_DOC_DATE = r"(?:\d{1,2}\s+)?(?:[A-Za-z]{3}\s+)?\d{4}"
+_DOC_DATES = rf"{_DOC_DATE}(?:\s+to\s+{_DOC_DATE})?"
+# 'Passport 27082171 (United States) issued 21 Jun 1992 expires 20 Jun 2002': the number may
+# carry a bracket glued to it ('D489833(9)', '(HWI)040182') and follow a label ('Booklet:');
+# a qualifier (', Diplomatic') and a region may come before the issuer
 _ID = re.compile(
     r"^(?:alt\.\s+)?("
     + "|".join(re.escape(k) for k in _ID_KINDS)
-    + r")\s+([^()]+?)\s*(?:\(([^)]*)\))?$"
+    + r")\s+(?:[A-Za-z]{1,12}:\s*)?("
+    + r"(?:(?!\s(?:issued|expires|and)\b)(?:[^(),:]|(?<=\S)\(\w{1,5}\)|\(\w{1,5}\)(?=\S)))+?)"
+    + r"(?:,\s*[A-Za-z]+)?(?:\s+(?:\([^()]*\)\s*)?\(([^()]*)\))?"
+    + rf"(?:,?\s+issued\s+({_DOC_DATES}))?(?:,?\s+expires\s+({_DOC_DATES}))?$"
 )
+_ID_KIND = re.compile(r"^(?:alt\.\s+)?(?:" + "|".join(re.escape(k) for k in _ID_KINDS) + r")\s")
 
 
 def parse_ofac_dates(text: str) -> list[str]:
@@ -283,11 +348,14 @@ def parse_ofac_remarks(entity: EntityProxy, remarks: str) -> list[str]:
             _add(entity, "birthPlace", item[4:])
         found = _ID.match(item)
         if found:
-            kind, number, _country = found.groups()
+            kind, number, country = found.group(1, 2, 3)
             prop = "passportNumber" if kind == "Passport" else "idNumber"
             if not entity.schema.get(prop):
                 prop = "registrationNumber"
             _add(entity, prop, number)
+            _add(entity, "country", country)  # the issuer: a tie to that country
+        elif _ID_KIND.match(item):
+            problems.append(f"document not read: {item[:80]!r}")
     return problems
 
 
@@ -295,7 +363,7 @@ def _read_headless_csv(data: bytes, label: str, columns: int, errors: list[str])
     """The rows with enough columns; a short row is one error; no good row at all: the file."""
     rows = []
     short: list[str] = []
-    for number, row in enumerate(csv.reader(io.StringIO(decode(data))), start=1):
+    for number, row in enumerate(CheckedCsv(decode(data), label, columns), start=1):
         if not row or (len(row) == 1 and not row[0].strip()) or row[0].strip() == "\x1a":
             continue
         if len(row) < columns:
@@ -398,11 +466,25 @@ def _eu_rows(text: str) -> list[tuple[int, list[str]]]:
 
 
 def parse_eu_csv(data: bytes) -> Imported:
-    rows = _eu_rows(decode(data))
+    text = decode(data)
+    rows = _eu_rows(text)
     header = [c.strip() for c in rows[0][1]] if rows else []
     missing = [c for c in EU_COLUMNS if c not in header]
     if missing:
         raise ListFormatError(f"EU list: header lacks the columns {', '.join(missing)}")
+    if len(rows) > 1:  # a line is a row: a cut file shows in its last line
+        number, last = rows[-1]
+        line = _eu_line(text.splitlines()[number - 1])
+        if list(csv.reader([line, _END], delimiter=";"))[-1] != [_END]:
+            raise ListFormatError(
+                f"EU list: the file ends inside a quoted field (line {number}); "
+                "was the download cut short?"
+            )
+        if not text.endswith(("\n", "\r")) and len(last) < len(header):
+            raise ListFormatError(
+                f"EU list: the file ends in the middle of line {number} ({len(last)} of "
+                f"{len(header)} columns, no final newline); was the download cut short?"
+            )
     index = {name: header.index(name) for name in header}  # first occurrence wins
     result = Imported()
     groups: dict[str, list[list[str]]] = defaultdict(list)
@@ -469,12 +551,15 @@ _UK_SCHEMA = {"individual": "Person", "entity": "Organization", "ship": "Vessel"
 
 
 def parse_uk_conlist(data: bytes) -> Imported:
-    lines = decode(data).splitlines()
+    text = decode(data)
+    lines = text.splitlines()
     start = next((i for i, line in enumerate(lines[:5]) if "Name 6" in line), None)
     if start is None:
         raise ListFormatError("UK ConList: header with 'Name 6' not found in the first lines")
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])))
+    ending = "\n" if text.endswith(("\n", "\r")) else ""
+    reader = CheckedCsv("\n".join(lines[start:]) + ending, "UK ConList")
     header = next(reader)
+    reader.width = len(header)
     if header and not header[0].strip():
         header = header[1:]  # the published sample carries an empty leading header cell
     result = Imported()
@@ -573,7 +658,7 @@ def _uksl_key(heading: str) -> str:
 
 def parse_uk_sanctions_list(data: bytes) -> Imported:
     """The FCDO UK Sanctions List CSV; bad rows and designations are errors of their own."""
-    reader = csv.reader(io.StringIO(decode(data)))
+    reader = CheckedCsv(decode(data), "UK Sanctions List")
     header: dict[str, int] = {}
     for _skipped in range(5):  # the header follows a "Report Date" line
         cells = next(reader, None)
@@ -589,6 +674,7 @@ def parse_uk_sanctions_list(data: bytes) -> Imported:
         missing.append(_UKSL_KIND_COLUMNS[0])
     if missing:
         raise ListFormatError(f"UK Sanctions List: header lacks the columns {', '.join(missing)}")
+    reader.width = max(header.values()) + 1
     result = Imported()
     rows = _uksl_rows(reader, header, result.errors)
     _read_grouped(result, rows, ("unique id", "Unique ID"), "UK Sanctions List", _uksl_record)
@@ -663,25 +749,56 @@ def _uksl_date(value: str) -> str:
 
 
 def parse_ftm_json(data: bytes) -> Imported:
+    """FtM entities, one a line; fields cut and bad birth dates dropped as in every format."""
     result = Imported()
     for number, line in enumerate(decode(data).splitlines(), start=1):
         if not line.strip():
             continue
+        notes: list[str] = []
+        token = _NOTES.set(notes)
         try:
             raw = json.loads(line)
             if not isinstance(raw, dict) or not raw.get("id"):
                 raise ValueError("not an entity object with an id")
-            entity = model.get_proxy(raw, cleaned=False)
+            entity = _ftm_entity(raw)
         except (ValueError, TypeError, KeyError) as exc:
             result.errors.append(f"FtM line {number}: {exc}")
             continue
         except Exception as exc:  # noqa: BLE001 - followthemoney raises its own InvalidData
             result.errors.append(f"FtM line {number}: {type(exc).__name__}: {exc}")
             continue
+        finally:
+            _NOTES.reset(token)
         wanted = entity.schema.is_a("LegalEntity") or entity.schema.is_a("Vessel")
         if wanted and entity.get("name"):
             result.entities.append(entity)
+            label = f"FtM line {number} ({str(entity.id)[:100]})"
+            result.errors.extend(f"{label}: {note} (record kept)" for note in notes)
     return result
+
+
+def _ftm_entity(raw: dict[str, Any]) -> EntityProxy:
+    """The proxy of one FtM object: birth dates through ``_add_dates`` (a bad one noted, not
+    silently dropped), every value longer than ``MAX_FIELD_CHARS`` cut with a note."""
+    props = raw.get("properties")
+    births: list[Any] = []
+    if isinstance(props, dict) and "birthDate" in props:
+        props = dict(props)
+        given = props.pop("birthDate")
+        births = given if isinstance(given, list) else [given]
+        raw = {**raw, "properties": props}
+    entity = model.get_proxy(raw, cleaned=False)
+    for prop, values in list(entity.properties.items()):
+        if any(len(v) > MAX_FIELD_CHARS for v in values):
+            entity.pop(prop)
+            for value in values:
+                _add(entity, prop, value)  # cuts with a note
+    if births and not entity.schema.get("birthDate"):
+        _note(f"birth date dropped: {entity.schema.name} has no birthDate")
+    elif births:
+        for value in births:
+            _add_dates(entity, str(value), lambda v: v.split("T", 1)[0])
+    return entity
 
 
 # ---------------------------------------------------------------------------------------

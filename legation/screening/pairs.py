@@ -1,18 +1,25 @@
 """The pairs contract: score given (left, right) pairs with the matcher's scorer, no retrieval.
 
 Input lines ``{"id", "left": {"schema", "name", "birth_date"?, "nationality"?}, "right": …}``;
-output lines ``{"id", "score", "explanation"}`` or ``{"id", "error"}`` for a bad line.
+output lines ``{"id", "score", "explanation"}`` or ``{"id", "error"}`` for a bad line. Each
+side is checked like a screening query (``Query``): an unknown schema, an impossible birth
+date or an unknown country is that line's error, and a country name counts as its code.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from legation.errors import InputError
 from legation.screening.matcher import Subject, score_pair
+from legation.screening.query import Query
 
 MAX_LINE_CHARS = 100_000
+# the id of an over-long line, read from its start when it is the first key
+_LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,20})\s*[,}]')
 
 
 def side(raw: Any, label: str) -> Subject:
@@ -24,21 +31,47 @@ def side(raw: Any, label: str) -> Subject:
     names = [n for n in given if isinstance(n, str) and n.strip()]
     if not names or len(names) != len(given):
         raise ValueError(f"{label}.name is missing or empty")
-    birth = raw.get("birth_date")
-    nationality = raw.get("nationality")
+    fields = {
+        "schema": raw.get("schema"),
+        "birth_date": raw.get("birth_date"),
+        "country": raw.get("nationality"),
+        "identifiers": raw.get("identifiers"),
+    }
+    try:
+        query = Query.from_fields({"name": names[0], **fields})
+        for other in names[1:]:
+            Query(other, query.schema)  # the same limits for every name
+    except InputError as exc:
+        message = str(exc)
+        if message.startswith("country"):  # the pairs contract calls it nationality
+            message = "nationality" + message.removeprefix("country")
+        raise ValueError(f"{label}.{message}") from None
     return Subject.build(
         label,
-        str(raw.get("schema") or "LegalEntity"),
-        names,
-        birth_dates=[birth] if isinstance(birth, str) and birth else [],
-        countries=[nationality.lower()] if isinstance(nationality, str) and nationality else [],
-        identifiers=[str(i) for i in raw.get("identifiers") or [] if i],
+        query.schema,
+        [n.strip() for n in names],
+        birth_dates=[query.birth_date] if query.birth_date else [],
+        countries=[query.country] if query.country else [],
+        identifiers=query.identifiers,
     )
+
+
+def _leading_id(line: str) -> Any:
+    found = _LEADING_ID.match(line[:300])
+    if found is None:
+        return None
+    try:
+        return json.loads(found.group(1))
+    except json.JSONDecodeError:
+        return None
 
 
 def score_line(line: str, number: int) -> dict[str, Any]:
     if len(line) > MAX_LINE_CHARS:
-        return {"id": None, "error": f"line {number}: longer than {MAX_LINE_CHARS} characters"}
+        return {
+            "id": _leading_id(line),
+            "error": f"line {number}: longer than {MAX_LINE_CHARS} characters",
+        }
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
