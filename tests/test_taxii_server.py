@@ -433,7 +433,7 @@ def test_published_incidents_reach_partners(
 def test_stored_bodies_come_back_exactly(client: TestClient, setup: Setup) -> None:
     """What COPY (PostgreSQL) and executemany (SQLite) store is what was sent, byte for byte
     in meaning: tabs, newlines, backslashes, COPY's null marker, quotes, non-ASCII, numbers."""
-    awkward = "tab\there\nnew line\r\\N back\\slash \"quoted\" \u00e9t\u00e9 \U0001f600 \\."
+    awkward = 'tab\there\nnew line\r\\N back\\slash "quoted" \u00e9t\u00e9 \U0001f600 \\.'
     sent = [
         note(1, content=awkward, x_count=2**53, x_ratio=0.1, x_nested={"a": [None, True, ""]}),
         note(2, content="\\"),
