@@ -5,8 +5,9 @@ On a machine whose load swings from one minute to the next, two runs of
 our server from two checkouts (``--before`` a directory, the other this one) on databases
 of their own, then alternates them request by request (which goes first alternates too):
 Add Objects of the bench's 5,000 objects in batches of 100, then Get Object by id of 300
-visible objects. ``--mode sqlite50k`` skips the adds and serves copies of a filled SQLite
-file (``--db``) instead.
+visible objects. Each side's database is migrated by that side's own checkout, so that a
+schema change is part of the comparison. ``--mode sqlite50k`` skips the adds and serves
+copies of a filled SQLite file (``--db``) instead.
 
     git archive main | tar -x -C /tmp/base
     .venv/bin/python bench/taxii_ab.py --before /tmp/base --mode sqlite|postgresql|sqlite50k
@@ -18,6 +19,7 @@ import argparse
 import json
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +33,15 @@ from taxii2client.v21 import Collection, Server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import taxii_vs_medallion as bench  # noqa: E402
+
+
+def prepare(checkout: Path, url: str, owner: str) -> None:
+    """``bench.prepare`` run by ``checkout``'s own code: its migrations make the schema."""
+    code = (
+        "import sys; sys.path.insert(0, 'bench'); import taxii_vs_medallion as b;"
+        f"b.prepare({url!r}, {owner!r})"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=checkout, check=True, capture_output=True)
 
 
 def summary(adds: list[float], gets: list[float]) -> dict[str, Any]:
@@ -79,7 +90,7 @@ def main() -> None:
                 assert args.db, "--db names the filled SQLite file"
                 shutil.copy(args.db, work / f"{side}.db")
             else:
-                bench.prepare(urls[side], small[5]["id"])
+                prepare(checkouts[side], urls[side], small[5]["id"])
             procs[side] = bench.start_ours(urls[side], port, checkout=checkouts[side])
         collections = {
             side: Server(

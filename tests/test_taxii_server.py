@@ -438,6 +438,24 @@ def test_published_incidents_reach_partners(
             assert set(obj.get("object_marking_refs", [])) & set(TLP2_IDS.values()), obj["id"]
 
 
+def test_stored_bodies_come_back_exactly(client: TestClient, setup: Setup) -> None:
+    """What COPY (PostgreSQL) and executemany (SQLite) store is what was sent, byte for byte
+    in meaning: tabs, newlines, backslashes, COPY's null marker, quotes, non-ASCII, numbers."""
+    awkward = 'tab\there\nnew line\r\\N back\\slash "quoted" \u00e9t\u00e9 \U0001f600 \\.'
+    sent = [
+        note(1, content=awkward, x_count=2**53, x_ratio=0.1, x_nested={"a": [None, True, ""]}),
+        note(2, content="\\"),
+    ]
+    status = post(client, setup, sent)
+    assert status["success_count"] == 2, status
+    got = client.get(
+        f"{ROOT}/collections/{setup.collection}/objects/", headers=h(setup.writer_key)
+    ).json()["objects"]
+    by_id = {o["id"]: o for o in got}
+    for obj in sent:
+        assert by_id[obj["id"]] == obj
+
+
 def test_tlp1_markings_are_stored_as_tlp2(client: TestClient, setup: Setup) -> None:
     white = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
     amber1 = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"

@@ -190,6 +190,7 @@ def _defined(stix_type: str) -> frozenset[str]:
     return frozenset(props) | {"id"}
 
 
+@functools.lru_cache(maxsize=4096)
 def _order_key(text: str) -> tuple[str, str] | None:
     """A key that sorts timestamps of the form ``YYYY-MM-DDTHH:MM:SS[.f]Z`` by time.
 
@@ -373,12 +374,20 @@ def _reference(prop: sp.ReferenceProperty) -> Check:
     def check(value: Any) -> Any:
         if not isinstance(value, str):
             raise _Unsure
-        match = _ID.match(value)
-        if match is None or not _may_point_to(prop, match.group(1)):
+        stix_type = _id_type(value)
+        if stix_type is None or not _may_point_to(prop, stix_type):
             raise _Unsure
         return value
 
     return check
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_type(value: str) -> str | None:
+    """The type part of a well-formed id, else None; remembered, since the same references
+    (markings, the author, places) recur in most objects of a post."""
+    match = _ID.match(value)
+    return match.group(1) if match else None
 
 
 _SOME_UUID = "00000000-0000-4000-8000-000000000000"
@@ -399,8 +408,18 @@ def _may_point_to(prop: sp.ReferenceProperty, stix_type: str) -> bool:
 
 def _timestamp(value: Any) -> str:
     """A key that sorts like the instant (for the cross-property rules); _Unsure if odd."""
-    if not isinstance(value, str) or not _TIMESTAMP.match(value) or not _real(value):
+    key = _timestamp_key(value) if isinstance(value, str) else None
+    if key is None:
         raise _Unsure
+    return key
+
+
+@functools.lru_cache(maxsize=4096)
+def _timestamp_key(value: str) -> str | None:
+    """``_timestamp`` of a string, None when odd; remembered, since an object usually
+    repeats one instant (created, modified, valid_from, published)."""
+    if not _TIMESTAMP.match(value) or not _real(value):
+        return None
     return value[:19] + value[20:-1].ljust(6, "0")
 
 

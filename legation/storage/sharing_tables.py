@@ -45,10 +45,11 @@ class StixObjectRow(Base):
 
     __tablename__ = "taxii_objects"
     __table_args__ = (
-        UniqueConstraint("collection_id", "stix_id", "version", name="uq_taxii_objects_version"),
+        # stix_id first: it is also the index of every look-up by id (one index to
+        # update per insert, not two: each is written at random places), and a
+        # collection-wide page must walk ix_taxii_objects_order, not this.
+        UniqueConstraint("stix_id", "collection_id", "version", name="uq_taxii_objects_version"),
         Index("ix_taxii_objects_order", "collection_id", "added_us", "seq"),
-        # stix_id first: a collection-wide page must walk ix_taxii_objects_order, not this.
-        Index("ix_taxii_objects_stix_id", "stix_id", "collection_id"),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     collection_id: Mapped[str] = mapped_column(

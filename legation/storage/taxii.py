@@ -19,10 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Select,
+    String,
     Table,
     and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -453,21 +456,27 @@ _COLUMNS = (
 
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One executemany straight to the driver (psycopg pipelines it into one round trip).
+    """The rows in one statement straight to the driver: COPY on PostgreSQL, else executemany.
 
     SQLAlchemy's per-row parameter processing cost more than the insert itself; the only
-    conversion it did here, the body to JSON text, is the engine's own serialiser. A
-    multi-row INSERT instead took twice as long on PostgreSQL (54 against 27 ms for 100
-    bench objects): the server plans a statement of 1,200 parameters each time.
+    conversion it did here, the body to JSON text, is the engine's own serialiser. On
+    PostgreSQL a COPY of 100 bench rows took 1.6 ms against 2.6 ms for the pipelined
+    executemany (0.2 against 0.9 ms of it in the client), and a multi-row INSERT longer
+    still (the server plans a statement of 1,200 parameters each time). COPY runs in the
+    add's transaction like any statement: nothing is stored unless the add commits.
     """
     connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {quote(StixObjectRow.__tablename__)} "
-        f"({', '.join(quote(c) for c in _COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
-    )
     values = [tuple(json_text(r[c]) if c == "body" else r[c] for c in _COLUMNS) for r in rows]
+    quote = connection.dialect.identifier_preparer.quote
+    table, columns = quote(StixObjectRow.__tablename__), ", ".join(quote(c) for c in _COLUMNS)
+    if connection.dialect.name == "postgresql":
+        driver: Any = connection.connection.driver_connection  # psycopg's, in this transaction
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
     connection.exec_driver_sql(sql, values)
 
 
@@ -483,7 +492,7 @@ def _holders(
     foreign: set[str] = set()
     ordered = sorted(ids)
     connection = session.connection()
-    query = _HOLDERS_EVERYWHERE if everywhere else _HOLDERS_HERE
+    query = _holders_statement(connection.dialect.name, everywhere)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         found = connection.execute(query, {"ids": chunk, "collection_id": collection_id})
@@ -495,15 +504,20 @@ def _holders(
     return present, foreign
 
 
-_HOLDERS_EVERYWHERE = select(
-    StixObjectRow.__table__.c.stix_id,
-    StixObjectRow.__table__.c.version,
-    StixObjectRow.__table__.c.collection_id,
-    StixObjectRow.__table__.c.source,
-).where(StixObjectRow.__table__.c.stix_id.in_(bindparam("ids", expanding=True)))
-_HOLDERS_HERE = _HOLDERS_EVERYWHERE.where(
-    StixObjectRow.__table__.c.collection_id == bindparam("collection_id")
-)
+@functools.cache
+def _holders_statement(dialect: str, everywhere: bool) -> Select[Any]:
+    """Versions, collections and sources of the ids ``ids`` (everywhere or in the collection).
+
+    On PostgreSQL the ids go as one array (``= ANY``): the statement text is the same for
+    any number of ids, and the server parses one parameter instead of one per id.
+    """
+    c = _OBJECTS.c
+    if dialect == "postgresql":
+        where = c.stix_id == any_(bindparam("ids", type_=ARRAY(String)))
+    else:
+        where = c.stix_id.in_(bindparam("ids", expanding=True))
+    query = select(c.stix_id, c.version, c.collection_id, c.source).where(where)
+    return query if everywhere else query.where(c.collection_id == bindparam("collection_id"))
 
 
 def _seen_versions(
