@@ -9,14 +9,16 @@ the UN list, the OFAC SDN CSV set, the EU and UK samples of ../shared/data/sanct
 written, with the entry's schema; a miss is a search at the default threshold (0.7) whose
 ten hits do not include the entry although the scorer gives the pair 0.7 or more (a miss
 the index causes, not the scorer), unless ten other entries score at least as high (a tie
-crowd, counted apart). ``--variants`` also queries each primary name reversed and with its
-parts' initials for all but the last part. Writes bench/results/screening_retrieval.json.
+crowd, counted apart). ``--variants`` also queries each strong name with one common transliteration change
+("ou"→"u", "q"→"k", "Mohamed"→"Muhammad", a vowel …), and each primary name reversed and
+with its parts' initials for all but the last part. Writes bench/results/screening_retrieval.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from collections import Counter
@@ -54,13 +56,34 @@ def load() -> ScreeningIndex:
     return index
 
 
+_RESPELLINGS = (
+    ("ou", "u"), ("ee", "i"), ("y", "i"), ("mohamed", "muhammad"), ("muhammad", "mohammed"),
+    ("mohammad", "muhammad"), ("abdul ", "abdel "), ("sayed", "seyed"), ("hassan", "hasan"),
+    ("ahmed", "ahmad"), ("q", "k"), ("kh", "h"), ("i", "ee"), ("a", "e"), ("e", "a"), ("o", "u"),
+)  # fmt: skip
+
+
+def respelt(text: str, rng: random.Random) -> str:
+    """One common transliteration change (the first of a shuffled list that applies)."""
+    lower = text.lower()
+    changes = list(_RESPELLINGS)
+    rng.shuffle(changes)
+    for old, new in changes:
+        if old in lower:
+            return lower.replace(old, new, 1)
+    return lower
+
+
 def queries(index: ScreeningIndex, variants: bool) -> list[tuple[int, str, str]]:
     out = []
+    rng = random.Random(5)
     for s, entry in enumerate(index.subjects):
         for n, name in enumerate(entry.names):
             if name.weak:
                 continue
             out.append((s, "as listed", name.text))
+            if variants:
+                out.append((s, "respelt", respelt(name.text, rng)))
             words = name.text.split()
             if variants and n == 0 and len(words) >= 2:
                 out.append((s, "reversed", " ".join(reversed(words))))

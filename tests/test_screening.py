@@ -600,6 +600,21 @@ def test_search_through_the_index_finds_the_listed_entry(
     assert listed in [h.subject.id for h in hits], [(h.subject.id, h.score) for h in hits]
 
 
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [("Aiman al Zawahri", "un-QDi.006"), ("Hafeez Saeed", "ofac-18619")],
+)
+def test_an_entry_found_scores_as_the_pair_would(query: str, listed: str) -> None:
+    # every name of a candidate that shares a key is scored, not only the two likeliest:
+    # "Aiman al Zawahri" got 0.75 through the index against 0.98 from `screen pairs`
+    index = _un_and_ofac_index()
+    subject = Subject.build("q", "Person", [query])
+    entry = next(e for e in index.subjects if e.id == listed)
+    [hit] = [h for h in index.search(subject, limit=20) if h.subject.id == listed]
+    assert hit.score == pytest.approx(score_pair(subject, entry).score)
+    assert hit.score >= 0.8
+
+
 def test_an_alias_padded_with_other_words_does_not_hide_the_exact_name() -> None:
     # Both aliases share every query key; before the tie went to the later, padded ones
     # (two of them, with and without the bracketed part) and the exact name was never scored.

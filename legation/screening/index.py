@@ -27,8 +27,8 @@ from legation.screening.matcher import (
 from legation.screening.normalise import Part, phonetic, skeleton
 
 MAX_CANDIDATES = 20
-SNAPSHOT_VERSION = f"{ALGORITHM}/4"  # 2: fingerprints keyed by (list, entity id); 3: name
-# keys; 4: a key posts an entry once
+SNAPSHOT_VERSION = f"{ALGORITHM}/5"  # 2: fingerprints keyed by (list, entity id); 3: name
+# keys; 4: a key posts an entry once; 5: every name of a candidate sharing a key is scored
 COMMON_KEY = 500
 KEEP_SHARE = 0.4  # candidates sharing less than this share of the best key weight are not scored
 _ID_PROPS = ("passportNumber", "idNumber", "registrationNumber", "taxNumber", "imoNumber")
@@ -108,8 +108,8 @@ class ScreeningIndex:
         # key -> the subjects with a name that has it (once per subject)
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.identifiers: dict[str, list[int]] = defaultdict(list)
-        # per subject: each name's retrieval keys (the strings of ``postings``, shared) and
-        # the fewest parts of any of its names, so a query need not recompute them
+        # per subject: each name's retrieval keys (the strings of ``postings``, shared), and
+        # the fewest parts of any of its names (ties at the candidates' cut)
         self.name_keys: list[tuple[frozenset[str], ...]] = []
         self.fewest_parts: list[int] = []
         for subject in subjects:
@@ -156,41 +156,33 @@ class ScreeningIndex:
     def add(self, subject: Subject) -> None:
         s = len(self.subjects)
         self.subjects.append(subject)
-        name_keys = []
-        for name in subject.names:
-            keys = name_keys_of(name)
-            name_keys.append(frozenset(sys.intern(key) for key in keys))
+        name_keys = tuple(
+            frozenset(sys.intern(key) for key in name_keys_of(name)) for name in subject.names
+        )
+        self.name_keys.append(name_keys)
         # once per entry, however many of its names have the key: an entry with sixty aliases
         # must not outweigh the one whose single name is the query
         for key in frozenset().union(*name_keys):
             self.postings[key].append(s)
-        self.name_keys.append(tuple(name_keys))
         self.fewest_parts.append(min((len(n.parts) for n in subject.names), default=0))
         for identifier in subject.identifiers:
             self.identifiers[identifier].append(s)
 
     def candidates(self, query: Subject, limit: int = MAX_CANDIDATES) -> dict[int, list[int]]:
-        """Subjects (with the names that hit) ranked by the weight of the keys they share."""
+        """Entries ranked by the weight of the keys they share with the query, best first,
+        each with its names that share a key (all its names when it shares an identifier)."""
         total = max(1, len(self.subjects))
         keys: set[str] = set()
-        joined: set[str] = set()  # keys of two neighbouring parts read as one
         for name in query.names:
-            for positions, part in name.units:
-                (joined if len(positions) > 1 else keys).update(part_keys(part))
+            for _positions, part in name.units:
+                keys |= part_keys(part)
             keys |= acronym_keys(name)
-        joined -= keys
-        keys |= joined
         ranked = sorted((len(self.postings.get(k, ())), k) for k in keys)
         weights: dict[int, float] = defaultdict(float)
-        applied: list[tuple[str, float, float]] = []
         for size, key in ranked:
             if size == 0:
                 continue
             idf = math.log(1 + total / size) * (0.5 if key.startswith(("s3:", "c:")) else 1.0)
-            # a joined key finds "Abdulrahman" for "Abdul Rahman", but in choosing among an
-            # entry's names it must not outweigh the parts themselves: "Shekau Mohammed
-            # Abubakar" is "Abubakar Mohammed Shekau" more than "Abu Mohammed Abubakar bin …"
-            applied.append((key, idf, idf * 0.5 if key in joined else idf))
             if size > COMMON_KEY and len(weights) >= limit:
                 # a very common key only adds weight to candidates already found (and as
                 # keys come rarest first, no later key can bring in a new candidate either)
@@ -204,48 +196,14 @@ class ScreeningIndex:
         if len(weights) > limit and best:
             best = self._break_ties(best, weights, limit, _initials(query))
         floor = best[0][1] * KEEP_SHARE if best else 0.0
-        # each kept entry's names with the weight of the query keys they share, summed in
-        # the order the keys were applied (every such key reached the entry: see above)
-        kept: dict[int, list[tuple[float, int]]] = {}
+        found: dict[int, list[int]] = {}
         for s, w in best:
-            if w < floor:
-                continue
-            found = kept[s] = []
-            for n, name_keys in enumerate(self.name_keys[s]):
-                weight = 0.0
-                shared = False
-                for key, _idf, name_idf in applied:
-                    if key in name_keys:
-                        weight += name_idf
-                        shared = True
-                if shared:
-                    found.append((weight, n))
-        size = max((len(n.parts) for n in query.names), default=0)
-        initials = _initials(query)
-        names = {s: self._closest_names(s, found, size, initials) for s, found in kept.items()}
+            if w >= floor:
+                found[s] = [n for n, nk in enumerate(self.name_keys[s]) if not nk.isdisjoint(keys)]
         for identifier in query.identifiers:
             for s in self.identifiers.get(identifier, ()):
-                names.setdefault(s, [])
-        return dict(names)
-
-    def _closest_names(
-        self, s: int, found: list[tuple[float, int]], size: int, initials: frozenset[str]
-    ) -> list[int]:
-        """The two names of entry ``s`` that share the most key weight with the query; at equal
-        weight the one with more of the query's initials, then the one whose number of parts is
-        nearest the query's (an alias padded with other words must not crowd out the plain name
-        that matches exactly, nor the bare "AL-AQSA" the "AL-AQSA E.V." asked for, whose
-        initials give no keys)."""
-        names = self.subjects[s].names
-        if len(found) <= 2:
-            return [n for _w, n in sorted(found, key=lambda wn: (-wn[0], wn[1]))]
-
-        def order(wn: tuple[float, int]) -> tuple[float, int, int, int]:
-            parts = names[wn[1]].parts
-            shared = len(initials & {p.latin[0] for p in parts}) if initials else 0
-            return (-round(wn[0], 9), -shared, abs(len(parts) - size), wn[1])
-
-        return [n for _w, n in sorted(found, key=order)[:2]]
+                found[s] = list(range(len(self.subjects[s].names)))
+        return found
 
     def _break_ties(
         self,
@@ -298,7 +256,9 @@ class ScreeningIndex:
         hits = []
         for s, names in self.candidates(query, candidates).items():
             subject = self.subjects[s]
-            result = score_pair(query, subject, names or None)
+            # every name of the entry that shares a key with the query (not only the likeliest
+            # few): a close spelling of any name scores as `legation screen pairs` scores it
+            result = score_pair(query, subject, names)
             if result.score >= threshold:
                 hits.append(Hit(subject, result))
         hits.sort(key=lambda h: h.score, reverse=True)

@@ -265,11 +265,14 @@ def compare_names(
     listed: Sequence[Part],
     q_units: Sequence[Unit] | None = None,
     r_units: Sequence[Unit] | None = None,
+    *,
+    explain: bool = True,
 ) -> tuple[float, str]:
-    """Order-free alignment of parts (compounds may join two parts); a score and its pairs."""
+    """Order-free alignment of parts (compounds may join two parts); a score and its pairs
+    (the pairs' text only with ``explain``: the score is the same without)."""
     if not query or not listed:
         return 0.0, "no name"
-    options: list[tuple[float, float, frozenset[int], frozenset[int], str, float]] = []
+    options: list[tuple[float, float, frozenset[int], frozenset[int], Part, Part, float]] = []
     q_units = units(query) if q_units is None else q_units
     r_units = units(listed) if r_units is None else r_units
     for qi, qp in q_units:
@@ -287,35 +290,45 @@ def compare_names(
             # equal options: the part in the nearer position first, so that in "امین الله
             # امین" ~ "AMINULLAH AMIN" the second امین takes AMIN and the first the compound
             gap = abs(min(qi) / len(query) - min(rj) / len(listed))
-            detail = f"{qp.original}≈{rp.original} {sim:.2f}"
-            if qp.concept and qp.concept == rp.concept and sim == TRANSLATION:
-                detail += f" (translation: {qp.concept})"
-            options.append((sim * w, sim, qi, rj, detail, -gap))
-    options.sort(key=lambda o: (round(o[1], 2), o[0], o[5]), reverse=True)
+            options.append((sim * w, sim, qi, rj, qp, rp, -gap))
+    options.sort(key=_option_order, reverse=True)
     used_q: set[int] = set()
     used_r: set[int] = set()
     num = 0.0
     den = 0.0
     details: list[str] = []
-    for weighted, sim, qi, rj, detail, _gap in options:
+    for weighted, sim, qi, rj, qp, rp, _gap in options:
         if qi & used_q or rj & used_r:
             continue
         used_q |= qi
         used_r |= rj
         num += weighted
         den += weighted / sim
-        details.append(detail)
+        if explain:
+            detail = f"{qp.original}≈{rp.original} {sim:.2f}"
+            if qp.concept and qp.concept == rp.concept and sim == TRANSLATION:
+                detail += f" (translation: {qp.concept})"
+            details.append(detail)
     for i, p in enumerate(query):
         if i not in used_q:
             den += _weight(p) * UNMATCHED_QUERY_COST
-            details.append(f"{p.original} unmatched in query")
+            if explain:
+                details.append(f"{p.original} unmatched in query")
     for j, p in enumerate(listed):
         if j not in used_r:
             den += _weight(p) * UNMATCHED_LISTED_COST
-            details.append(f"{p.original} unmatched in list")
+            if explain:
+                details.append(f"{p.original} unmatched in list")
     if den <= 0:
         return 0.0, "no name"
     return num / den, "; ".join(details)
+
+
+def _option_order(
+    o: tuple[float, float, frozenset[int], frozenset[int], Part, Part, float],
+) -> tuple[float, float, float]:
+    """Likelier pairs first: similarity (to the hundredth), weight, then nearer position."""
+    return (round(o[1], 2), o[0], o[6])
 
 
 def _year(value: str) -> int:
@@ -364,18 +377,25 @@ def compare_countries(query: set[str], listed: set[str]) -> Feature | None:
 
 def best_name(query: Subject, listed: Subject, names: Iterable[int] | None = None) -> Result:
     """The best-scoring pair of names (weak aliases weighted down)."""
-    best = Result(0.0, {})
+    best_score = 0.0
+    best_pair: tuple[Name, Name] | None = None
     indices = range(len(listed.names)) if names is None else names
     for qn in query.names:
         for j in indices:
             ln = listed.names[j]
-            score, detail = compare_names(qn.parts, ln.parts, qn.units, ln.units)
+            score, _ = compare_names(qn.parts, ln.parts, qn.units, ln.units, explain=False)
             if ln.weak:
                 score *= WEAK_ALIAS_FACTOR
-                detail += f" (weak alias, ×{WEAK_ALIAS_FACTOR})"
-            if score > best.score:
-                best = Result(score, {"name": Feature(score, detail)}, ln.text)
-    return best
+            if score > best_score:
+                best_score, best_pair = score, (qn, ln)
+    if best_pair is None:
+        return Result(0.0, {})
+    qn, ln = best_pair  # the explanation of the best pair only
+    score, detail = compare_names(qn.parts, ln.parts, qn.units, ln.units)
+    if ln.weak:
+        score *= WEAK_ALIAS_FACTOR
+        detail += f" (weak alias, ×{WEAK_ALIAS_FACTOR})"
+    return Result(score, {"name": Feature(score, detail)}, ln.text)
 
 
 def score_pair(query: Subject, listed: Subject, names: Iterable[int] | None = None) -> Result:
