@@ -9,9 +9,10 @@ the UN list, the OFAC SDN CSV set, the EU and UK samples of ../shared/data/sanct
 written, with the entry's schema; a miss is a search at the default threshold (0.7) whose
 ten hits do not include the entry although the scorer gives the pair 0.7 or more (a miss
 the index causes, not the scorer), unless ten other entries score at least as high (a tie
-crowd, counted apart). ``--variants`` also queries each strong name with one common transliteration change
-("ou"→"u", "q"→"k", "Mohamed"→"Muhammad", a vowel …), and each primary name reversed and
-with its parts' initials for all but the last part. Writes bench/results/screening_retrieval.json.
+crowd, counted apart). ``--variants`` also queries each strong name with one common
+transliteration change ("ou"→"u", "q"→"k", "Mohamed"→"Muhammad", a vowel …), and each primary
+name reversed and with its parts' initials for all but the last part. Writes
+bench/results/screening_retrieval.json.
 """
 
 from __future__ import annotations
