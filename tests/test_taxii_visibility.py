@@ -346,12 +346,10 @@ def test_failures_name_the_version(client: TestClient, setup: Setup) -> None:
     ]
 
 
-def test_per_source_default_tlp(
-    client: TestClient, setup: Setup, factory: sessionmaker[Session]
-) -> None:
+def _two_incidents(factory: sessionmaker[Session]) -> None:
+    """Two incidents, one reported by "open-wire", one by "closed-feed"."""
     from datetime import UTC, date, datetime
 
-    from legation.partners.publish import publish_incidents
     from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
@@ -393,6 +391,14 @@ def test_per_source_default_tlp(
                     created_at=now,
                 )
             )
+
+
+def test_per_source_default_tlp(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    from legation.partners.publish import publish_incidents
+
+    _two_incidents(factory)
     levels = {"closed-feed": "amber"}
     with transaction(factory) as session:
         count, _added = publish_incidents(
@@ -415,3 +421,54 @@ def test_per_source_default_tlp(
             producer="Example Ministry",
             source_tlp={"x": "purple"},
         )
+
+
+def test_changed_source_tlp_remarks_what_was_published(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    """Raising a source's TLP after a publish makes the latest versions of its incident,
+    report and relationships stricter (hidden from GREEN); lowering it shows them again."""
+    from legation.partners.publish import publish_incidents
+
+    _two_incidents(factory)
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+
+    def publish(levels: dict[str, str]) -> int:
+        with transaction(factory) as session:
+            return publish_incidents(
+                session, collection="incidents", producer="Example Ministry", source_tlp=levels
+            )[1]
+
+    def names(key: str) -> dict[str, set[str]]:
+        objects = client.get(url, headers=h(key)).json()["objects"]
+        out: dict[str, set[str]] = {}
+        for o in objects:
+            if o["type"] in ("incident", "report", "relationship"):
+                label = o.get("name") or o.get("relationship_type")
+                out.setdefault(o["type"], set()).add(label)
+        return out
+
+    assert publish({}) > 0
+    assert names(setup.reader_key) == {
+        "incident": {"bombing in Town 0, 2024-01-01", "bombing in Town 1, 2024-01-01"},
+        "report": {"report 0", "report 1"},
+        "relationship": {"located-at"},
+    }
+    assert publish({}) == 0  # unchanged: nothing new
+    assert publish({"closed-feed": "amber"}) > 0
+    seen = names(setup.reader_key)
+    assert seen["incident"] == {"bombing in Town 0, 2024-01-01"}
+    assert seen["report"] == {"report 0"}
+    town1 = stix_id("incident", "incident/2")
+    reader = client.get(url, headers=h(setup.reader_key)).json()["objects"]
+    assert not [o for o in reader if o.get("source_ref") == town1]  # no reference to it left
+    writer = client.get(url, headers=h(setup.writer_key)).json()["objects"]
+    marks = {o["name"]: o["object_marking_refs"] for o in writer if o["type"] == "report"}
+    assert marks == {"report 0": [TLP2_IDS["green"]], "report 1": [TLP2_IDS["amber"]]}
+    assert publish({"closed-feed": "amber"}) == 0
+    # Lowered again: the latest versions are GREEN, later than the AMBER ones.
+    assert publish({}) > 0
+    seen = names(setup.reader_key)
+    assert seen["incident"] == {"bombing in Town 0, 2024-01-01", "bombing in Town 1, 2024-01-01"}
+    assert seen["report"] == {"report 0", "report 1"}
+    assert publish({}) == 0

@@ -4,7 +4,9 @@ A collection's policy (JSON) may hold ``max_tlp`` (the ceiling of what goes in),
 ``default_tlp`` (the marking of our incidents), ``countries`` and ``types`` (filters), and
 ``sightings`` (true: also say at which of our sites an incident raised an alert, as STIX
 sightings; off by default, since it names our missions).
-Re-publishing an unchanged incident stores nothing new; a changed one becomes a new version.
+Re-publishing an unchanged incident stores nothing new; a changed one becomes a new version,
+and so does one whose marking changed (``_remark``): the latest version always carries the
+level the incident has now.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from legation.sharing.stix import (
 )
 from legation.sharing.tlp import (
     LEVELS,
+    TLP2_IDS,
     all_marking_definitions,
     level_rank,
     object_level,
@@ -34,6 +37,7 @@ from legation.sharing.tlp import (
 )
 from legation.storage import taxii as store
 from legation.storage.incidents import incident_reports
+from legation.storage.sharing_tables import StixObjectRow
 from legation.storage.tables import AlertRow, IncidentRow, SiteRow
 
 
@@ -114,9 +118,103 @@ def publish_incidents(
         if policy.get("sightings"):
             for site in _alerted_sites(session, incident.id):
                 objects += sighting_to_stix(shared, site, identity["id"])
+    objects += _remark(session, row.id, objects, tlp)
     new = [_new(obj, tlp) for obj in objects]
     results = store.add_objects(session, collection_id=row.id, objects=new, source="local")
     return len(incidents), sum(1 for *_rest, message in results if message == "added")
+
+
+def _markings(obj: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (sorted(obj.get("object_marking_refs", [])), obj.get("granular_markings", []))
+
+
+def _remark(
+    session: Session, collection_id: str, objects: list[dict[str, Any]], tlp: str
+) -> list[dict[str, Any]]:
+    """Give a new version to objects whose marking changed since their latest stored version.
+
+    An incident keeps its ``modified`` when only its level changes (a source's TLP was raised
+    or lowered in ``LEGATION_SHARING_SOURCE_TLP``, or the collection's ``default_tlp``): its
+    export would be "already present" and the latest version would keep the old marking. Such
+    an object (incident, report, sighting: ids that do not depend on the level) gets
+    ``modified`` just after its latest stored version, so the new marking is the latest;
+    a stricter latest hides the object from partners below it in the default view.
+
+    Our relationships and sightings from an incident whose level rose, left over from the
+    earlier export (objects of the old level have ids of their own), get a new version at
+    the incident's level, so that no partner below it keeps a latest reference to it.
+    Returns the extra objects (re-marked leftovers); the others are changed in place.
+    """
+    newest: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        if obj["type"] == "marking-definition":
+            continue
+        known = newest.get(obj["id"])
+        if known is None or store.version_of(obj) >= store.version_of(known):
+            newest[obj["id"]] = obj
+    latest = _latest_local(session, collection_id, sorted(newest))
+    raised: dict[str, str] = {}
+    for stix_id, obj in newest.items():
+        stored = latest.get(stix_id)
+        if stored is None or _markings(stored) == _markings(obj):
+            continue
+        if store.version_of(obj) > store.version_of(stored):
+            continue  # a new version anyway
+        obj["modified"] = _after(stored)
+        old, new = object_level(stored, tlp), object_level(obj, tlp)
+        if obj["type"] == "incident" and level_rank(new) > level_rank(old):
+            raised[stix_id] = new
+    return _leftovers(session, collection_id, raised, set(newest)) if raised else []
+
+
+def _after(stored: dict[str, Any]) -> str:
+    """A ``modified`` later than the stored version's and than now."""
+    return store.format_us(max(store.now_us(), store.parse_timestamp(store.version_of(stored)) + 1))
+
+
+def _latest_local(session: Session, collection_id: str, ids: list[str]) -> dict[str, Any]:
+    """The bodies of the latest versions we published of ``ids`` in the collection."""
+    out: dict[str, Any] = {}
+    for start in range(0, len(ids), 500):
+        query = select(StixObjectRow.stix_id, StixObjectRow.body).where(
+            StixObjectRow.collection_id == collection_id,
+            StixObjectRow.stix_id.in_(ids[start : start + 500]),
+            StixObjectRow.latest.is_(True),
+            StixObjectRow.source == "local",
+        )
+        out.update((stix_id, body) for stix_id, body in session.execute(query))
+    return out
+
+
+def _leftovers(
+    session: Session, collection_id: str, raised: Mapping[str, str], current: set[str]
+) -> list[dict[str, Any]]:
+    """New versions, at the incident's new level, of our latest relationships and sightings
+    from an incident in ``raised`` (id -> level) that this export no longer holds."""
+    top = max(LEVELS.index(level) for level in raised.values())
+    query = select(StixObjectRow.body).where(
+        StixObjectRow.collection_id == collection_id,
+        StixObjectRow.type.in_(("relationship", "sighting")),
+        StixObjectRow.latest.is_(True),
+        StixObjectRow.source == "local",
+        StixObjectRow.tlp < top,
+    )
+    out = []
+    for body in session.scalars(query):
+        ref = body.get("source_ref") or body.get("sighting_of_ref")
+        level = raised.get(ref) if isinstance(ref, str) else None
+        if level is None or body["id"] in current:
+            continue
+        if level_rank(object_level(body, "red")) >= level_rank(level):
+            continue
+        out.append(
+            {
+                **body,
+                "object_marking_refs": [TLP2_IDS[level]],
+                "modified": _after(body),
+            }
+        )
+    return out
 
 
 def _alerted_sites(session: Session, incident_id: int) -> list[SharedSite]:
