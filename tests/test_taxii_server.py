@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,6 +69,23 @@ def test_every_endpoint_needs_credentials(client: TestClient, setup: Setup) -> N
     )
     assert_taxii_error(client.delete(f"{c}/objects/note--x/"), 401)
     assert_taxii_error(client.get("/taxii2/", auth=("reader", "wrong")), 401)
+
+
+def test_an_api_key_in_any_authorization_scheme_for_keys(client: TestClient, setup: Setup) -> None:
+    """Bearer (OpenCTI), Token (taxii2-client's TokenAuth), any case, and X-API-Key."""
+    from taxii2client.common import TokenAuth
+
+    sent = TokenAuth(setup.reader_key)(requests.Request("GET", "http://x/").prepare())
+    schemes = [sent.headers["Authorization"], f"bearer {setup.reader_key}"]
+    schemes += [f"TOKEN {setup.reader_key}", f"Bearer {setup.reader_key}"]
+    for value in schemes:
+        answer = client.get("/taxii2/", headers={"Accept": TAXII, "Authorization": value})
+        assert answer.status_code == 200, value
+    for value in (f"Token {setup.reader_key}x", f"Tokens {setup.reader_key}", "Token "):
+        answer = client.get("/taxii2/", headers={"Accept": TAXII, "Authorization": value})
+        assert_taxii_error(answer, 401)
+    answer = client.get("/taxii2/", headers={"Accept": TAXII, "X-API-Key": setup.reader_key})
+    assert answer.status_code == 200
 
 
 def test_discovery_root_and_collections(client: TestClient, setup: Setup) -> None:
