@@ -299,6 +299,39 @@ def test_filters_versions_and_delete(client: TestClient, setup: Setup) -> None:
     assert_taxii_error(client.get(f"{c}/objects/{one}/", headers=h(setup.reader_key)), 404)
 
 
+def test_a_granular_marking_into_a_list_item(client: TestClient, setup: Setup) -> None:
+    """A valid selector into a key of a list item is taken (stix2 3.0.2 refuses it); a
+    partner below its level gets the object without the whole list, one cleared for it
+    gets it whole."""
+    refs = [
+        {"source_name": "s", "url": "https://example.org/secret"},
+        {"source_name": "t", "description": "open"},
+    ]
+    marked = note(
+        11,
+        external_references=refs,
+        granular_markings=[
+            {"marking_ref": TLP2_IDS["amber"], "selectors": ["external_references.[0].url"]}
+        ],
+    )
+    required = note(
+        12,
+        granular_markings=[{"marking_ref": TLP2_IDS["amber"], "selectors": ["object_refs.[0]"]}],
+    )
+    status = post(client, setup, [marked, required])
+    assert status["success_count"] == 2, status
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    reader = client.get(url, headers=h(setup.reader_key)).json()["objects"]
+    assert [o["content"] for o in reader] == ["note 11"]  # note 12's object_refs is required
+    assert "external_references" not in reader[0] and "granular_markings" not in reader[0]
+    assert "secret" not in json.dumps(reader)
+    writer = client.get(url, headers=h(setup.writer_key)).json()["objects"]
+    assert {o["content"]: o.get("external_references") for o in writer} == {
+        "note 11": refs,
+        "note 12": None,
+    }
+
+
 def test_tlp_per_partner(client: TestClient, setup: Setup) -> None:
     granular = note(
         10,
