@@ -108,6 +108,18 @@ def test_versions_lists_only_versions_the_reader_may_see(client: TestClient, set
     assert versions["versions"] == ["2024-01-01T00:00:00.000Z"]
     latest = client.get(f"{c}/objects/{ident}/", headers=h(setup.reader_key))
     assert latest.status_code == 404  # the latest version is the hidden one
+    # As docs/sharing.md says: the default (latest) views hide the object; the version
+    # released earlier at the reader's level stays reachable by version.
+    def listed(path: str, version: str | None) -> list[tuple[str, str]]:
+        params = {"match[id]": ident, **({"match[version]": version} if version else {})}
+        body = client.get(f"{c}/{path}/", params=params, headers=h(setup.reader_key)).json()
+        return [(o["id"], o.get("version") or o["modified"]) for o in body.get("objects", [])]
+
+    earlier = [(ident, "2024-01-01T00:00:00.000Z")]
+    for path in ("objects", "manifest"):
+        assert listed(path, None) == listed(path, "last") == []
+        assert listed(path, "first") == listed(path, "all") == earlier
+        assert listed(path, "2024-03-01T00:00:00.000Z") == []
 
 
 def test_tlp_definitions_are_never_taken_from_partners(client: TestClient, setup: Setup) -> None:
