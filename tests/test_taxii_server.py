@@ -332,6 +332,28 @@ def test_a_granular_marking_into_a_list_item(client: TestClient, setup: Setup) -
     }
 
 
+def test_the_same_version_twice_in_one_envelope(client: TestClient, setup: Setup) -> None:
+    """Stored and counted once; the later copy is a failure naming the duplicate."""
+    later = note(1, modified="2024-02-01T00:00:00.000Z")
+    status = post(client, setup, [note(1), note(2), note(1), later, note(1)])
+    assert (status["total_count"], status["success_count"], status["failure_count"]) == (5, 3, 2)
+    assert [(s["id"], s["version"], s["message"]) for s in status["successes"]] == [
+        (note(1)["id"], "2024-01-01T00:00:00.000000Z", "added"),
+        (note(2)["id"], "2024-01-01T00:00:00.000000Z", "added"),
+        (note(1)["id"], "2024-02-01T00:00:00.000000Z", "added"),
+    ]
+    assert [(f["id"], f["version"]) for f in status["failures"]] == [
+        (note(1)["id"], "2024-01-01T00:00:00.000000Z")
+    ] * 2
+    assert all(f["message"].startswith("duplicate in this envelope") for f in status["failures"])
+    c = f"{ROOT}/collections/{setup.collection}"
+    versions = client.get(f"{c}/objects/{note(1)['id']}/versions/", headers=h(setup.reader_key))
+    assert versions.json()["versions"] == ["2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z"]
+    again = post(client, setup, [note(2), note(2)])
+    assert [s["message"] for s in again["successes"]] == ["already present"]
+    assert again["failure_count"] == 1
+
+
 def test_tlp_per_partner(client: TestClient, setup: Setup) -> None:
     granular = note(
         10,

@@ -108,6 +108,7 @@ def test_versions_lists_only_versions_the_reader_may_see(client: TestClient, set
     assert versions["versions"] == ["2024-01-01T00:00:00.000Z"]
     latest = client.get(f"{c}/objects/{ident}/", headers=h(setup.reader_key))
     assert latest.status_code == 404  # the latest version is the hidden one
+
     # As docs/sharing.md says: the default (latest) views hide the object; the version
     # released earlier at the reader's level stays reachable by version.
     def listed(path: str, version: str | None) -> list[tuple[str, str]]:
