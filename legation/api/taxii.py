@@ -621,6 +621,30 @@ def _envelope(raw: bytes) -> tuple[list[Any], list[dict[str, str]]]:
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+def _slash_redirect(request: Request) -> Response:
+    """307 to the URL with a trailing slash, once the credentials are good.
+
+    A credential failure is never a redirect: a client that does not follow redirects (or
+    drops the Authorization header when it does) learns at once that its key is wrong, not
+    that a URL is. Authenticating here costs what the endpoint would have.
+    """
+    _credentials(request)
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session, session.begin():
+        caller(request, session)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Response(status_code=307, headers={"Location": f"{request.url.path}/{query}"})
+
+
+@router.api_route("/taxii2", methods=_METHODS, response_class=Taxii, include_in_schema=False)
+def discovery_without_slash(request: Request) -> Response:
+    """``/taxii2``: what Starlette would redirect before any check, authenticated first."""
+    if request.method not in ("GET", "HEAD"):
+        message = f"{request.method} is not allowed here; use GET"
+        raise TaxiiError(405, "Method not allowed", message)
+    return _slash_redirect(request)
+
+
 @router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
 def unknown(request: Request) -> Response:
     """Registered last: a path no TAXII endpoint has, or a method it does not take.
@@ -637,8 +661,7 @@ def unknown(request: Request) -> Response:
             elif not path.endswith("/") and route.path_regex.match(path + "/"):
                 slashed |= route.methods or set()
     if not allowed and request.method in slashed:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return Response(status_code=307, headers={"Location": f"{path}/{query}"})
+        return _slash_redirect(request)
     allowed = allowed or slashed
     if allowed:
         raise TaxiiError(
