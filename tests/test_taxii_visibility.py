@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.api import create_app
@@ -18,6 +19,7 @@ from legation.sharing.tlp import TLP2_IDS, marking_definition
 from legation.storage import taxii as store
 from legation.storage.db import transaction
 from legation.storage.partners import add_partner
+from legation.storage.sharing_tables import StixObjectRow
 from legation.storage.taxii import grant
 from tests.taxii_fixtures import OWNER_ORG, ROOT, TAXII, Setup, h, make_setup, note, post
 
@@ -485,3 +487,83 @@ def test_changed_source_tlp_remarks_what_was_published(
     assert seen["incident"] == {"bombing in Town 0, 2024-01-01", "bombing in Town 1, 2024-01-01"}
     assert seen["report"] == {"report 0", "report 1"}
     assert publish({}) == 0
+
+
+def test_a_policy_of_incidents_near_our_sites(factory: sessionmaker[Session]) -> None:
+    """``within_km``: only incidents within that distance of one of our sites."""
+    from datetime import UTC, date, datetime
+
+    from legation.errors import InputError
+    from legation.partners.publish import publish_incidents
+    from legation.storage.tables import IncidentRow, SiteRow
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    places = {"Ankara": (39.93, 32.87), "Istanbul": (41.01, 28.98), "Nowhere": (None, None)}
+    with transaction(factory) as session:
+        for name, (lat, lon) in places.items():
+            session.add(
+                IncidentRow(
+                    type="bombing",
+                    weapon="explosive",
+                    date=date(2024, 1, 1),
+                    place_name=name,
+                    country="TR",
+                    lat=lat,
+                    lon=lon,
+                    precision="city",
+                    killed=0,
+                    injured=0,
+                    target_categories=[],
+                    target_states=[],
+                    victims=[],
+                    perpetrators=[],
+                    organizations=[],
+                    confidence=0.9,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        session.add(
+            SiteRow(
+                key="Q1",
+                name="Embassy in Ankara",
+                type="embassy",
+                city="Ankara",
+                lat=39.90,
+                lon=32.86,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(SiteRow(key="Q2", name="Unlocated", created_at=now, updated_at=now))
+        for km in (50, 400, 0.5):
+            store.create_collection(
+                session,
+                title=f"within {km}",
+                alias=f"near{km}",
+                description="",
+                policy={"max_tlp": "green", "default_tlp": "green", "within_km": km},
+            )
+        store.create_collection(
+            session, title="bad", alias="bad", description="", policy={"within_km": "far"}
+        )
+
+    def published(alias: str) -> list[str]:
+        with transaction(factory) as session:
+            publish_incidents(session, collection=alias, producer="Example Ministry")
+            row = store.find_collection(session, ident=alias)
+            bodies = session.scalars(
+                select(StixObjectRow.body).where(
+                    StixObjectRow.collection_id == row.id, StixObjectRow.type == "incident"
+                )
+            )
+            return sorted(body["name"] for body in bodies)
+
+    assert published("near50") == ["bombing in Ankara, 2024-01-01"]
+    assert published("near400") == [
+        "bombing in Ankara, 2024-01-01",
+        "bombing in Istanbul, 2024-01-01",
+    ]
+    assert published("near0.5") == []
+    with transaction(factory) as session, pytest.raises(InputError, match="within_km 'far'"):
+        publish_incidents(session, collection="bad", producer="Example Ministry")

@@ -4,6 +4,8 @@ A collection's policy (JSON) may hold ``max_tlp`` (the ceiling of what goes in),
 ``default_tlp`` (the marking of our incidents), ``countries`` and ``types`` (filters), and
 ``sightings`` (true: also say at which of our sites an incident raised an alert, as STIX
 sightings; off by default, since it names our missions).
+``within_km`` keeps only incidents within that many kilometres of one of our sites (an
+incident without coordinates is left out: its distance is unknown).
 Re-publishing an unchanged incident stores nothing new; a changed one becomes a new version,
 and so does one whose marking changed (``_remark``): the latest version always carries the
 level the incident has now.
@@ -11,7 +13,7 @@ level the incident has now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from legation.domain.clock import as_utc
+from legation.domain.geo import distance_km
 from legation.errors import InputError
 from legation.sharing.model import SharedIncident, SharedPlace, SharedReport, SharedSite
 from legation.sharing.stix import (
@@ -103,10 +106,15 @@ def publish_incidents(
         query = query.where(IncidentRow.country.in_(policy["countries"]))
     if policy.get("types"):
         query = query.where(IncidentRow.type.in_(policy["types"]))
+    near = _near_sites(session, policy)
+    if near is not None:
+        query = query.where(IncidentRow.lat.is_not(None), IncidentRow.lon.is_not(None))
     identity = producer_identity(producer)
     objects = [*all_marking_definitions(), identity, extension_definition(identity["id"])]
     incidents = []
     for incident in session.scalars(query):
+        if near is not None and not near(incident.lat, incident.lon):
+            continue
         shared = shared_incident(session, incident, tlp)
         levels = [tlp, *((source_tlp or {}).get(r.source, tlp) for r in shared.reports)]
         level = max(levels, key=level_rank)
@@ -122,6 +130,28 @@ def publish_incidents(
     new = [_new(obj, tlp) for obj in objects]
     results = store.add_objects(session, collection_id=row.id, objects=new, source="local")
     return len(incidents), sum(1 for *_rest, message in results if message == "added")
+
+
+def _near_sites(
+    session: Session, policy: Mapping[str, Any]
+) -> Callable[[float | None, float | None], bool] | None:
+    """The policy's ``within_km`` test (is a point that near one of our sites?), or None."""
+    radius = policy.get("within_km")
+    if radius is None:
+        return None
+    if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius > 0:
+        raise InputError(f"collection policy within_km {radius!r}: give a positive number of km")
+    located = select(SiteRow.lat, SiteRow.lon).where(
+        SiteRow.lat.is_not(None), SiteRow.lon.is_not(None)
+    )
+    sites = [(float(lat), float(lon)) for lat, lon in session.execute(located)]
+
+    def near(lat: float | None, lon: float | None) -> bool:
+        if lat is None or lon is None:
+            return False
+        return any(distance_km(lat, lon, s_lat, s_lon) <= radius for s_lat, s_lon in sites)
+
+    return near
 
 
 def _markings(obj: Mapping[str, Any]) -> tuple[Any, ...]:
