@@ -144,7 +144,11 @@ def _near_sites(
     located = select(SiteRow.lat, SiteRow.lon).where(
         SiteRow.lat.is_not(None), SiteRow.lon.is_not(None)
     )
-    sites = [(float(lat), float(lon)) for lat, lon in session.execute(located)]
+    sites = [
+        (float(lat), float(lon))
+        for lat, lon in session.execute(located)
+        if lat is not None and lon is not None
+    ]
 
     def near(lat: float | None, lon: float | None) -> bool:
         if lat is None or lon is None:
