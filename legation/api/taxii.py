@@ -621,6 +621,11 @@ def _envelope(raw: bytes) -> tuple[list[Any], list[dict[str, str]]]:
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+def _redirect(request: Request) -> Response:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Response(status_code=307, headers={"Location": f"{request.url.path}/{query}"})
+
+
 def _slash_redirect(request: Request) -> Response:
     """307 to the URL with a trailing slash, once the credentials are good.
 
@@ -629,20 +634,16 @@ def _slash_redirect(request: Request) -> Response:
     that a URL is. Authenticating here costs what the endpoint would have.
     """
     _credentials(request)
-    factory: sessionmaker[Session] = request.app.state.sessions
-    with factory() as session, session.begin():
-        caller(request, session)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return Response(status_code=307, headers={"Location": f"{request.url.path}/{query}"})
+    return _unit(request, lambda _session, _partner: _redirect(request))
 
 
 @router.api_route("/taxii2", methods=_METHODS, response_class=Taxii, include_in_schema=False)
-def discovery_without_slash(request: Request) -> Response:
+async def discovery_without_slash(request: Request) -> Response:
     """``/taxii2``: what Starlette would redirect before any check, authenticated first."""
     if request.method not in ("GET", "HEAD"):
         message = f"{request.method} is not allowed here; use GET"
         raise TaxiiError(405, "Method not allowed", message)
-    return _slash_redirect(request)
+    return await _serve(request, lambda _session, _partner: _redirect(request))
 
 
 @router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
