@@ -158,21 +158,19 @@ def _near_sites(
     return near
 
 
-def _markings(obj: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (sorted(obj.get("object_marking_refs", [])), obj.get("granular_markings", []))
-
-
 def _remark(
     session: Session, collection_id: str, objects: list[dict[str, Any]], tlp: str
 ) -> list[dict[str, Any]]:
-    """Give a new version to objects whose marking changed since their latest stored version.
+    """Give a new version to objects whose level changed since their latest stored version.
 
     An incident keeps its ``modified`` when only its level changes (a source's TLP was raised
     or lowered in ``LEGATION_SHARING_SOURCE_TLP``, or the collection's ``default_tlp``): its
     export would be "already present" and the latest version would keep the old marking. Such
     an object (incident, report, sighting: ids that do not depend on the level) gets
     ``modified`` just after its latest stored version, so the new marking is the latest;
-    a stricter latest hides the object from partners below it in the default view.
+    a stricter latest hides the object from partners below it in the default view. (We
+    mark our objects with one TLP marking and no granular ones, so the stored level, a
+    column, tells whether the marking changed; no body is read.)
 
     Our relationships and sightings from an incident whose level rose, left over from the
     earlier export (objects of the old level have ids of their own), get a new version at
@@ -189,34 +187,36 @@ def _remark(
     latest = _latest_local(session, collection_id, sorted(newest))
     raised: dict[str, str] = {}
     for stix_id, obj in newest.items():
-        stored = latest.get(stix_id)
-        if stored is None or _markings(stored) == _markings(obj):
+        if stix_id not in latest:
             continue
-        if store.version_of(obj) > store.version_of(stored):
-            continue  # a new version anyway
-        obj["modified"] = _after(stored)
-        old, new = object_level(stored, tlp), object_level(obj, tlp)
-        if obj["type"] == "incident" and level_rank(new) > level_rank(old):
-            raised[stix_id] = new
+        version, stored = latest[stix_id]
+        level = object_level(obj, tlp)
+        if LEVELS.index(level) == stored or store.version_of(obj) > version:
+            continue  # the same level, or a new version anyway
+        obj["modified"] = _after(version)
+        if obj["type"] == "incident" and LEVELS.index(level) > stored:
+            raised[stix_id] = level
     return _leftovers(session, collection_id, raised, set(newest)) if raised else []
 
 
-def _after(stored: dict[str, Any]) -> str:
-    """A ``modified`` later than the stored version's and than now."""
-    return store.format_us(max(store.now_us(), store.parse_timestamp(store.version_of(stored)) + 1))
+def _after(version: str) -> str:
+    """A ``modified`` later than ``version`` (a stored one) and than now."""
+    return store.format_us(max(store.now_us(), store.parse_timestamp(version) + 1))
 
 
-def _latest_local(session: Session, collection_id: str, ids: list[str]) -> dict[str, Any]:
-    """The bodies of the latest versions we published of ``ids`` in the collection."""
-    out: dict[str, Any] = {}
+def _latest_local(
+    session: Session, collection_id: str, ids: list[str]
+) -> dict[str, tuple[str, int]]:
+    """The version and level (index in LEVELS) of our latest version of each of ``ids``."""
+    out: dict[str, tuple[str, int]] = {}
     for start in range(0, len(ids), 500):
-        query = select(StixObjectRow.stix_id, StixObjectRow.body).where(
+        query = select(StixObjectRow.stix_id, StixObjectRow.version, StixObjectRow.tlp).where(
             StixObjectRow.collection_id == collection_id,
             StixObjectRow.stix_id.in_(ids[start : start + 500]),
             StixObjectRow.latest.is_(True),
             StixObjectRow.source == "local",
         )
-        out.update((stix_id, body) for stix_id, body in session.execute(query))
+        out.update((stix_id, (version, tlp)) for stix_id, version, tlp in session.execute(query))
     return out
 
 
@@ -245,7 +245,7 @@ def _leftovers(
             {
                 **body,
                 "object_marking_refs": [TLP2_IDS[level]],
-                "modified": _after(body),
+                "modified": _after(store.version_of(body)),
             }
         )
     return out
