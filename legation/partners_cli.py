@@ -181,9 +181,14 @@ def collection_add(
     sightings: Annotated[
         bool, typer.Option(help="Also publish at which of our sites incidents raised alerts.")
     ] = False,
+    within_km: Annotated[
+        float | None,
+        typer.Option(help="Publish only incidents within this many km of one of our sites."),
+    ] = None,
     description: str = "",
 ) -> None:
     """Create a TAXII collection defined by a policy."""
+    from legation.errors import InputError
     from legation.sharing.tlp import level_rank, parse_level
     from legation.storage.db import transaction
     from legation.storage.taxii import create_collection
@@ -200,6 +205,10 @@ def collection_add(
         policy["types"] = incident_type
     if sightings:
         policy["sightings"] = True
+    if within_km is not None:
+        if not within_km > 0:
+            raise InputError(f"--within-km {within_km}: give a positive number of km")
+        policy["within_km"] = within_km
     with transaction(_factory()) as session:
         row = create_collection(
             session, title=title, alias=alias, description=description, policy=policy

@@ -37,6 +37,11 @@ def test_partner_commands(tmp_path: Path) -> None:
     assert "TLP level 'purple' is unknown" in run(
         "partners", "add", "x", "--clearance", "purple", ok=False
     )
+    assert "--within-km -3.0: give a positive number" in run(
+        "partners", "collection-add", "Bad", "--alias", "bad", "--within-km", "-3", ok=False
+    )
+    run("partners", "collection-add", "Close", "--alias", "close", "--within-km", "25")
+    assert "0 incidents published" in run("partners", "publish", "close")
     # pull our own collection back over HTTP, as a partner would
     url = f"sqlite:///{tmp_path / 'data' / 'legation.db'}"
     upgrade(url)

@@ -429,3 +429,67 @@ def test_simple_patterns_are_valid_patterns() -> None:
             simple += 1
             assert run_validator(pattern, "2.1") == [], pattern
     assert simple > 300
+
+
+def test_granular_selectors_as_stix_2_1_defines_them() -> None:
+    """§7.2.3.1: names and ``[n]`` indices joined by '.', each present in the object.
+
+    stix2 3.0.2 refuses a selector into a key of a list item (``external_references.[0].url``)
+    and one whose value is false; stix2-validator and the specification accept both.
+    """
+    from stix2validator import ValidationOptions, validate_instance
+
+    base = {
+        **common("note", 1),
+        "content": "c",
+        "object_refs": [IDENT],
+        "labels": ["a", "b"],
+        "external_references": [{"source_name": "s", "url": "https://example.org/x"}],
+        "x_flag": False,
+    }
+    valid = [
+        "external_references.[0].url",
+        "external_references.[0]",
+        "external_references",
+        "labels.[1]",
+        "x_flag",
+        "object_marking_refs.[0]",
+    ]
+    invalid = [
+        "external_references.[1].url",  # past the end
+        "external_references.[0].nothing",
+        "external_references.url",  # a name into a list
+        "labels.[0].x",  # into a string
+        "content.[0]",  # an index into a string
+        "[0]",
+        "labels.[01]",
+        "labels.[-1]",
+        "nothing",
+        "",
+        "labels..[0]",
+    ]
+    for selector in valid:
+        obj = {**base, "granular_markings": [{"marking_ref": RED, "selectors": [selector]}]}
+        assert new_verdict(obj), selector
+        assert validate_instance(obj, ValidationOptions(version="2.1")).is_valid, selector
+    for selector in invalid:
+        obj = {**base, "granular_markings": [{"marking_ref": RED, "selectors": [selector]}]}
+        assert not new_verdict(obj), selector
+    # the granular marking itself is still checked
+    for marking in (
+        {"selectors": ["content"]},
+        {"marking_ref": "note--" + U, "selectors": ["content"]},
+        {"marking_ref": RED, "selectors": []},
+        {"marking_ref": RED, "selectors": ["content"], "extra": 1},
+        "content",
+    ):
+        assert not new_verdict({**base, "granular_markings": [marking]}), marking
+    with pytest.raises(InputError, match=r"selector 'external_references.\[1\].url'"):
+        stix_check.check_object(
+            {
+                **base,
+                "granular_markings": [
+                    {"marking_ref": RED, "selectors": ["external_references.[1].url"]}
+                ],
+            }
+        )

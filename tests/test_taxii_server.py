@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,6 +69,23 @@ def test_every_endpoint_needs_credentials(client: TestClient, setup: Setup) -> N
     )
     assert_taxii_error(client.delete(f"{c}/objects/note--x/"), 401)
     assert_taxii_error(client.get("/taxii2/", auth=("reader", "wrong")), 401)
+
+
+def test_an_api_key_in_any_authorization_scheme_for_keys(client: TestClient, setup: Setup) -> None:
+    """Bearer (OpenCTI), Token (taxii2-client's TokenAuth), any case, and X-API-Key."""
+    from taxii2client.common import TokenAuth
+
+    sent = TokenAuth(setup.reader_key)(requests.Request("GET", "http://x/").prepare())
+    schemes = [sent.headers["Authorization"], f"bearer {setup.reader_key}"]
+    schemes += [f"TOKEN {setup.reader_key}", f"Bearer {setup.reader_key}"]
+    for value in schemes:
+        answer = client.get("/taxii2/", headers={"Accept": TAXII, "Authorization": value})
+        assert answer.status_code == 200, value
+    for value in (f"Token {setup.reader_key}x", f"Tokens {setup.reader_key}", "Token "):
+        answer = client.get("/taxii2/", headers={"Accept": TAXII, "Authorization": value})
+        assert_taxii_error(answer, 401)
+    answer = client.get("/taxii2/", headers={"Accept": TAXII, "X-API-Key": setup.reader_key})
+    assert answer.status_code == 200
 
 
 def test_discovery_root_and_collections(client: TestClient, setup: Setup) -> None:
@@ -279,6 +297,61 @@ def test_filters_versions_and_delete(client: TestClient, setup: Setup) -> None:
     assert ids(f"{c}/objects/{one}/") == ["2024-01-01T00:00:00.000Z"]  # the earlier is latest again
     assert client.delete(f"{c}/objects/{one}/", headers=h(setup.writer_key)).status_code == 200
     assert_taxii_error(client.get(f"{c}/objects/{one}/", headers=h(setup.reader_key)), 404)
+
+
+def test_a_granular_marking_into_a_list_item(client: TestClient, setup: Setup) -> None:
+    """A valid selector into a key of a list item is taken (stix2 3.0.2 refuses it); a
+    partner below its level gets the object without the whole list, one cleared for it
+    gets it whole."""
+    refs = [
+        {"source_name": "s", "url": "https://example.org/secret"},
+        {"source_name": "t", "description": "open"},
+    ]
+    marked = note(
+        11,
+        external_references=refs,
+        granular_markings=[
+            {"marking_ref": TLP2_IDS["amber"], "selectors": ["external_references.[0].url"]}
+        ],
+    )
+    required = note(
+        12,
+        granular_markings=[{"marking_ref": TLP2_IDS["amber"], "selectors": ["object_refs.[0]"]}],
+    )
+    status = post(client, setup, [marked, required])
+    assert status["success_count"] == 2, status
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+    reader = client.get(url, headers=h(setup.reader_key)).json()["objects"]
+    assert [o["content"] for o in reader] == ["note 11"]  # note 12's object_refs is required
+    assert "external_references" not in reader[0] and "granular_markings" not in reader[0]
+    assert "secret" not in json.dumps(reader)
+    writer = client.get(url, headers=h(setup.writer_key)).json()["objects"]
+    assert {o["content"]: o.get("external_references") for o in writer} == {
+        "note 11": refs,
+        "note 12": None,
+    }
+
+
+def test_the_same_version_twice_in_one_envelope(client: TestClient, setup: Setup) -> None:
+    """Stored and counted once; the later copy is a failure naming the duplicate."""
+    later = note(1, modified="2024-02-01T00:00:00.000Z")
+    status = post(client, setup, [note(1), note(2), note(1), later, note(1)])
+    assert (status["total_count"], status["success_count"], status["failure_count"]) == (5, 3, 2)
+    assert [(s["id"], s["version"], s["message"]) for s in status["successes"]] == [
+        (note(1)["id"], "2024-01-01T00:00:00.000000Z", "added"),
+        (note(2)["id"], "2024-01-01T00:00:00.000000Z", "added"),
+        (note(1)["id"], "2024-02-01T00:00:00.000000Z", "added"),
+    ]
+    assert [(f["id"], f["version"]) for f in status["failures"]] == [
+        (note(1)["id"], "2024-01-01T00:00:00.000000Z")
+    ] * 2
+    assert all(f["message"].startswith("duplicate in this envelope") for f in status["failures"])
+    c = f"{ROOT}/collections/{setup.collection}"
+    versions = client.get(f"{c}/objects/{note(1)['id']}/versions/", headers=h(setup.reader_key))
+    assert versions.json()["versions"] == ["2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z"]
+    again = post(client, setup, [note(2), note(2)])
+    assert [s["message"] for s in again["successes"]] == ["already present"]
+    assert again["failure_count"] == 1
 
 
 def test_tlp_per_partner(client: TestClient, setup: Setup) -> None:

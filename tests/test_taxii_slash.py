@@ -49,3 +49,22 @@ def test_a_missing_trailing_slash_redirects(client: TestClient, setup: Setup) ->
     # still 404 where nothing is, slash or not; 405 for a method an endpoint does not take
     assert client.get(f"{ROOT}/nothing", headers=h(setup.reader_key)).status_code == 404
     assert client.put(f"{c}/objects", headers=h(setup.writer_key)).status_code == 405
+
+
+def test_credentials_are_checked_before_the_redirect(client: TestClient, setup: Setup) -> None:
+    """No, wrong or unknown credentials: 401 at once, never a 307 to the slashed URL."""
+    c = f"{ROOT}/collections/{setup.collection}"
+    paths = ("/taxii2", ROOT, f"{ROOT}/collections", c, f"{c}/objects", f"{c}/manifest")
+    for path in paths:
+        for headers in ({"Accept": TAXII}, h("wrong-key")):
+            answer = client.get(path, headers=headers)
+            assert answer.status_code == 401, (path, headers)
+            assert "location" not in answer.headers
+            assert answer.headers["content-type"].startswith("application/taxii+json")
+        wrong = client.get(path, headers={"Accept": TAXII}, auth=("reader", "not-it"))
+        assert wrong.status_code == 401, path
+    posted = client.post(
+        f"{c}/objects", content=b"{}", headers={"Accept": TAXII, "Content-Type": TAXII}
+    )
+    assert posted.status_code == 401
+    assert client.post("/taxii2", headers=h(setup.reader_key)).status_code == 405

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from legation.api import create_app
@@ -18,6 +19,7 @@ from legation.sharing.tlp import TLP2_IDS, marking_definition
 from legation.storage import taxii as store
 from legation.storage.db import transaction
 from legation.storage.partners import add_partner
+from legation.storage.sharing_tables import StixObjectRow
 from legation.storage.taxii import grant
 from tests.taxii_fixtures import OWNER_ORG, ROOT, TAXII, Setup, h, make_setup, note, post
 
@@ -108,6 +110,19 @@ def test_versions_lists_only_versions_the_reader_may_see(client: TestClient, set
     assert versions["versions"] == ["2024-01-01T00:00:00.000Z"]
     latest = client.get(f"{c}/objects/{ident}/", headers=h(setup.reader_key))
     assert latest.status_code == 404  # the latest version is the hidden one
+
+    # As docs/sharing.md says: the default (latest) views hide the object; the version
+    # released earlier at the reader's level stays reachable by version.
+    def listed(path: str, version: str | None) -> list[tuple[str, str]]:
+        params = {"match[id]": ident, **({"match[version]": version} if version else {})}
+        body = client.get(f"{c}/{path}/", params=params, headers=h(setup.reader_key)).json()
+        return [(o["id"], o.get("version") or o["modified"]) for o in body.get("objects", [])]
+
+    earlier = [(ident, "2024-01-01T00:00:00.000Z")]
+    for path in ("objects", "manifest"):
+        assert listed(path, None) == listed(path, "last") == []
+        assert listed(path, "first") == listed(path, "all") == earlier
+        assert listed(path, "2024-03-01T00:00:00.000Z") == []
 
 
 def test_tlp_definitions_are_never_taken_from_partners(client: TestClient, setup: Setup) -> None:
@@ -346,12 +361,10 @@ def test_failures_name_the_version(client: TestClient, setup: Setup) -> None:
     ]
 
 
-def test_per_source_default_tlp(
-    client: TestClient, setup: Setup, factory: sessionmaker[Session]
-) -> None:
+def _two_incidents(factory: sessionmaker[Session]) -> None:
+    """Two incidents, one reported by "open-wire", one by "closed-feed"."""
     from datetime import UTC, date, datetime
 
-    from legation.partners.publish import publish_incidents
     from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
@@ -393,6 +406,14 @@ def test_per_source_default_tlp(
                     created_at=now,
                 )
             )
+
+
+def test_per_source_default_tlp(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    from legation.partners.publish import publish_incidents
+
+    _two_incidents(factory)
     levels = {"closed-feed": "amber"}
     with transaction(factory) as session:
         count, _added = publish_incidents(
@@ -415,3 +436,134 @@ def test_per_source_default_tlp(
             producer="Example Ministry",
             source_tlp={"x": "purple"},
         )
+
+
+def test_changed_source_tlp_remarks_what_was_published(
+    client: TestClient, setup: Setup, factory: sessionmaker[Session]
+) -> None:
+    """Raising a source's TLP after a publish makes the latest versions of its incident,
+    report and relationships stricter (hidden from GREEN); lowering it shows them again."""
+    from legation.partners.publish import publish_incidents
+
+    _two_incidents(factory)
+    url = f"{ROOT}/collections/{setup.collection}/objects/"
+
+    def publish(levels: dict[str, str]) -> int:
+        with transaction(factory) as session:
+            return publish_incidents(
+                session, collection="incidents", producer="Example Ministry", source_tlp=levels
+            )[1]
+
+    def names(key: str) -> dict[str, set[str]]:
+        objects = client.get(url, headers=h(key)).json()["objects"]
+        out: dict[str, set[str]] = {}
+        for o in objects:
+            if o["type"] in ("incident", "report", "relationship"):
+                label = o.get("name") or o.get("relationship_type")
+                out.setdefault(o["type"], set()).add(label)
+        return out
+
+    assert publish({}) > 0
+    assert names(setup.reader_key) == {
+        "incident": {"bombing in Town 0, 2024-01-01", "bombing in Town 1, 2024-01-01"},
+        "report": {"report 0", "report 1"},
+        "relationship": {"located-at"},
+    }
+    assert publish({}) == 0  # unchanged: nothing new
+    assert publish({"closed-feed": "amber"}) > 0
+    seen = names(setup.reader_key)
+    assert seen["incident"] == {"bombing in Town 0, 2024-01-01"}
+    assert seen["report"] == {"report 0"}
+    town1 = stix_id("incident", "incident/2")
+    reader = client.get(url, headers=h(setup.reader_key)).json()["objects"]
+    assert not [o for o in reader if o.get("source_ref") == town1]  # no reference to it left
+    writer = client.get(url, headers=h(setup.writer_key)).json()["objects"]
+    marks = {o["name"]: o["object_marking_refs"] for o in writer if o["type"] == "report"}
+    assert marks == {"report 0": [TLP2_IDS["green"]], "report 1": [TLP2_IDS["amber"]]}
+    assert publish({"closed-feed": "amber"}) == 0
+    # Lowered again: the latest versions are GREEN, later than the AMBER ones.
+    assert publish({}) > 0
+    seen = names(setup.reader_key)
+    assert seen["incident"] == {"bombing in Town 0, 2024-01-01", "bombing in Town 1, 2024-01-01"}
+    assert seen["report"] == {"report 0", "report 1"}
+    assert publish({}) == 0
+
+
+def test_a_policy_of_incidents_near_our_sites(factory: sessionmaker[Session]) -> None:
+    """``within_km``: only incidents within that distance of one of our sites."""
+    from datetime import UTC, date, datetime
+
+    from legation.errors import InputError
+    from legation.partners.publish import publish_incidents
+    from legation.storage.tables import IncidentRow, SiteRow
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    places = {"Ankara": (39.93, 32.87), "Istanbul": (41.01, 28.98), "Nowhere": (None, None)}
+    with transaction(factory) as session:
+        for name, (lat, lon) in places.items():
+            session.add(
+                IncidentRow(
+                    type="bombing",
+                    weapon="explosive",
+                    date=date(2024, 1, 1),
+                    place_name=name,
+                    country="TR",
+                    lat=lat,
+                    lon=lon,
+                    precision="city",
+                    killed=0,
+                    injured=0,
+                    target_categories=[],
+                    target_states=[],
+                    victims=[],
+                    perpetrators=[],
+                    organizations=[],
+                    confidence=0.9,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        session.add(
+            SiteRow(
+                key="Q1",
+                name="Embassy in Ankara",
+                type="embassy",
+                city="Ankara",
+                lat=39.90,
+                lon=32.86,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(SiteRow(key="Q2", name="Unlocated", created_at=now, updated_at=now))
+        for km in (50, 400, 0.5):
+            store.create_collection(
+                session,
+                title=f"within {km}",
+                alias=f"near{km}",
+                description="",
+                policy={"max_tlp": "green", "default_tlp": "green", "within_km": km},
+            )
+        store.create_collection(
+            session, title="bad", alias="bad", description="", policy={"within_km": "far"}
+        )
+
+    def published(alias: str) -> list[str]:
+        with transaction(factory) as session:
+            publish_incidents(session, collection=alias, producer="Example Ministry")
+            row = store.find_collection(session, ident=alias)
+            bodies = session.scalars(
+                select(StixObjectRow.body).where(
+                    StixObjectRow.collection_id == row.id, StixObjectRow.type == "incident"
+                )
+            )
+            return sorted(body["name"] for body in bodies)
+
+    assert published("near50") == ["bombing in Ankara, 2024-01-01"]
+    assert published("near400") == [
+        "bombing in Ankara, 2024-01-01",
+        "bombing in Istanbul, 2024-01-01",
+    ]
+    assert published("near0.5") == []
+    with transaction(factory) as session, pytest.raises(InputError, match="within_km 'far'"):
+        publish_incidents(session, collection="bad", producer="Example Ministry")

@@ -1,6 +1,7 @@
 """TAXII 2.1 server: discovery at /taxii2/, one API root at /taxii2/legation/.
 
-Partners authenticate with their API key (``Authorization: Bearer`` or ``X-API-Key``) or
+Partners authenticate with their API key (``Authorization: Bearer``, ``Authorization: Token``
+as taxii2-client's ``TokenAuth`` sends, or ``X-API-Key``) or
 HTTP Basic. Every answer is TAXII JSON; every error a TAXII error message. What a partner
 sees is cut to its grants and its TLP clearance (``sharing.tlp``), in the SQL that pages
 objects and again per object for granular markings.
@@ -132,8 +133,13 @@ def _credentials(request: Request) -> None:
     """Refuse at once what needs no database: an unacceptable Accept, no credentials at all."""
     _accepts(request)
     header = request.headers.get("authorization", "").lower()
-    if not header.startswith(("basic ", "bearer ")) and "x-api-key" not in request.headers:
+    if not header.startswith(("basic ", *_KEY_SCHEMES)) and "x-api-key" not in request.headers:
         raise errors.AuthError("no credentials: send HTTP Basic or 'Authorization: Bearer <key>'")
+
+
+# An API key in ``Authorization``: "Bearer" (RFC 6750; OpenCTI) or "Token" (taxii2-client's
+# ``TokenAuth``), with its scheme in any case, as RFC 9110 says schemes are compared.
+_KEY_SCHEMES = ("bearer ", "token ")
 
 
 def caller(request: Request, session: Session) -> Partner:
@@ -142,8 +148,8 @@ def caller(request: Request, session: Session) -> Partner:
     found: Partner | None = None
     if header.lower().startswith("basic "):
         found = _basic_login(request, session, header[6:].strip())
-    elif header.lower().startswith("bearer "):
-        found = partner_by_key(session, key=header[7:].strip())
+    elif header.lower().startswith(_KEY_SCHEMES):
+        found = partner_by_key(session, key=header.split(" ", 1)[1].strip())
     else:
         found = partner_by_key(session, key=request.headers["x-api-key"])
     if found is None:
@@ -615,6 +621,31 @@ def _envelope(raw: bytes) -> tuple[list[Any], list[dict[str, str]]]:
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+def _redirect(request: Request) -> Response:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Response(status_code=307, headers={"Location": f"{request.url.path}/{query}"})
+
+
+def _slash_redirect(request: Request) -> Response:
+    """307 to the URL with a trailing slash, once the credentials are good.
+
+    A credential failure is never a redirect: a client that does not follow redirects (or
+    drops the Authorization header when it does) learns at once that its key is wrong, not
+    that a URL is. Authenticating here costs what the endpoint would have.
+    """
+    _credentials(request)
+    return _unit(request, lambda _session, _partner: _redirect(request))
+
+
+@router.api_route("/taxii2", methods=_METHODS, response_class=Taxii, include_in_schema=False)
+async def discovery_without_slash(request: Request) -> Response:
+    """``/taxii2``: what Starlette would redirect before any check, authenticated first."""
+    if request.method not in ("GET", "HEAD"):
+        message = f"{request.method} is not allowed here; use GET"
+        raise TaxiiError(405, "Method not allowed", message)
+    return await _serve(request, lambda _session, _partner: _redirect(request))
+
+
 @router.api_route("/taxii2/{rest:path}", methods=_METHODS, response_class=Taxii)
 def unknown(request: Request) -> Response:
     """Registered last: a path no TAXII endpoint has, or a method it does not take.
@@ -631,8 +662,7 @@ def unknown(request: Request) -> Response:
             elif not path.endswith("/") and route.path_regex.match(path + "/"):
                 slashed |= route.methods or set()
     if not allowed and request.method in slashed:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return Response(status_code=307, headers={"Location": f"{path}/{query}"})
+        return _slash_redirect(request)
     allowed = allowed or slashed
     if allowed:
         raise TaxiiError(

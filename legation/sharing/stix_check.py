@@ -88,11 +88,62 @@ def check_object(obj: dict[str, Any], *, custom_objects: bool = True, label: Any
 
 
 def stix2_check(obj: dict[str, Any], label: Any) -> None:
-    """The verdict of ``stix2`` (custom content allowed, as the STIX 2.1 spec allows it)."""
+    """The verdict of ``stix2`` (custom content allowed, as the STIX 2.1 spec allows it).
+
+    Granular markings' selectors are checked here (``selector_problem``), not by stix2:
+    stix2 3.0.2 refuses a valid selector into an embedded object in a list
+    (``external_references.[0].url``: it walks its own ExternalReference objects, which
+    are not dicts) and one whose value is false, 0 or "". stix2 still checks each granular
+    marking itself (``marking_ref`` or ``lang``, ``selectors`` a list of strings).
+    """
+    granular = obj.get("granular_markings")
+    checked = obj
+    if type(granular) is list and granular:
+        for marking in granular:
+            if type(marking) is not dict:
+                raise InputError(f"{label}: granular_markings: {marking!r} is not an object")
+            try:
+                GranularMarking(**marking)
+            except Exception as exc:
+                raise InputError(f"{label}: granular_markings: {exc}") from exc
+            for selector in marking["selectors"]:
+                problem = selector_problem(obj, selector)
+                if problem is not None:
+                    raise InputError(f"{label}: granular_markings selector {selector!r}: {problem}")
+        checked = {k: v for k, v in obj.items() if k != "granular_markings"}
     try:
-        stix2.parse(obj, allow_custom=True, version="2.1")
+        stix2.parse(checked, allow_custom=True, version="2.1")
     except Exception as exc:  # stix2 raises many kinds; all mean invalid input
         raise InputError(f"{label}: {exc}") from exc
+
+
+_INDEX = re.compile(r"^\[(0|[1-9][0-9]*)\]$")
+
+
+def selector_problem(obj: dict[str, Any], selector: Any) -> str | None:
+    """Why ``selector`` does not select content of ``obj`` (STIX 2.1 §7.2.3.1), or None.
+
+    A selector is property names and list indices (``[n]``) joined by ``.``: the first
+    step a top-level property, a name only into a JSON object, an index only into a list,
+    and each step must exist in the object (``description``, ``labels.[2]``,
+    ``external_references.[0].url``).
+    """
+    if not isinstance(selector, str) or not selector:
+        return "a selector is a non-empty string"
+    value: Any = obj
+    for n, step in enumerate(selector.split(".")):
+        index = _INDEX.match(step)
+        if index is not None:
+            if n == 0 or type(value) is not list:
+                return f"{step} is a list index where there is no list"
+            if int(index.group(1)) >= len(value):
+                return f"{step} is past the end of the list ({len(value)} items)"
+            value = value[int(index.group(1))]
+        elif type(value) is dict and step in value:
+            value = value[step]
+        else:
+            return f"{step!r} is not a property there"
+    return None
 
 
 # ---- the rules stix2 leaves out ----------------------------------------------------------

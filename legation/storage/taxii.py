@@ -349,6 +349,9 @@ def add_objects(
     versions it can see are "already present" or refused as another producer's.
 
     ``lock``: the collection already locked in this transaction (``collection_for_add``).
+
+    The same id and version again in ``objects`` is stored and answered once; each later
+    copy goes to ``failures`` as a duplicate in this envelope.
     """
     if lock is None or lock.collection_id != collection_id:
         lock = _lock_collection(session, collection_id)
@@ -363,8 +366,17 @@ def add_objects(
         )
     known = {stix_id for stix_id, _version in present}
     results, rows = [], []
+    envelope: set[tuple[str, str]] = set()
     for obj in objects:
         key = (obj.body["id"], obj.version)
+        if key in envelope:
+            # One status entry per object of the request (TAXII 2.1 counts them all in
+            # total_count), but only the first copy can be added: the others are refused
+            # as what they are, which says nothing about what the collection holds.
+            if failures is not None:
+                failures.append({"id": key[0], "version": key[1], "message": _DUPLICATE})
+            continue
+        envelope.add(key)
         visible = writer is None or bool(seen.get(key[0]))
         if key[0] in foreign:
             if visible:
@@ -392,6 +404,8 @@ def add_objects(
     _mark_ends(session, collection_id, {i for i, n in counts.items() if n > 1 or i in known})
     return results
 
+
+_DUPLICATE = "duplicate in this envelope: the same id and version as an earlier object in it"
 
 # Columns the planner needs statistics on (everything but the bodies, costly to sample).
 _PLANNED = (
