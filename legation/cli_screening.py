@@ -264,7 +264,7 @@ def screen_command(
         float | None,
         typer.Option(min=0.0, max=1.0, help="0 to 1; default: LEGATION_SCREENING_THRESHOLD"),
     ] = None,
-    limit: Annotated[int, typer.Option(help="Results per query")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Results per query, 1 to 100")] = 10,
 ) -> None:
     """Screen a name, a file of names (--input), or score pairs: `screen pairs < pairs.jsonl`."""
     if format not in ("jsonl", "csv"):

@@ -923,3 +923,13 @@ def test_cli_refuses_a_threshold_outside_0_to_1_and_an_unknown_source(cli) -> No
         refused = cli("screen", "Eric Badege", "--threshold", bad, ok=False)
         assert refused.returncode == 2 and "--threshold" in refused.stderr
     assert "un-CDi.001" in cli("screen", "Eric Badege", "--threshold", "0.9").stdout
+
+
+def test_cli_refuses_a_limit_outside_1_to_100(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    cli("lists", "update", "--no-rescreen")
+    for bad in ("0", "-1", "101"):
+        refused = cli("screen", "Eric Badege", "--limit", bad, ok=False)
+        assert refused.returncode == 2 and "--limit" in refused.stderr
+        assert "no match" not in refused.stderr and refused.stdout == ""
+    assert "un-CDi.001" in cli("screen", "Eric Badege", "--limit", "1").stdout
