@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from rigour.text import ascii_text
 
@@ -120,47 +121,28 @@ PARTICLES = frozenset(
 )
 # single Arabic-script words that join rather than name: "and", Pashto "of"
 _ABJAD_PARTICLES = frozenset(("و", "د"))
-HONORIFICS = frozenset(
-    (
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sheikh",
-        "shaykh",
-        "shaikh",
-        "sheik",
-        "cheikh",
-        "mullah",
-        "mulla",
-        "maulavi",
-        "mawlawi",
-        "maulvi",
-        "haji",
-        "hajji",
-        "hadji",
-        "alhaji",
-        "qari",
-        "sayed",
-        "sayyid",
-        "syed",
-        "hafiz",
-        "imam",
-        "emir",
-        "amir",
-        "general",
-        "colonel",
-        "col",
-        "gen",
-        "major",
-        "captain",
-        "capt",
-        "lt",
-        "brigadier",
-        "commander",
-    )
-)
+
+
+def _read_titles() -> tuple[frozenset[str], frozenset[str]]:
+    """The [drop] and [weak] words of honorifics.txt (titles, see the file's header)."""
+    sections: dict[str, set[str]] = {"drop": set(), "weak": set()}
+    current: set[str] | None = None
+    text = (Path(__file__).parent / "honorifics.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        word = line.split("#", 1)[0].strip()
+        if not word:
+            continue
+        if word.startswith("["):
+            current = sections[word.strip("[]")]
+        elif current is not None:
+            current.add(word)
+    return frozenset(sections["drop"]), frozenset(sections["weak"])
+
+
+# Titles that do not identify a person (dropped), and those that are also given or family
+# names (kept as weak parts, weighed like a generic word): both from honorifics.txt.
+HONORIFICS, WEAK_TITLES = _read_titles()
+TITLE_CONCEPT = "title:"
 # Arabic compounds spelt together or apart: "Abdul Rahman" / "Abdulrahman" / "Abd al-Rahman".
 _ABD = re.compile(r"^(abd|abdu|abdul|abdal|abdel|abdoul|abdur|abdar|abdel|abdil|abdol)(?=[a-z])")
 _ARABIC_ARTICLE = re.compile(r"^(ال|وال|بال)(?=\w\w)")
@@ -274,6 +256,8 @@ def make_part(
         keys = (skeleton(latin) or latin, _latin_variant(latin))
     if concept is None:
         concept = "" if abjad else latin_concept(latin)
+        if not concept and latin in WEAK_TITLES:  # Said, Hafez: a title or a name
+            concept = TITLE_CONCEPT + latin  # its own: "Said" is no translation of "Hafez"
     sk, variant = keys
     initial = len(latin) == 1 and not abjad  # Arabic script writes no initials
     variant = "" if variant == sk else variant
