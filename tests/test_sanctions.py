@@ -933,3 +933,7 @@ def test_cli_refuses_a_limit_outside_1_to_100(cli) -> None:  # type: ignore[no-u
         assert refused.returncode == 2 and "--limit" in refused.stderr
         assert "no match" not in refused.stderr and refused.stdout == ""
     assert "un-CDi.001" in cli("screen", "Eric Badege", "--limit", "1").stdout
+    for empty in ("!!!", "Sheikh", "al bin ibn"):
+        refused = cli("screen", empty, ok=False)
+        assert refused.returncode == 2 and "has nothing to screen" in refused.stderr
+        assert "no match" not in refused.stderr

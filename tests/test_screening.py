@@ -803,3 +803,25 @@ def test_a_title_that_is_also_a_name_is_a_weak_part_not_dropped() -> None:
     assert score("Said Ali Khan", "Ali Khan") > 0.75  # a title on one side costs little
     assert score("Hafeez Muhammad Saeed", "Hafiz Muhammad Saeed") > 0.75
     assert score("Hafez al-Assad", "Bashar al-Assad") < 0.7  # still another man
+
+
+@pytest.mark.parametrize(
+    "name", ["!!!", "😀😀", ".", "Dr.", "al bin ibn", "X", "Sheikh", "Mawlana", "1234"]
+)
+def test_a_name_with_nothing_to_screen_is_refused(name: str) -> None:
+    from legation.errors import InputError
+    from legation.screening.pairs import score_lines
+    from legation.screening.query import Query
+
+    with pytest.raises(InputError, match="has nothing to screen"):
+        Query(name, "Person")
+    line = json.dumps({"id": "1", "left": {"name": name}, "right": {"name": "Eric Badege"}})
+    [result] = score_lines([line])
+    assert "has nothing to screen" in result["error"] and "score" not in result
+
+
+@pytest.mark.parametrize("name", ["Eric Badege", "金正恩", "김", "محمد", "Al Qaida", "J. Smith"])
+def test_a_name_with_a_part_to_screen_is_accepted(name: str) -> None:
+    from legation.screening.query import Query
+
+    assert Query(name, "Person").name == name

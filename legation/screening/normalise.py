@@ -381,6 +381,18 @@ def name_parts(name: str) -> tuple[Part, ...]:
     return tuple(kept)
 
 
+def identifies(name: str) -> bool:
+    """Whether ``name`` has a part that can identify someone: a word with a letter that is
+    not a particle, a title or a single Latin letter ("!!!", ".", "Dr.", "al bin ibn", "X"
+    and a lone "Sheikh" have none)."""
+    for part in name_parts(name):
+        if part.initial or _is_particle(part) or part.latin in HONORIFICS:
+            continue
+        if any(ch.isalpha() for ch in part.original):
+            return True
+    return False
+
+
 def _is_particle(part: Part) -> bool:
     return part.latin in PARTICLES or (part.abjad and part.original in _ABJAD_PARTICLES)
 
