@@ -174,15 +174,48 @@ def lists_links(
 
     if (entity is None) == (incident is None):
         raise InputError("give either --entity or --incident")
-    _settings, factory, out, _err = _ctx()
+    _settings, factory, out, err = _ctx()
     with transaction(factory) as session:
         links = (
             incidents_of_entity(session, entity, list_source)
             if entity is not None
             else designations_of_incident(session, incident or 0)
         )
+    if not links:
+        _no_links(factory, _settings, entity, incident, list_source, err)
     for link in links:
         out.print(json.dumps(link, ensure_ascii=False), highlight=False, markup=False)
+
+
+def _no_links(
+    factory: Any,
+    settings: Any,
+    entity: str | None,
+    incident: int | None,
+    list_source: str | None,
+    err: Any,
+) -> None:
+    """Nothing linked: an unknown incident or entry is an error, a known one a note."""
+    from legation.errors import NotFoundError
+    from legation.sanctions.service import load_index, snapshot_dir
+    from legation.screening.query import shorten
+    from legation.storage.db import transaction
+    from legation.storage.tables import IncidentRow
+
+    with transaction(factory) as session:
+        if incident is not None:
+            if session.get(IncidentRow, incident) is None:
+                raise NotFoundError(f"incident {incident} not found")
+            err.print(f"incident {incident}: no designated organisation linked")
+            return
+        index, _versions, _prints = load_index(session, snapshot_dir(settings))
+    known = any(
+        s.id == entity and (list_source is None or s.dataset == list_source) for s in index.subjects
+    )
+    where = f" on list {shorten(list_source, 40)}" if list_source else " on the current lists"
+    if not known:
+        raise NotFoundError(f"entity {shorten(entity, 200)} not found{where}")
+    err.print(f"entity {entity}: no incident linked", highlight=False, markup=False)
 
 
 CHUNK = 500  # queries per transaction in `screen --input`; written once committed

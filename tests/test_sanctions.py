@@ -937,3 +937,22 @@ def test_cli_refuses_a_limit_outside_1_to_100(cli) -> None:  # type: ignore[no-u
         refused = cli("screen", empty, ok=False)
         assert refused.returncode == 2 and "has nothing to screen" in refused.stderr
         assert "no match" not in refused.stderr
+
+
+def test_cli_on_an_unmigrated_database_says_to_upgrade(cli) -> None:  # type: ignore[no-untyped-def]
+    for args in (("lists", "versions"), ("lists", "update", "--no-rescreen")):
+        refused = cli(*args, ok=False)
+        assert refused.returncode == 1, args
+        assert "run `legation db upgrade` first" in refused.stderr, args
+        assert "Traceback" not in refused.stderr
+
+
+def test_cli_links_of_an_unknown_entity_or_incident_are_not_found(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    cli("lists", "update", "--no-rescreen")
+    unknown = cli("lists", "links", "--entity", "nonexist", ok=False)
+    assert unknown.returncode == 1 and "entity 'nonexist' not found" in unknown.stderr
+    missing = cli("lists", "links", "--incident", "9999", ok=False)
+    assert missing.returncode == 1 and "incident 9999 not found" in missing.stderr
+    listed = cli("lists", "links", "--entity", "un-CDi.001")  # on the list, never linked
+    assert listed.stdout == "" and "no incident linked" in listed.stderr

@@ -39,7 +39,7 @@ from legation.screening.query import Query as Query  # re-exported: the API, web
 from legation.screening.query import _too_long, shorten
 from legation.screening.urls import file_name, redact_text, redact_url
 from legation.settings import Settings
-from legation.storage.db import transaction
+from legation.storage.db import missing_table, transaction
 from legation.storage.screening import (
     DesignationLinkRow,
     ListEntityRow,
@@ -160,6 +160,17 @@ def update_lists(
             f"unknown list source {', '.join(unknown)}; known: {', '.join(SOURCES)}; "
             "nothing was updated"
         )
+    try:  # an unmigrated database: said before anything is downloaded
+        with transaction(factory) as session:
+            session.execute(select(ListVersionRow.id).limit(1))
+    except SQLAlchemyError as exc:
+        table = missing_table(exc)
+        if table is None:
+            raise
+        raise InputError(
+            f"the database has no table {table}: run `legation db upgrade` first; "
+            "nothing was updated"
+        ) from None
     reports = []
     for source in chosen:
         urls = source_urls(settings, source)
