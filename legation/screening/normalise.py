@@ -123,20 +123,23 @@ PARTICLES = frozenset(
 _ABJAD_PARTICLES = frozenset(("و", "د"))
 
 
-def _read_titles() -> tuple[frozenset[str], frozenset[str]]:
-    """The [drop] and [weak] words of honorifics.txt (titles, see the file's header)."""
-    sections: dict[str, set[str]] = {"drop": set(), "weak": set()}
-    current: set[str] | None = None
+def _read_titles() -> tuple[frozenset[str], dict[str, str]]:
+    """The [drop] words and the [weak] words (with their family) of honorifics.txt."""
+    drop: set[str] = set()
+    weak: dict[str, str] = {}
+    section = ""
     text = (Path(__file__).parent / "honorifics.txt").read_text(encoding="utf-8")
     for line in text.splitlines():
-        word = line.split("#", 1)[0].strip()
-        if not word:
+        words = line.split("#", 1)[0].split()
+        if not words:
             continue
-        if word.startswith("["):
-            current = sections[word.strip("[]")]
-        elif current is not None:
-            current.add(word)
-    return frozenset(sections["drop"]), frozenset(sections["weak"])
+        if words[0].startswith("["):
+            section = words[0].strip("[]")
+        elif section == "drop":
+            drop.add(words[0])
+        elif section == "weak":
+            weak[words[0]] = words[-1]
+    return frozenset(drop), weak
 
 
 # Titles that do not identify a person (dropped), and those that are also given or family
@@ -257,7 +260,7 @@ def make_part(
     if concept is None:
         concept = "" if abjad else latin_concept(latin)
         if not concept and latin in WEAK_TITLES:  # Said, Hafez: a title or a name
-            concept = TITLE_CONCEPT + latin  # its own: "Said" is no translation of "Hafez"
+            concept = TITLE_CONCEPT + WEAK_TITLES[latin]  # "Said" is no "Hafez"
     sk, variant = keys
     initial = len(latin) == 1 and not abjad  # Arabic script writes no initials
     variant = "" if variant == sk else variant
