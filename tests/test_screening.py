@@ -322,7 +322,7 @@ def test_ofac_remarks_dates_and_bad_rows() -> None:
     doe = result.entities[0]
     assert doe.get("weakAlias") == ["JD"] and doe.get("nationality") == ["iq"]
     assert result.errors == [
-        "OFAC SDN 1: day is out of range for month (record kept)",
+        "OFAC SDN 1: birth date dropped: '31 Feb 1970' is not a date (record kept)",
         "OFAC SDN x2: entry number 'x2' is not a number",
     ]
     # one short row is that row's error; a file without a single full row is refused
@@ -825,3 +825,23 @@ def test_a_name_with_a_part_to_screen_is_accepted(name: str) -> None:
     from legation.screening.query import Query
 
     assert Query(name, "Person").name == name
+
+
+def test_birth_dates_after_today_are_dropped_on_the_list_side() -> None:
+    sdn = (
+        b'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,'
+        b'"DOB 01 Jan 2099; alt. DOB 1961."\n'
+    )
+    result = parse_ofac_csv(sdn)
+    assert result.entities[0].get("birthDate") == ["1961"]
+    assert result.errors == [
+        "OFAC SDN 1: birth date dropped: '2099-01-01' is after today (record kept)"
+    ]
+    line = {"id": "a", "schema": "Person", "properties": {"name": ["Ali Hassan"],
+            "birthDate": ["2099-01-01", "2099", "1961-05"]}}  # fmt: skip
+    ftm = parse_ftm_json(json.dumps(line).encode())
+    assert ftm.entities[0].get("birthDate") == ["1961-05"]
+    assert ftm.errors == [
+        "FtM line 1 (a): birth date dropped: '2099-01-01' is after today (record kept)",
+        "FtM line 1 (a): birth date dropped: '2099' is after today (record kept)",
+    ]
