@@ -845,3 +845,24 @@ def test_birth_dates_after_today_are_dropped_on_the_list_side() -> None:
         "FtM line 1 (a): birth date dropped: '2099-01-01' is after today (record kept)",
         "FtM line 1 (a): birth date dropped: '2099' is after today (record kept)",
     ]
+
+
+def test_ftm_json_cut_mid_line_is_refused_and_a_nameless_party_is_an_error() -> None:
+    from legation.screening.importers import ListFormatError
+
+    lines = [
+        {"id": "a", "schema": "Person", "properties": {"name": ["Ali Hassan"]}},
+        {"id": "b", "schema": "Organization", "properties": {"name": []}},
+        {"id": "c", "schema": "Address", "properties": {"full": ["Main St 1"]}},
+        {"id": "d", "schema": "Organization", "properties": {"name": ["Hamas"]}},
+    ]
+    whole = "\n".join(json.dumps(line) for line in lines).encode()
+    result = parse_ftm_json(whole + b"\n")
+    assert [e.id for e in result.entities] == ["a", "d"]
+    assert result.errors == ["FtM line 2 (b): Organization without a name"]
+    assert [e.id for e in parse_ftm_json(whole).entities] == ["a", "d"]  # no final newline
+    with pytest.raises(ListFormatError, match=r"middle of line 4 .*cut short"):
+        parse_ftm_json(whole[:-10])
+    # a bad line in the middle stays that line's error
+    broken = whole.replace(b'{"id": "b"', b'{"id" "b"')
+    assert "FtM line 2" in parse_ftm_json(broken).errors[0]

@@ -763,7 +763,17 @@ def _uksl_date(value: str) -> str:
 def parse_ftm_json(data: bytes) -> Imported:
     """FtM entities, one a line; fields cut and bad birth dates dropped as in every format."""
     result = Imported()
-    for number, line in enumerate(decode(data).splitlines(), start=1):
+    lines = decode(data).splitlines()
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    if last >= 0 and not data.rstrip(b" \t").endswith((b"\n", b"\r")):
+        try:
+            json.loads(lines[last])
+        except ValueError:  # the last line stops mid-object: its entity would be lost
+            raise ListFormatError(
+                f"FtM JSON lines: the file ends in the middle of line {last + 1} (not complete "
+                "JSON, no final newline); was the download cut short?"
+            ) from None
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         notes: list[str] = []
@@ -782,9 +792,11 @@ def parse_ftm_json(data: bytes) -> Imported:
         finally:
             _NOTES.reset(token)
         wanted = entity.schema.is_a("LegalEntity") or entity.schema.is_a("Vessel")
-        if wanted and entity.get("name"):
+        label = f"FtM line {number} ({str(entity.id)[:100]})"
+        if wanted and not entity.get("name"):  # a party without a name cannot be screened
+            result.errors.append(f"{label}: {entity.schema.name} without a name")
+        elif wanted:
             result.entities.append(entity)
-            label = f"FtM line {number} ({str(entity.id)[:100]})"
             result.errors.extend(f"{label}: {note} (record kept)" for note in notes)
     return result
 
