@@ -267,8 +267,19 @@ def compare_names(
     r_units: Sequence[Unit] | None = None,
 ) -> tuple[float, str]:
     """Order-free alignment of parts (compounds may join two parts); a score and its pairs."""
+    score, detail, _unmatched = align_names(query, listed, q_units, r_units)
+    return score, detail
+
+
+def align_names(
+    query: Sequence[Part],
+    listed: Sequence[Part],
+    q_units: Sequence[Unit] | None = None,
+    r_units: Sequence[Unit] | None = None,
+) -> tuple[float, str, list[Part]]:
+    """``compare_names`` with the listed parts left unmatched."""
     if not query or not listed:
-        return 0.0, "no name"
+        return 0.0, "no name", list(listed)
     options: list[tuple[float, float, frozenset[int], frozenset[int], str, float]] = []
     q_units = units(query) if q_units is None else q_units
     r_units = units(listed) if r_units is None else r_units
@@ -309,13 +320,13 @@ def compare_names(
         if i not in used_q:
             den += _weight(p) * UNMATCHED_QUERY_COST
             details.append(f"{p.original} unmatched in query")
-    for j, p in enumerate(listed):
-        if j not in used_r:
-            den += _weight(p) * UNMATCHED_LISTED_COST
-            details.append(f"{p.original} unmatched in list")
+    unmatched = [p for j, p in enumerate(listed) if j not in used_r]
+    for p in unmatched:
+        den += _weight(p) * UNMATCHED_LISTED_COST
+        details.append(f"{p.original} unmatched in list")
     if den <= 0:
-        return 0.0, "no name"
-    return num / den, "; ".join(details)
+        return 0.0, "no name", unmatched
+    return num / den, "; ".join(details), unmatched
 
 
 def _year(value: str) -> int:
