@@ -817,8 +817,19 @@ LINK_CANDIDATES = 10
 # the Haqqani; places, "state", "islamic", "army" or "brigade" tell organisations apart
 # ("AL-QAIDA IN EGYPT", "ISLAMIC STATE WEST AFRICA", "HIZBALLAH BRIGADES")
 LINK_GENERIC = frozenset(
-    ("group", "front", "movement", "organisation", "network", "company", "limited", "office")
-    + ("society", "foundation", "party")
+    (
+        "group",
+        "front",
+        "movement",
+        "organisation",
+        "network",
+        "company",
+        "limited",
+        "office",
+        "society",
+        "foundation",
+        "party",
+    )
 )
 
 
