@@ -437,3 +437,14 @@ def main() -> None:
     except LegationError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise SystemExit(1) from exc
+    except Exception as exc:
+        from legation.storage.db import missing_table
+
+        table = missing_table(exc)
+        if table is None:
+            raise
+        err.print(
+            f"[red]error:[/] the database has no table {table}: run `legation db upgrade` first",
+            highlight=False,
+        )
+        raise SystemExit(1) from exc

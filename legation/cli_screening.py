@@ -174,51 +174,141 @@ def lists_links(
 
     if (entity is None) == (incident is None):
         raise InputError("give either --entity or --incident")
-    _settings, factory, out, _err = _ctx()
+    _settings, factory, out, err = _ctx()
     with transaction(factory) as session:
         links = (
             incidents_of_entity(session, entity, list_source)
             if entity is not None
             else designations_of_incident(session, incident or 0)
         )
+    if not links:
+        _no_links(factory, _settings, entity, incident, list_source, err)
     for link in links:
         out.print(json.dumps(link, ensure_ascii=False), highlight=False, markup=False)
+
+
+def _no_links(
+    factory: Any,
+    settings: Any,
+    entity: str | None,
+    incident: int | None,
+    list_source: str | None,
+    err: Any,
+) -> None:
+    """Nothing linked: an unknown incident or entry is an error, a known one a note."""
+    from legation.errors import NotFoundError
+    from legation.sanctions.service import load_index, snapshot_dir
+    from legation.screening.query import shorten
+    from legation.storage.db import transaction
+    from legation.storage.tables import IncidentRow
+
+    with transaction(factory) as session:
+        if incident is not None:
+            if session.get(IncidentRow, incident) is None:
+                raise NotFoundError(f"incident {incident} not found")
+            err.print(f"incident {incident}: no designated organisation linked")
+            return
+        index, _versions, _prints = load_index(session, snapshot_dir(settings))
+    known = any(
+        s.id == entity and (list_source is None or s.dataset == list_source) for s in index.subjects
+    )
+    where = f" on list {shorten(list_source, 40)}" if list_source else " on the current lists"
+    if not known:
+        raise NotFoundError(f"entity {shorten(entity, 200)} not found{where}")
+    err.print(f"entity {entity}: no incident linked", highlight=False, markup=False)
 
 
 CHUNK = 500  # queries per transaction in `screen --input`; written once committed
 
 
+_END = "\ufdd0end of file\ufdd0"  # appended to a CSV file: swallowed by an unclosed quote
+
+
 def _read_queries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """(line number, query fields or None, error) from a CSV or JSONL file."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        if path.suffix.lower() == ".jsonl":
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield number, None, f"line {number}: not JSON ({exc.msg})"
-                    continue
-                if not isinstance(raw, dict):
-                    yield number, None, f"line {number}: not an object"
-                    continue
-                yield number, raw, ""
-        elif path.suffix.lower() == ".csv":
-            reader = csv.DictReader(handle)
-            rows = iter(reader)
-            while True:
-                try:
-                    row = next(rows)
-                except StopIteration:
-                    break
-                except csv.Error as exc:  # e.g. a 10 MB field: that line, not the file
-                    number = reader.line_num + 1
-                    yield number, None, f"line {number}: unreadable CSV ({exc})"
-                    continue
-                yield reader.line_num, dict(row), ""
-        else:
-            raise InputError(f"{path.name}: use a .csv or .jsonl file")
+    """(line number, query fields or None, error) from a CSV or JSONL file.
+
+    A problem of one record is that record's error; a problem of the file (no ``name``
+    column, a quote never closed, a CSV file that is not UTF-8) is an ``InputError`` naming
+    the line, raised before anything is screened.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        raise InputError(f"{path.name}: use a .csv or .jsonl file")
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    if suffix == ".jsonl":
+        yield from _jsonl_queries(data)
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path.name}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); save the file as UTF-8"
+        ) from None
+    yield from _csv_queries(text, path.name)
+
+
+def _jsonl_queries(data: bytes) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    for number, raw_line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = raw_line[exc.start]
+            yield number, None, f"line {number}: not UTF-8 (byte 0x{bad:02x}, column {exc.start})"
+            continue
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"line {number}: not JSON ({exc.msg})"
+            continue
+        if not isinstance(raw, dict):
+            yield number, None, f"line {number}: not an object"
+            continue
+        yield number, raw, ""
+
+
+def _csv_queries(text: str, label: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """Records of a CSV file, each numbered by its first line (a quoted field may span
+    several lines)."""
+    import io
+
+    from legation.screening.query import shorten
+
+    reader = csv.reader(io.StringIO(f"{text}\n{_END}\n"))
+    try:
+        header = next(reader)
+        while not header:  # blank lines before the header
+            header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise InputError(f"{label}: no readable header line ({exc})") from None
+    if header == [_END]:
+        raise InputError(f"{label}: the file is empty; the first line must name the columns")
+    columns = [h.strip().lower() for h in header]
+    if "name" not in columns:
+        shown = ", ".join(shorten(h, 40) for h in header[:10])
+        raise InputError(f"{label}: no 'name' column in the header line ({shown})")
+    last = 1
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:  # the end mark was read into the last record's quoted field
+            raise InputError(
+                f"{label}: line {last} opens a quoted field that is never closed, so the rest "
+                "of the file would be read as one name; close the quote"
+            ) from None
+        except csv.Error as exc:  # e.g. a 10 MB field: that record, not the file
+            yield start, None, f"line {start}: unreadable CSV ({exc})"
+            continue
+        if row == [_END]:
+            return
+        last = start
+        if not row:
+            continue
+        yield start, dict(zip(columns, row, strict=False)), ""
 
 
 FIELDS = ["line", "query", "entity_id", "caption", "score", "list", "matched_name"]
@@ -264,7 +354,7 @@ def screen_command(
         float | None,
         typer.Option(min=0.0, max=1.0, help="0 to 1; default: LEGATION_SCREENING_THRESHOLD"),
     ] = None,
-    limit: Annotated[int, typer.Option(help="Results per query")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Results per query, 1 to 100")] = 10,
 ) -> None:
     """Screen a name, a file of names (--input), or score pairs: `screen pairs < pairs.jsonl`."""
     if format not in ("jsonl", "csv"):
@@ -308,7 +398,7 @@ def screen_command(
     assert input is not None
     try:
         items = list(_read_queries(input))  # read and checked before any output is touched
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InputError(f"cannot read {input.name}: {exc}") from None
 
     def run(handle: TextIO) -> None:

@@ -923,3 +923,109 @@ def test_cli_refuses_a_threshold_outside_0_to_1_and_an_unknown_source(cli) -> No
         refused = cli("screen", "Eric Badege", "--threshold", bad, ok=False)
         assert refused.returncode == 2 and "--threshold" in refused.stderr
     assert "un-CDi.001" in cli("screen", "Eric Badege", "--threshold", "0.9").stdout
+
+
+def test_cli_refuses_a_limit_outside_1_to_100(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    cli("lists", "update", "--no-rescreen")
+    for bad in ("0", "-1", "101"):
+        refused = cli("screen", "Eric Badege", "--limit", bad, ok=False)
+        assert refused.returncode == 2 and "--limit" in refused.stderr
+        assert "no match" not in refused.stderr and refused.stdout == ""
+    assert "un-CDi.001" in cli("screen", "Eric Badege", "--limit", "1").stdout
+    for empty in ("!!!", "Sheikh", "al bin ibn"):
+        refused = cli("screen", empty, ok=False)
+        assert refused.returncode == 2 and "has nothing to screen" in refused.stderr
+        assert "no match" not in refused.stderr
+
+
+def test_cli_on_an_unmigrated_database_says_to_upgrade(cli) -> None:  # type: ignore[no-untyped-def]
+    for args in (("lists", "versions"), ("lists", "update", "--no-rescreen")):
+        refused = cli(*args, ok=False)
+        assert refused.returncode == 1, args
+        assert "run `legation db upgrade` first" in refused.stderr, args
+        assert "Traceback" not in refused.stderr
+
+
+def test_cli_links_of_an_unknown_entity_or_incident_are_not_found(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    cli("lists", "update", "--no-rescreen")
+    unknown = cli("lists", "links", "--entity", "nonexist", ok=False)
+    assert unknown.returncode == 1 and "entity 'nonexist' not found" in unknown.stderr
+    missing = cli("lists", "links", "--incident", "9999", ok=False)
+    assert missing.returncode == 1 and "incident 9999 not found" in missing.stderr
+    listed = cli("lists", "links", "--entity", "un-CDi.001")  # on the list, never linked
+    assert listed.stdout == "" and "no incident linked" in listed.stderr
+
+
+def test_incident_links_are_strict_follow_delistings_and_ignore_update_order(
+    factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from legation.sanctions.service import designations_of_incident, link_incidents
+    from legation.storage.screening import DesignationLinkRow
+    from legation.storage.tables import IncidentRow
+
+    def org(key: str, name: str, *aliases: str) -> dict[str, object]:
+        return {"id": key, "schema": "Organization",
+                "properties": {"name": [name], "alias": list(aliases)}}  # fmt: skip
+
+    listed = [
+        org("h", "HIZBALLAH"),
+        org("k", "KATA'IB HIZBALLAH"),
+        org("t", "TALIBAN"),
+        org("b", "BOKO HARAM", "NIGERIAN TALIBAN"),
+        org("i", "ISLAMIC STATE OF IRAQ AND THE LEVANT", "ISIS"),
+        org("e", "ISIS-EGYPT"),
+        org("q", "HAQQANI NETWORK"),
+    ]
+    files = {"body": b""}
+    local_server.routes["/ftm.json"] = lambda _seen: Answer(200, files["body"])
+    settings = settings.model_copy(
+        update={"screening_ftm_url": local_server.url("/ftm.json"), "screening_sources": "ftm"}
+    )
+
+    def publish(entries: list[dict[str, object]]) -> None:
+        files["body"] = "".join(json.dumps(e) + "\n" for e in entries).encode()
+        with httpx.Client() as client:
+            assert update_lists(factory, settings, client, force=True)[0].status == "new"
+
+    def links() -> set[tuple[str, str]]:
+        with transaction(factory) as session:
+            return {
+                (names[r.incident_id], r.entity_id)
+                for r in session.scalars(select(DesignationLinkRow))
+            }
+
+    publish(listed)
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    groups = ["Hizballah", "Taliban", "ISIS", "Haqqani", "Local Farmers Cooperative"]
+    with transaction(factory) as session:
+        rows = [
+            IncidentRow(type="bombing", perpetrators=[g], organizations=[], created_at=now,
+                        updated_at=now)
+            for g in groups
+        ]  # fmt: skip
+        session.add_all(rows)
+        session.flush()
+        names = {r.id: g for r, g in zip(rows, groups, strict=True)}
+    assert link_incidents(factory, settings) == 4
+    # one-word names link to that organisation only, not to the ones that contain the word
+    assert links() == {("Hizballah", "h"), ("Taliban", "t"), ("ISIS", "i"), ("Haqqani", "q")}
+    # TALIBAN delisted: its link goes and the incident shows no current designation
+    publish([e for e in listed if e["id"] != "t"])
+    assert link_incidents(factory, settings) == 0
+    assert links() == {("Hizballah", "h"), ("ISIS", "i"), ("Haqqani", "q")}
+    taliban = next(i for i, g in names.items() if g == "Taliban")
+    with transaction(factory) as session:
+        assert designations_of_incident(session, taliban) == []
+    # relisted, then linked again; the same links as linking from nothing
+    publish(listed)
+    assert link_incidents(factory, settings) == 1
+    relinked = links()
+    with transaction(factory) as session:
+        for row in session.scalars(select(DesignationLinkRow)):
+            session.delete(row)
+    assert link_incidents(factory, settings) == 4
+    assert links() == relinked

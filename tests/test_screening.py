@@ -322,7 +322,7 @@ def test_ofac_remarks_dates_and_bad_rows() -> None:
     doe = result.entities[0]
     assert doe.get("weakAlias") == ["JD"] and doe.get("nationality") == ["iq"]
     assert result.errors == [
-        "OFAC SDN 1: day is out of range for month (record kept)",
+        "OFAC SDN 1: birth date dropped: '31 Feb 1970' is not a date (record kept)",
         "OFAC SDN x2: entry number 'x2' is not a number",
     ]
     # one short row is that row's error; a file without a single full row is refused
@@ -790,3 +790,94 @@ def test_pairs_sides_are_checked_like_screening_queries() -> None:
     too_long = f"longer than {MAX_LINE_CHARS} characters"
     assert got[5] == {"id": "long", "error": f"line 6: {too_long}"}
     assert got[6] == {"id": None, "error": f"line 7: {too_long}"}
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("Seyed Esmatullah Asem", "Sayed Esmatullah Asem"),
+        ("Seyyed Esmatullah Asem", "Sayyid Esmatullah Asem"),
+        ("Maulana Fazlullah", "Mawlana Fazlullah"),
+        ("Mufti Noor Wali", "Noor Wali"),
+        ("Doctor Ayman al-Zawahiri", "Dr Ayman al-Zawahiri"),
+        ("Mulla Abdul Ghani Baradar", "Mullah Abdul Ghani Baradar"),
+        ("Qari Zakir", "Zakir"),
+        ("Maulvi Abdul Kabir", "Mawlawi Abdul Kabir"),
+    ],
+)
+def test_titles_are_dropped_in_their_common_spellings(query: str, listed: str) -> None:
+    assert score(query, listed) >= 0.9
+    assert score(listed, query) >= 0.9
+
+
+def test_a_title_that_is_also_a_name_is_a_weak_part_not_dropped() -> None:
+    # "Said" and "Hafez" are given names too (Hafez al-Assad): kept, weighed down
+    assert [p.latin for p in name_parts("Said Bahaji")] == ["said", "bahaji"]
+    assert [p.latin for p in name_parts("Hafez al-Assad")] == ["hafez", "assad"]
+    assert score("Said Bahaji", "Said Bahaji") == 1.0
+    assert score("Said Ali Khan", "Ali Khan") > 0.75  # a title on one side costs little
+    assert score("Hafeez Muhammad Saeed", "Hafiz Muhammad Saeed") > 0.75
+    assert score("Hafez al-Assad", "Bashar al-Assad") < 0.7  # still another man
+
+
+@pytest.mark.parametrize(
+    "name", ["!!!", "😀😀", ".", "Dr.", "al bin ibn", "X", "Sheikh", "Mawlana", "1234"]
+)
+def test_a_name_with_nothing_to_screen_is_refused(name: str) -> None:
+    from legation.errors import InputError
+    from legation.screening.pairs import score_lines
+    from legation.screening.query import Query
+
+    with pytest.raises(InputError, match="has nothing to screen"):
+        Query(name, "Person")
+    line = json.dumps({"id": "1", "left": {"name": name}, "right": {"name": "Eric Badege"}})
+    [result] = score_lines([line])
+    assert "has nothing to screen" in result["error"] and "score" not in result
+
+
+@pytest.mark.parametrize("name", ["Eric Badege", "金正恩", "김", "محمد", "Al Qaida", "J. Smith"])
+def test_a_name_with_a_part_to_screen_is_accepted(name: str) -> None:
+    from legation.screening.query import Query
+
+    assert Query(name, "Person").name == name
+
+
+def test_birth_dates_after_today_are_dropped_on_the_list_side() -> None:
+    sdn = (
+        b'1,"DOE, John","individual","SDGT",-0-,-0-,-0-,-0-,-0-,-0-,-0-,'
+        b'"DOB 01 Jan 2099; alt. DOB 1961."\n'
+    )
+    result = parse_ofac_csv(sdn)
+    assert result.entities[0].get("birthDate") == ["1961"]
+    assert result.errors == [
+        "OFAC SDN 1: birth date dropped: '2099-01-01' is after today (record kept)"
+    ]
+    line = {"id": "a", "schema": "Person", "properties": {"name": ["Ali Hassan"],
+            "birthDate": ["2099-01-01", "2099", "1961-05"]}}  # fmt: skip
+    ftm = parse_ftm_json(json.dumps(line).encode())
+    assert ftm.entities[0].get("birthDate") == ["1961-05"]
+    assert ftm.errors == [
+        "FtM line 1 (a): birth date dropped: '2099-01-01' is after today (record kept)",
+        "FtM line 1 (a): birth date dropped: '2099' is after today (record kept)",
+    ]
+
+
+def test_ftm_json_cut_mid_line_is_refused_and_a_nameless_party_is_an_error() -> None:
+    from legation.screening.importers import ListFormatError
+
+    lines = [
+        {"id": "a", "schema": "Person", "properties": {"name": ["Ali Hassan"]}},
+        {"id": "b", "schema": "Organization", "properties": {"name": []}},
+        {"id": "c", "schema": "Address", "properties": {"full": ["Main St 1"]}},
+        {"id": "d", "schema": "Organization", "properties": {"name": ["Hamas"]}},
+    ]
+    whole = "\n".join(json.dumps(line) for line in lines).encode()
+    result = parse_ftm_json(whole + b"\n")
+    assert [e.id for e in result.entities] == ["a", "d"]
+    assert result.errors == ["FtM line 2 (b): Organization without a name"]
+    assert [e.id for e in parse_ftm_json(whole).entities] == ["a", "d"]  # no final newline
+    with pytest.raises(ListFormatError, match=r"middle of line 4 .*cut short"):
+        parse_ftm_json(whole[:-10])
+    # a bad line in the middle stays that line's error
+    broken = whole.replace(b'{"id": "b"', b'{"id" "b"')
+    assert "FtM line 2" in parse_ftm_json(broken).errors[0]

@@ -34,12 +34,12 @@ from legation.screening.importers import (
     parse_un_xml,
 )
 from legation.screening.index import Hit, ScreeningIndex, subject_from_ftm
-from legation.screening.matcher import ALGORITHM, Subject
+from legation.screening.matcher import ALGORITHM, Subject, align_names
 from legation.screening.query import Query as Query  # re-exported: the API, web and CLI use it
 from legation.screening.query import _too_long, shorten
 from legation.screening.urls import file_name, redact_text, redact_url
 from legation.settings import Settings
-from legation.storage.db import transaction
+from legation.storage.db import missing_table, transaction
 from legation.storage.screening import (
     DesignationLinkRow,
     ListEntityRow,
@@ -160,6 +160,17 @@ def update_lists(
             f"unknown list source {', '.join(unknown)}; known: {', '.join(SOURCES)}; "
             "nothing was updated"
         )
+    try:  # an unmigrated database: said before anything is downloaded
+        with transaction(factory) as session:
+            session.execute(select(ListVersionRow.id).limit(1))
+    except SQLAlchemyError as exc:
+        table = missing_table(exc)
+        if table is None:
+            raise
+        raise InputError(
+            f"the database has no table {table}: run `legation db upgrade` first; "
+            "nothing was updated"
+        ) from None
     reports = []
     for source in chosen:
         urls = source_urls(settings, source)
@@ -800,19 +811,67 @@ def _raise_alert(
 # designated organisations <-> incident perpetrators (the start of a threat-actor register)
 
 
+LINK_THRESHOLD = 0.85  # an incident's group and a listed organisation: stricter than a hit
+LINK_CANDIDATES = 10
+# glossary concepts that name the kind of organisation, not which one: "HAQQANI NETWORK" is
+# the Haqqani; places, "state", "islamic", "army" or "brigade" tell organisations apart
+# ("AL-QAIDA IN EGYPT", "ISLAMIC STATE WEST AFRICA", "HIZBALLAH BRIGADES")
+LINK_GENERIC = frozenset(
+    (
+        "group",
+        "front",
+        "movement",
+        "organisation",
+        "network",
+        "company",
+        "limited",
+        "office",
+        "society",
+        "foundation",
+        "party",
+    )
+)
+
+
+def link_accepted(group: str, hit: Hit, threshold: float) -> bool:
+    """Whether a screening hit of a perpetrator group is good enough to link the incident.
+
+    A screening hit may be a lead for an analyst; a link is stated as fact in the register.
+    So the score must reach ``max(threshold, LINK_THRESHOLD)``, the name matched must be a
+    strong one (not a weak alias such as "ISIS-WA"), and every part of that listed name must
+    be matched except words that name the kind of organisation (``LINK_GENERIC``):
+    "Hizballah" is not "KATA'IB HIZBALLAH", "Taliban" not "PAKISTANI TALIBAN", "ISIS" not
+    "ISIS-EGYPT", while "Haqqani" links to "HAQQANI NETWORK".
+    """
+    if hit.score < max(threshold, LINK_THRESHOLD):
+        return False
+    name = next((n for n in hit.subject.names if n.text == hit.result.name), None)
+    if name is None or name.weak:
+        return False
+    query = Subject.build("perpetrator", "Organization", [group])
+    for query_name in query.names:
+        _score, _detail, unmatched = align_names(query_name.parts, name.parts)
+        if all(part.concept in LINK_GENERIC for part in unmatched):
+            return True
+    return False
+
+
 def link_incidents(
     factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
 ) -> int:
-    """Link every incident's perpetrator groups to designated organisations; new links count."""
+    """Link every incident's perpetrator groups to designated organisations on the current
+    lists; returns how many links are new.
+
+    The links are computed from scratch each time and the stored set made equal to them:
+    a link to an entry that is no longer on the current version of its list (delisted, or
+    its list replaced) is removed, so the register never shows it as current, and the
+    links do not depend on the order in which lists were updated.
+    """
     now = now or utcnow()
-    created = 0
     with transaction(factory) as session:
         index, _versions, _prints = load_index(session, snapshot_dir(settings))
-        existing = {
-            (r.incident_id, r.list_source, r.entity_id)
-            for r in session.scalars(select(DesignationLinkRow))
-        }
-        for incident in session.scalars(select(IncidentRow)):
+        wanted: dict[tuple[int, str, str], DesignationLinkRow] = {}
+        for incident in session.scalars(select(IncidentRow).order_by(IncidentRow.id)):
             groups = dict.fromkeys(
                 str(g) for g in [*incident.perpetrators, *incident.organizations]
             )
@@ -820,24 +879,34 @@ def link_incidents(
                 if not group.strip() or len(group) > 1000:
                     continue
                 query = Subject.build("perpetrator", "Organization", [group])
-                for hit in index.search(query, threshold=settings.screening_threshold, limit=3):
+                threshold = settings.screening_threshold
+                for hit in index.search(query, threshold=threshold, limit=LINK_CANDIDATES):
                     key = (incident.id, hit.subject.dataset, hit.subject.id)
-                    if key in existing:
+                    if key in wanted or not link_accepted(group, hit, threshold):
                         continue
-                    existing.add(key)
-                    session.add(
-                        DesignationLinkRow(
-                            incident_id=incident.id,
-                            entity_id=hit.subject.id,
-                            caption=hit.subject.caption[:1000],
-                            list_source=hit.subject.dataset,
-                            perpetrator=group,
-                            score=round(hit.score, 4),
-                            created_at=now,
-                        )
+                    wanted[key] = DesignationLinkRow(
+                        incident_id=incident.id,
+                        entity_id=hit.subject.id,
+                        caption=hit.subject.caption[:1000],
+                        list_source=hit.subject.dataset,
+                        perpetrator=group,
+                        score=round(hit.score, 4),
+                        created_at=now,
                     )
-                    created += 1
-    return created
+        removed = 0
+        for row in session.scalars(select(DesignationLinkRow)):
+            key = (row.incident_id, row.list_source, row.entity_id)
+            fresh = wanted.pop(key, None)
+            if fresh is None:
+                session.delete(row)
+                removed += 1
+            else:  # kept (with its first date), as the current version names it
+                row.caption, row.perpetrator = fresh.caption, fresh.perpetrator
+                row.score = fresh.score
+        session.add_all(wanted.values())
+        if removed:
+            log.info("designation links removed", removed=removed)
+    return len(wanted)
 
 
 def link_dict(row: DesignationLinkRow) -> dict[str, Any]:

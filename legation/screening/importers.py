@@ -24,6 +24,7 @@ from typing import Any
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
+from legation.domain.clock import utcnow
 from legation.errors import InputError
 
 MAX_FIELD_CHARS = 2_000
@@ -79,6 +80,12 @@ def _valid_iso(value: str) -> bool:
     return True
 
 
+def _in_future(value: str) -> bool:
+    """An ISO date or prefix (YYYY, YYYY-MM) that starts after today: no one's birth date."""
+    today = utcnow().date().isoformat()
+    return value > today[: len(value)]
+
+
 def _add_dates(
     entity: EntityProxy, raw: str, parse: Callable[[str], list[str] | str] | None = None
 ) -> None:
@@ -92,7 +99,9 @@ def _add_dates(
         _note(f"birth date dropped: {exc}")
         return
     for value in [parsed] if isinstance(parsed, str) else parsed:
-        if _valid_iso(value):
+        if _valid_iso(value) and _in_future(value):
+            _note(f"birth date dropped: {value!r} is after today")
+        elif _valid_iso(value):
             _add(entity, "birthDate", value)
         else:
             _note(f"birth date dropped: {value[:40]!r} is not a date")
@@ -310,7 +319,10 @@ def parse_ofac_dates(text: str) -> list[str]:
     full = re.fullmatch(r"(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})", text)
     if full and full.group(2).lower() in _MONTHS:
         day, month, year = int(full.group(1)), _MONTHS[full.group(2).lower()], int(full.group(3))
-        return [date(year, month, day).isoformat()]
+        try:
+            return [date(year, month, day).isoformat()]
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date") from None
     month_year = re.fullmatch(r"([A-Za-z]{3})\s+(\d{4})", text)
     if month_year and month_year.group(1).lower() in _MONTHS:
         return [f"{month_year.group(2)}-{_MONTHS[month_year.group(1).lower()]:02d}"]
@@ -335,7 +347,7 @@ def parse_ofac_remarks(entity: EntityProxy, remarks: str) -> list[str]:
                 for value in parse_ofac_dates(dob.group(1)):
                     _add_dates(entity, value)
             except ValueError as exc:
-                problems.append(str(exc))
+                problems.append(f"birth date dropped: {exc}")
             continue
         lowered = item.lower()
         for prefix, prop in (("nationality ", "nationality"), ("citizen ", "citizenship")):
@@ -751,7 +763,17 @@ def _uksl_date(value: str) -> str:
 def parse_ftm_json(data: bytes) -> Imported:
     """FtM entities, one a line; fields cut and bad birth dates dropped as in every format."""
     result = Imported()
-    for number, line in enumerate(decode(data).splitlines(), start=1):
+    lines = decode(data).splitlines()
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    if last >= 0 and not data.rstrip(b" \t").endswith((b"\n", b"\r")):
+        try:
+            json.loads(lines[last])
+        except ValueError:  # the last line stops mid-object: its entity would be lost
+            raise ListFormatError(
+                f"FtM JSON lines: the file ends in the middle of line {last + 1} (not complete "
+                "JSON, no final newline); was the download cut short?"
+            ) from None
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         notes: list[str] = []
@@ -770,9 +792,11 @@ def parse_ftm_json(data: bytes) -> Imported:
         finally:
             _NOTES.reset(token)
         wanted = entity.schema.is_a("LegalEntity") or entity.schema.is_a("Vessel")
-        if wanted and entity.get("name"):
+        label = f"FtM line {number} ({str(entity.id)[:100]})"
+        if wanted and not entity.get("name"):  # a party without a name cannot be screened
+            result.errors.append(f"{label}: {entity.schema.name} without a name")
+        elif wanted:
             result.entities.append(entity)
-            label = f"FtM line {number} ({str(entity.id)[:100]})"
             result.errors.extend(f"{label}: {note} (record kept)" for note in notes)
     return result
 

@@ -270,8 +270,21 @@ def compare_names(
 ) -> tuple[float, str]:
     """Order-free alignment of parts (compounds may join two parts); a score and its pairs
     (the pairs' text only with ``explain``: the score is the same without)."""
+    score, detail, _unmatched = align_names(query, listed, q_units, r_units, explain=explain)
+    return score, detail
+
+
+def align_names(
+    query: Sequence[Part],
+    listed: Sequence[Part],
+    q_units: Sequence[Unit] | None = None,
+    r_units: Sequence[Unit] | None = None,
+    *,
+    explain: bool = True,
+) -> tuple[float, str, list[Part]]:
+    """``compare_names`` with the listed parts left unmatched."""
     if not query or not listed:
-        return 0.0, "no name"
+        return 0.0, "no name", list(listed)
     options: list[tuple[float, float, frozenset[int], frozenset[int], Part, Part, float]] = []
     q_units = units(query) if q_units is None else q_units
     r_units = units(listed) if r_units is None else r_units
@@ -314,14 +327,14 @@ def compare_names(
             den += _weight(p) * UNMATCHED_QUERY_COST
             if explain:
                 details.append(f"{p.original} unmatched in query")
-    for j, p in enumerate(listed):
-        if j not in used_r:
-            den += _weight(p) * UNMATCHED_LISTED_COST
-            if explain:
-                details.append(f"{p.original} unmatched in list")
+    unmatched = [p for j, p in enumerate(listed) if j not in used_r]
+    for p in unmatched:
+        den += _weight(p) * UNMATCHED_LISTED_COST
+        if explain:
+            details.append(f"{p.original} unmatched in list")
     if den <= 0:
-        return 0.0, "no name"
-    return num / den, "; ".join(details)
+        return 0.0, "no name", unmatched
+    return num / den, "; ".join(details), unmatched
 
 
 def _option_order(

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from rigour.text import ascii_text
 
@@ -120,47 +121,31 @@ PARTICLES = frozenset(
 )
 # single Arabic-script words that join rather than name: "and", Pashto "of"
 _ABJAD_PARTICLES = frozenset(("و", "د"))
-HONORIFICS = frozenset(
-    (
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sheikh",
-        "shaykh",
-        "shaikh",
-        "sheik",
-        "cheikh",
-        "mullah",
-        "mulla",
-        "maulavi",
-        "mawlawi",
-        "maulvi",
-        "haji",
-        "hajji",
-        "hadji",
-        "alhaji",
-        "qari",
-        "sayed",
-        "sayyid",
-        "syed",
-        "hafiz",
-        "imam",
-        "emir",
-        "amir",
-        "general",
-        "colonel",
-        "col",
-        "gen",
-        "major",
-        "captain",
-        "capt",
-        "lt",
-        "brigadier",
-        "commander",
-    )
-)
+
+
+def _read_titles() -> tuple[frozenset[str], dict[str, str]]:
+    """The [drop] words and the [weak] words (with their family) of honorifics.txt."""
+    drop: set[str] = set()
+    weak: dict[str, str] = {}
+    section = ""
+    text = (Path(__file__).parent / "honorifics.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words[0].startswith("["):
+            section = words[0].strip("[]")
+        elif section == "drop":
+            drop.add(words[0])
+        elif section == "weak":
+            weak[words[0]] = words[-1]
+    return frozenset(drop), weak
+
+
+# Titles that do not identify a person (dropped), and those that are also given or family
+# names (kept as weak parts, weighed like a generic word): both from honorifics.txt.
+HONORIFICS, WEAK_TITLES = _read_titles()
+TITLE_CONCEPT = "title:"
 # Arabic compounds spelt together or apart: "Abdul Rahman" / "Abdulrahman" / "Abd al-Rahman".
 _ABD = re.compile(r"^(abd|abdu|abdul|abdal|abdel|abdoul|abdur|abdar|abdel|abdil|abdol)(?=[a-z])")
 _ARABIC_ARTICLE = re.compile(r"^(ال|وال|بال)(?=\w\w)")
@@ -274,6 +259,8 @@ def make_part(
         keys = (skeleton(latin) or latin, _latin_variant(latin))
     if concept is None:
         concept = "" if abjad else latin_concept(latin)
+        if not concept and latin in WEAK_TITLES:  # Said, Hafez: a title or a name
+            concept = TITLE_CONCEPT + WEAK_TITLES[latin]  # "Said" is no "Hafez"
     sk, variant = keys
     initial = len(latin) == 1 and not abjad  # Arabic script writes no initials
     variant = "" if variant == sk else variant
@@ -395,6 +382,18 @@ def name_parts(name: str) -> tuple[Part, ...]:
     if not kept:
         kept = [p for p in parts if p.latin not in HONORIFICS] or parts
     return tuple(kept)
+
+
+def identifies(name: str) -> bool:
+    """Whether ``name`` has a part that can identify someone: a word with a letter that is
+    not a particle, a title or a single Latin letter ("!!!", ".", "Dr.", "al bin ibn", "X"
+    and a lone "Sheikh" have none)."""
+    for part in name_parts(name):
+        if part.initial or _is_particle(part) or part.latin in HONORIFICS:
+            continue
+        if any(ch.isalpha() for ch in part.original):
+            return True
+    return False
 
 
 def _is_particle(part: Part) -> bool:

@@ -17,6 +17,7 @@ from legation.domain.clock import utcnow
 from legation.domain.countries import country_code
 from legation.errors import InputError
 from legation.screening.matcher import Subject
+from legation.screening.normalise import identifies
 
 # the schemata a query may name (the matcher compares these; others are refused, not ignored)
 SCHEMATA = ("Person", "Organization", "Company", "PublicBody", "LegalEntity", "Vessel", "Airplane")
@@ -56,6 +57,11 @@ class Query:
             raise InputError("name is empty")
         if len(self.name) > MAX_NAME_CHARS:
             raise _too_long("name", self.name, MAX_NAME_CHARS)
+        if not identifies(self.name):
+            raise InputError(
+                f"name {shorten(self.name)} has nothing to screen: no part with letters other "
+                f"than particles, titles or single letters"
+            )
         schema = self.schema.strip()
         if len(schema) > MAX_SCHEMA_CHARS or schema.lower() not in _SCHEMA_BY_LOWER:
             raise InputError(

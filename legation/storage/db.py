@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,3 +80,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def missing_table(exc: BaseException) -> str | None:
+    """The table named by a database's "no such table" error (an unmigrated database)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return None
+    found = re.search(
+        r'no such table: (\w+)|relation "(\w+)" does not exist', str(exc.orig), re.IGNORECASE
+    )
+    return (found.group(1) or found.group(2)) if found else None
