@@ -612,7 +612,7 @@ def test_an_entry_found_scores_as_the_pair_would(query: str, listed: str) -> Non
     entry = next(e for e in index.subjects if e.id == listed)
     [hit] = [h for h in index.search(subject, limit=20) if h.subject.id == listed]
     assert hit.score == pytest.approx(score_pair(subject, entry).score)
-    assert hit.score >= 0.8
+    assert hit.score >= 0.7  # a match at the default threshold
 
 
 def test_an_alias_padded_with_other_words_does_not_hide_the_exact_name() -> None:
