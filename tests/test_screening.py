@@ -881,3 +881,11 @@ def test_ftm_json_cut_mid_line_is_refused_and_a_nameless_party_is_an_error() -> 
     # a bad line in the middle stays that line's error
     broken = whole.replace(b'{"id": "b"', b'{"id" "b"')
     assert "FtM line 2" in parse_ftm_json(broken).errors[0]
+
+
+def test_amir_is_a_given_name_not_only_a_title() -> None:
+    # dropped as a title, "Amir Khan" was just "Khan" and matched "Said Khan HAFIZ" at 0.85
+    amir = Subject.build("q", "Person", ["Amir Khan"])
+    other = Subject.build("l", "Person", ["Said Khan HAFIZ"])
+    assert score_pair(amir, other).score < 0.7
+    assert score_pair(amir, Subject.build("l", "Person", ["AMIR KHAN"])).score == 1.0
