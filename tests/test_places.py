@@ -77,6 +77,9 @@ def test_a_list_of_provinces_is_the_wider_operation_not_the_event() -> None:
     # after the list the province is named for itself: its conventional point
     kandahar = locate("Kandahar province, Afghanistan")
     assert kandahar is not None and (kandahar.lat, kandahar.lon) == (place.lat, place.lon)
+    # a text that is nothing but the list is read as before, not left empty
+    listed = locate("Nangarhar, Logar and Ghazni provinces")
+    assert listed is not None and listed.country == "AF"
 
 
 def test_a_district_the_table_lacks_named_like_its_province_is_at_its_seat() -> None:

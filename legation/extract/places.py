@@ -384,7 +384,10 @@ def _without_lists(text: str, tokens: list[Token]) -> tuple[list[Token], int]:
             break
         first -= len(segment) + 1
     cut[0] = (first, cut[0][1])
-    return [t for t in tokens if not any(a <= t.start < b for a, b in cut)], cut[-1][1]
+    kept = [t for t in tokens if not any(a <= t.start < b for a, b in cut)]
+    if not kept:  # nothing but the list: it is all the text says
+        return tokens, 0
+    return kept, cut[-1][1]
 
 
 def _alone(text: str, tokens: list[Token], mention: PlaceMention) -> bool:
