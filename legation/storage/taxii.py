@@ -233,13 +233,15 @@ def collection_for(session: Session, *, partner_id: int, ident: str) -> tuple[Co
 class Lock:
     """A collection locked for an add, and what the add needs to know, read with the lock.
 
-    ``last_added_us``: the collection's latest date_added (0 when empty); ``pages`` and
+    ``last_added_us``: the collection's latest date_added (0 when empty), or None on
+    PostgreSQL, where it is read once the lock is held, by the add's first holders query
+    (``_holders``: one round trip fewer than a statement of its own); ``pages`` and
     ``recorded``: on PostgreSQL the objects table's pages on disk and as the planner last
     saw them (``_analyse_if_grown``), else None.
     """
 
     collection_id: str
-    last_added_us: int
+    last_added_us: int | None
     pages: int | None
     recorded: int | None
 
@@ -263,33 +265,17 @@ def collection_for_add(
     collection, rights = _collection(found)
     if dialect != "postgresql":
         return collection, rights, Lock(collection.id, int(found.newest), None, None)
-    newest = _newest_after_lock(session, collection.id)
-    return collection, rights, Lock(collection.id, newest, found.pages, found.recorded)
+    return collection, rights, Lock(collection.id, None, found.pages, found.recorded)
 
 
 @functools.cache
 def _collection_for_add(dialect: str) -> Select[Any]:
     columns: list[Any]
-    if dialect == "postgresql":  # the newest is read after the lock: _newest_after_lock
+    if dialect == "postgresql":  # the newest is read after the lock: _holders
         columns = [_PG_PAGES.label("pages"), _PG_RECORDED.label("recorded")]
     else:
         columns = [_newest().label("newest")]
     return _COLLECTION_FOR.add_columns(*columns).with_for_update(of=_COLLECTIONS)
-
-
-def _newest_after_lock(session: Session, collection_id: str) -> int:
-    """The collection's latest ``added_us`` (0 when empty), read once the lock is held.
-
-    On PostgreSQL a statement's snapshot is taken when it starts: a value read in the same
-    ``SELECT … FOR UPDATE`` that waited for the lock misses what the previous holder
-    committed meanwhile (and the next add would reuse its date_added). A statement of its
-    own, after the lock, sees it (READ COMMITTED). One index-only lookup.
-    """
-    objects = StixObjectRow.__table__.c
-    query = select(func.coalesce(func.max(objects.added_us), 0)).where(
-        objects.collection_id == collection_id
-    )
-    return int(session.connection().execute(query).scalar_one())
 
 
 def _newest() -> Any:
@@ -356,9 +342,11 @@ def add_objects(
     if lock is None or lock.collection_id != collection_id:
         lock = _lock_collection(session, collection_id)
     last, pages, recorded = lock.last_added_us, lock.pages, lock.recorded
-    added = max(now_us(), last + 1)
     ids = {o.body["id"] for o in objects}
-    present, foreign = _holders(session, collection_id, ids, source, everywhere=writer is not None)
+    present, foreign, newest = _holders(
+        session, collection_id, ids, source, everywhere=writer is not None, newest=last is None
+    )
+    added = max(now_us(), (newest if last is None else last) + 1)
     seen: dict[str, set[str]] = {}
     if writer is not None and (present or foreign):
         seen = _seen_versions(
@@ -438,14 +426,13 @@ def _lock_collection(session: Session, collection_id: str) -> Lock:
     found = session.connection().execute(_lock_statement(dialect), {"ident": collection_id}).one()
     if dialect != "postgresql":
         return Lock(collection_id, int(found.newest), None, None)
-    newest = _newest_after_lock(session, collection_id)
-    return Lock(collection_id, newest, found.pages, found.recorded)
+    return Lock(collection_id, None, found.pages, found.recorded)
 
 
 @functools.cache
 def _lock_statement(dialect: str) -> Select[Any]:
     columns: list[Any]
-    if dialect == "postgresql":  # the newest is read after the lock: _newest_after_lock
+    if dialect == "postgresql":  # the newest is read after the lock: _holders
         columns = [_PG_PAGES.label("pages"), _PG_RECORDED.label("recorded")]
     else:
         columns = [_newest().label("newest")]
@@ -495,32 +482,55 @@ def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _holders(
-    session: Session, collection_id: str, ids: set[str], source: str, *, everywhere: bool
-) -> tuple[set[tuple[str, str]], set[str]]:
-    """Versions of ``ids`` already in the collection, and those ids another source holds.
+    session: Session,
+    collection_id: str,
+    ids: set[str],
+    source: str,
+    *,
+    everywhere: bool,
+    newest: bool = False,
+) -> tuple[set[tuple[str, str]], set[str], int]:
+    """Versions of ``ids`` already in the collection, those ids another source holds, and
+    (``newest``) the collection's latest ``added_us``, 0 when empty (else 0).
 
     "Another source" is looked for in every collection (``everywhere``: a partner posting)
     or in this one only (our publishing, pulls). One query per 500 ids serves both.
+
+    ``newest`` is for PostgreSQL, with the collection locked in this transaction: a
+    statement's snapshot is taken when it starts, so a value read in the same ``SELECT …
+    FOR UPDATE`` that waited for the lock would miss what the previous holder committed
+    meanwhile (and this add would reuse its date_added). This statement starts after the
+    lock is held and sees it (READ COMMITTED); the first chunk's query reads it too, as a
+    one-row subquery left-joined to the holders (a row of NULLs when none hold the ids).
     """
     present: set[tuple[str, str]] = set()
     foreign: set[str] = set()
+    latest = 0
     ordered = sorted(ids)
     connection = session.connection()
-    query = _holders_statement(connection.dialect.name, everywhere)
-    for start in range(0, len(ordered), 500):
+    dialect = connection.dialect.name
+    for turn, start in enumerate(range(0, max(len(ordered), 1 if newest else 0), 500)):
         chunk = ordered[start : start + 500]
+        with_newest = newest and turn == 0
+        query = _holders_statement(dialect, everywhere, with_newest)
         found = connection.execute(query, {"ids": chunk, "collection_id": collection_id})
-        for stix_id, version, collection, holder in found:
+        for row in found:
+            if with_newest:
+                latest = int(row[4])
+                if row[0] is None:
+                    continue
+            stix_id, version, collection, holder = row[:4]
             if collection == collection_id:
                 present.add((stix_id, version))
             if holder != source:
                 foreign.add(stix_id)
-    return present, foreign
+    return present, foreign, latest
 
 
 @functools.cache
-def _holders_statement(dialect: str, everywhere: bool) -> Select[Any]:
-    """Versions, collections and sources of the ids ``ids`` (everywhere or in the collection).
+def _holders_statement(dialect: str, everywhere: bool, newest: bool = False) -> Select[Any]:
+    """Versions, collections and sources of the ids ``ids`` (everywhere or in the collection),
+    and with ``newest`` the collection's latest ``added_us`` on every row (``_holders``).
 
     On PostgreSQL the ids go as one array (``= ANY``): the statement text is the same for
     any number of ids, and the server parses one parameter instead of one per id.
@@ -530,8 +540,19 @@ def _holders_statement(dialect: str, everywhere: bool) -> Select[Any]:
         where = c.stix_id == any_(bindparam("ids", type_=ARRAY(String)))
     else:
         where = c.stix_id.in_(bindparam("ids", expanding=True))
-    query = select(c.stix_id, c.version, c.collection_id, c.source).where(where)
-    return query if everywhere else query.where(c.collection_id == bindparam("collection_id"))
+    if not everywhere:
+        where = and_(where, c.collection_id == bindparam("collection_id"))
+    columns = (c.stix_id, c.version, c.collection_id, c.source)
+    if not newest:
+        return select(*columns).where(where)
+    inner = _OBJECTS.alias("newest_of")
+    latest = (
+        select(func.coalesce(func.max(inner.c.added_us), 0).label("newest"))
+        .where(inner.c.collection_id == bindparam("collection_id"))
+        .subquery("latest")
+    )
+    joined = latest.outerjoin(_OBJECTS, where)
+    return select(*columns, latest.c.newest).select_from(joined)
 
 
 def _seen_versions(
