@@ -27,7 +27,7 @@ from legation.sanctions.service import (
 )
 from legation.settings import Settings
 from legation.storage.db import transaction
-from legation.storage.screening import ListVersionRow, ScreeningRow
+from legation.storage.screening import ListVersionRow, ScreeningRow, ScreeningSubjectRow
 from legation.storage.tables import AlertRow, ChannelRow, DeliveryRow, RuleRow, StaffRow
 from tests.conftest import shared_path
 from tests.http_fixture import Answer, LocalServer
@@ -745,7 +745,6 @@ def test_lists_sharing_entity_ids_keep_their_own_fingerprints_decisions_and_aler
     factory: sessionmaker[Session], settings: Settings, local_server: LocalServer
 ) -> None:
     from legation.sanctions.service import add_subject
-    from legation.storage.screening import ScreeningSubjectRow
 
     long_id = "x" * 200  # the longest id stored; the alert key built on it is cut
     ftm = "\n".join(
@@ -1029,3 +1028,22 @@ def test_incident_links_are_strict_follow_delistings_and_ignore_update_order(
             session.delete(row)
     assert link_incidents(factory, settings) == 4
     assert links() == relinked
+
+
+def test_staff_are_screened_under_their_current_names(factory: sessionmaker[Session]) -> None:
+    from legation.sanctions.service import _sync_staff
+
+    with transaction(factory) as session:
+        stays = StaffRow(name="Ann Example", role="driver")
+        leaves = StaffRow(name="Bob Example", role="guard")
+        session.add_all([stays, leaves])
+        session.flush()
+        _sync_staff(session)
+        stays.name = "Ann Married-Name"
+        session.delete(leaves)
+        session.flush()
+        _sync_staff(session)
+        rows = session.scalars(
+            select(ScreeningSubjectRow).where(ScreeningSubjectRow.kind == "staff")
+        ).all()
+        assert [(r.name, r.reference) for r in rows] == [("Ann Married-Name", f"staff:{stays.id}")]

@@ -693,14 +693,21 @@ def add_subject(
 
 
 def _sync_staff(session: Session) -> None:
-    known = set(
-        session.scalars(
-            select(ScreeningSubjectRow.reference).where(ScreeningSubjectRow.kind == "staff")
+    """Staff are screened under their current names: a new member is added, a renamed one
+    screened under the new name, one who left no longer screened (past screenings keep
+    their query and results; their link to the subject is cleared)."""
+    subjects = {
+        row.reference: row
+        for row in session.scalars(
+            select(ScreeningSubjectRow).where(ScreeningSubjectRow.kind == "staff")
         )
-    )
+    }
+    current = set()
     for staff in session.scalars(select(StaffRow)):
         reference = f"staff:{staff.id}"
-        if reference not in known:
+        current.add(reference)
+        row = subjects.get(reference)
+        if row is None:
             session.add(
                 ScreeningSubjectRow(
                     kind="staff",
@@ -710,6 +717,11 @@ def _sync_staff(session: Session) -> None:
                     created_at=utcnow(),
                 )
             )
+        elif row.name != staff.name:
+            row.name = staff.name
+    for reference, row in subjects.items():
+        if reference not in current:
+            session.delete(row)
     session.flush()
 
 
