@@ -1031,12 +1031,16 @@ def test_incident_links_are_strict_follow_delistings_and_ignore_update_order(
 
 
 def test_staff_are_screened_under_their_current_names(factory: sessionmaker[Session]) -> None:
+    from legation.domain.clock import utcnow
     from legation.sanctions.service import _sync_staff
 
     with transaction(factory) as session:
         stays = StaffRow(name="Ann Example", role="driver")
         leaves = StaffRow(name="Bob Example", role="guard")
-        session.add_all([stays, leaves])
+        by_hand = ScreeningSubjectRow(
+            kind="staff", schema="Person", name="Carl Contractor", created_at=utcnow()
+        )
+        session.add_all([stays, leaves, by_hand])
         session.flush()
         _sync_staff(session)
         stays.name = "Ann Married-Name"
@@ -1046,4 +1050,7 @@ def test_staff_are_screened_under_their_current_names(factory: sessionmaker[Sess
         rows = session.scalars(
             select(ScreeningSubjectRow).where(ScreeningSubjectRow.kind == "staff")
         ).all()
-        assert [(r.name, r.reference) for r in rows] == [("Ann Married-Name", f"staff:{stays.id}")]
+        assert sorted((r.name, r.reference or "") for r in rows) == [
+            ("Ann Married-Name", f"staff:{stays.id}"),
+            ("Carl Contractor", ""),  # added by hand, not from the registry: kept
+        ]

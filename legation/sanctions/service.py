@@ -696,13 +696,14 @@ def _sync_staff(session: Session) -> None:
     """Staff are screened under their current names: a new member is added, a renamed one
     screened under the new name, one who left no longer screened (past screenings keep
     their query and results; their link to the subject is cleared)."""
-    subjects = {
+    subjects = {  # the ones synced from the registry (a staff subject added by hand stays)
         row.reference: row
         for row in session.scalars(
             select(ScreeningSubjectRow).where(ScreeningSubjectRow.kind == "staff")
         )
+        if row.reference and row.reference.startswith("staff:")
     }
-    current = set()
+    current: set[str] = set()
     for staff in session.scalars(select(StaffRow)):
         reference = f"staff:{staff.id}"
         current.add(reference)
