@@ -174,9 +174,7 @@ class ScreeningIndex:
         total = max(1, len(self.subjects))
         keys: set[str] = set()
         for name in query.names:
-            for _positions, part in name.units:
-                keys |= part_keys(part)
-            keys |= acronym_keys(name)
+            keys |= name_keys_of(name)
         ranked = sorted((len(self.postings.get(k, ())), k) for k in keys)
         weights: dict[int, float] = defaultdict(float)
         for size, key in ranked:
