@@ -163,6 +163,9 @@ class Gazetteer:
         self.stopwords = frozenset(fold(w) for w in lexicon["not_places"])
         self.admin_words = frozenset(fold(w) for w in lexicon["admin_words"])
         self.place_words = frozenset(fold(w) for w in lexicon["place_words"])
+        self.settlement_words = frozenset(fold(w) for w in lexicon["settlement_words"])
+        self.second_level_words = frozenset(fold(w) for w in lexicon["second_level_words"])
+        self.plural_admin_words = frozenset(fold(w) for w in lexicon["plural_admin_words"])
         self.person_words = frozenset(fold(w) for w in lexicon["person_words"])
         given = read_lexicon_file("given_names.yaml")["given_names"]
         self.before_names = frozenset(fold(str(w)) for w in [*lexicon["name_titles"], *given])

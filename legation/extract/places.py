@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from legation.domain.models import Place
@@ -294,7 +295,7 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
     without one, the finest region named ('Charkh district', then 'Logar province'); then
     the country.
     """
-    tokens, listed = _without_lists(text, tokenize(text))
+    tokens, listed = _without_lists(text, tokenize(text), gaz.plural_admin_words)
     any_case = is_mostly_upper(text)
     mentions = find_places(tokens, gaz, any_case=any_case)
     hints = find_hints(tokens, gaz, any_case=any_case)
@@ -310,7 +311,7 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
         i for m in mentions if any(e.is_country for e in m.entries) for i in (m.first, m.last)
     }
     regions = [
-        _one_level(m, _neighbours(text, tokens, m))
+        _one_level(m, _neighbours(text, tokens, m) & gaz.second_level_words)
         for m in _typed(text, tokens, find_local(tokens, local, named, any_case, True), gaz, True)
         if m.first not in countries and m.last not in countries
     ]
@@ -334,7 +335,7 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
             admin1,
             admin2,
             strict=mention.fuzzy,
-            alone=_alone(text, tokens, mention),
+            alone=_alone(text, tokens, mention, gaz.settlement_words),
         )
         if entry is not None:
             return entry
@@ -354,13 +355,9 @@ def locate(text: str, gaz: Gazetteer) -> Entry | None:
     return finest or _country_of(mentions, named, gaz)
 
 
-_SETTLEMENT_WORDS = frozenset({"town", "village", "city", "hamlet", "settlement", "locality"})
-
-
-_PLURAL_ADMIN = frozenset({"provinces", "districts", "governorates", "regions", "states"})
-
-
-def _without_lists(text: str, tokens: list[Token]) -> tuple[list[Token], int]:
+def _without_lists(
+    text: str, tokens: list[Token], plurals: frozenset[str]
+) -> tuple[list[Token], int]:
     """A part of a location text that lists regions ('Nangarhar, Logar … and Helmand
     provinces, Kandahar province, Afghanistan') says where the wider operation was, not the
     event: its names are left out (whole parts between commas, ending in a plural). Also
@@ -370,7 +367,7 @@ def _without_lists(text: str, tokens: list[Token]) -> tuple[list[Token], int]:
     for part in text.split(","):
         end = start + len(part)
         words = part.split()
-        if words and words[-1].strip(".").lower() in _PLURAL_ADMIN:
+        if words and fold(words[-1].strip(".")) in plurals:
             cut.append((start, end))
         start = end + 1
     if not cut:
@@ -390,14 +387,16 @@ def _without_lists(text: str, tokens: list[Token]) -> tuple[list[Token], int]:
     return kept, cut[-1][1]
 
 
-def _alone(text: str, tokens: list[Token], mention: PlaceMention) -> bool:
+def _alone(
+    text: str, tokens: list[Token], mention: PlaceMention, settlements: frozenset[str]
+) -> bool:
     """Whether the text's first part is this place's name alone, or with a word such as
     'town' or 'village' ('Magburaka town, …'; not 'San Mateo neighborhood, …')."""
     start, end = tokens[mention.first].start, tokens[mention.last].end
     if text[:start].strip():
         return False
     rest = text[end:].split(",", 1)[0].split()
-    return not rest or (len(rest) == 1 and fold(rest[0].strip(".")) in _SETTLEMENT_WORDS)
+    return not rest or (len(rest) == 1 and fold(rest[0].strip(".")) in settlements)
 
 
 def _heads(
@@ -435,7 +434,7 @@ def _seat(
         if any(
             _within(mention, r) or r.first == mention.first
             for r in regions
-            if not (words & _SECOND_LEVEL_WORDS and _top_only(r))
+            if not (words & gaz.second_level_words and _top_only(r))
         ):
             continue
         entry = _inside(mention.entries, admin1, set(), strict=True)
@@ -457,17 +456,11 @@ def _former_states(tokens: list[Token], gaz: Gazetteer) -> set[str]:
     return found
 
 
-_SECOND_LEVEL_WORDS = frozenset(
-    {"district", "county", "rayon", "raion", "tehsil", "lga", "cercle", "territory"}
-    | {"municipality", "municipio", "subdistrict", "sub-district", "shahrestan", "ilce"}
-)
-
-
-def _one_level(mention: PlaceMention, words: set[str] = frozenset()) -> PlaceMention:  # type: ignore[assignment]
+def _one_level(mention: PlaceMention, district_word: AbstractSet[str]) -> PlaceMention:
     """A name both of a first-level region and of a district in it ('Kandahar', 'Miranda')
-    is the first-level region's, unless a word says district ('Deir ez Zor district,
-    Deir ez Zor governorate')."""
-    if words & _SECOND_LEVEL_WORDS:
+    is the first-level region's, unless a word next to it says district ('Deir ez Zor
+    district, Deir ez Zor governorate')."""
+    if district_word:
         second = tuple(e for e in mention.entries if e.place.precision == "admin2")
         if second:
             return PlaceMention(second, mention.first, mention.last, mention.sentence)
