@@ -361,35 +361,45 @@ def test_failures_name_the_version(client: TestClient, setup: Setup) -> None:
     ]
 
 
-def _two_incidents(factory: sessionmaker[Session]) -> None:
-    """Two incidents, one reported by "open-wire", one by "closed-feed"."""
+def _bombing(place: str, lat: float | None, lon: float | None) -> Any:
+    """A bombing in Turkey on 1 January 2024, with nobody hurt, at ``place``."""
     from datetime import UTC, date, datetime
 
-    from legation.storage.tables import ExtractionRow, IncidentRow, ReportRow
+    from legation.storage.tables import IncidentRow
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    return IncidentRow(
+        type="bombing",
+        weapon="explosive",
+        date=date(2024, 1, 1),
+        place_name=place,
+        country="TR",
+        lat=lat,
+        lon=lon,
+        precision="city",
+        killed=0,
+        injured=0,
+        target_categories=[],
+        target_states=[],
+        victims=[],
+        perpetrators=[],
+        organizations=[],
+        confidence=0.9,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _two_incidents(factory: sessionmaker[Session]) -> None:
+    """Two incidents, one reported by "open-wire", one by "closed-feed"."""
+    from datetime import UTC, datetime
+
+    from legation.storage.tables import ExtractionRow, ReportRow
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
     with transaction(factory) as session:
         for n, source in enumerate(("open-wire", "closed-feed")):
-            incident = IncidentRow(
-                type="bombing",
-                weapon="explosive",
-                date=date(2024, 1, 1),
-                place_name=f"Town {n}",
-                country="TR",
-                lat=None,
-                lon=None,
-                precision="city",
-                killed=0,
-                injured=0,
-                target_categories=[],
-                target_states=[],
-                victims=[],
-                perpetrators=[],
-                organizations=[],
-                confidence=0.9,
-                created_at=now,
-                updated_at=now,
-            )
+            incident = _bombing(f"Town {n}", None, None)
             report = ReportRow(
                 source=source, text=f"report {n}", content_hash=f"h{n}", received_at=now
             )
@@ -491,38 +501,17 @@ def test_changed_source_tlp_remarks_what_was_published(
 
 def test_a_policy_of_incidents_near_our_sites(factory: sessionmaker[Session]) -> None:
     """``within_km``: only incidents within that distance of one of our sites."""
-    from datetime import UTC, date, datetime
+    from datetime import UTC, datetime
 
     from legation.errors import InputError
     from legation.partners.publish import publish_incidents
-    from legation.storage.tables import IncidentRow, SiteRow
+    from legation.storage.tables import SiteRow
 
     now = datetime(2024, 1, 1, tzinfo=UTC)
     places = {"Ankara": (39.93, 32.87), "Istanbul": (41.01, 28.98), "Nowhere": (None, None)}
     with transaction(factory) as session:
         for name, (lat, lon) in places.items():
-            session.add(
-                IncidentRow(
-                    type="bombing",
-                    weapon="explosive",
-                    date=date(2024, 1, 1),
-                    place_name=name,
-                    country="TR",
-                    lat=lat,
-                    lon=lon,
-                    precision="city",
-                    killed=0,
-                    injured=0,
-                    target_categories=[],
-                    target_states=[],
-                    victims=[],
-                    perpetrators=[],
-                    organizations=[],
-                    confidence=0.9,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            session.add(_bombing(name, lat, lon))
         session.add(
             SiteRow(
                 key="Q1",
